@@ -1,0 +1,114 @@
+"""The Bolt app factory: nothing registers at import time."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot import metrics
+from bot.clock import utcnow
+from bot.errors import GoliveError
+from bot.roles import Person, Roles
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import ProcessedEvent
+
+log = logging.getLogger("golive.app")
+
+
+@dataclass
+class Deps:
+    """What handlers need, put in every request's context as `deps`."""
+
+    settings: Settings
+    db: Database
+    client: WebClient
+    roles: Roles
+    clock: Callable[[], datetime] = utcnow
+    extra: dict = field(default_factory=dict)
+
+
+def person_from(body: dict) -> Person:
+    """The acting person, with their team id, from any kind of Slack payload."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return Person(str(user.get("id", "")), user.get("team_id") or body.get("user_team", {}).get("id"))
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    if event:
+        return Person(str(event.get("user", "")), event.get("user_team") or event.get("team"))
+    return Person(str(body.get("user_id", "")), body.get("team_id"))
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    client: WebClient,
+    *,
+    vendor_team_id: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    process_before_response: bool = True,
+) -> App:
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        token_verification_enabled=False,
+        process_before_response=process_before_response,
+        request_verification_enabled=settings.slack_signing_secret is not None,
+        ignoring_self_events_enabled=True,
+        url_verification_enabled=True,
+        logger=logging.getLogger("golive.bolt"),
+    )
+    deps = Deps(settings=settings, db=db, client=client,
+                roles=Roles(admins=settings.admins, vendor_team_id=vendor_team_id or settings.team_id),
+                clock=clock)
+
+    @app.middleware
+    def inject_deps(context, next):  # noqa: ANN001, A002
+        context["deps"] = deps
+        return next()
+
+    @app.middleware
+    def recognise_retries(body, next):  # noqa: ANN001, A002
+        """Slack re-sends an event it thinks failed; the same event_id is processed once."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+            try:
+                with db.session() as s:
+                    s.add(ProcessedEvent(event_id=event_id[:255], received_at=deps.clock()))
+            except IntegrityError:
+                metrics.EVENTS_DUPLICATE.inc()
+                log.info("event %s already processed; retry ignored", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error, body, respond, logger):  # noqa: ANN001
+        """One place that turns failures into what the person sees."""
+        if isinstance(error, GoliveError):
+            message = str(error)
+        else:
+            ref = f"{abs(hash((str(error), utcnow().isoformat()))) % 10**8:08d}"
+            logger.error("unexpected error (ref %s): %r", ref, error, exc_info=error)
+            message = f"Sorry, something went wrong on golive's side (reference {ref}). Nothing was changed."
+        if isinstance(body, dict) and body.get("command"):
+            # A slash command not yet acknowledged: the response body is the person's ephemeral answer.
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": message}),
+                                headers={"content-type": "application/json"})
+        if isinstance(body, dict) and body.get("response_url"):
+            try:
+                respond(text=message, response_type="ephemeral", replace_original=False)
+            except Exception:  # noqa: BLE001 - the person may simply be gone; the error is logged
+                logger.warning("could not tell the person about the error")
+        return BoltResponse(status=200, body="")
+
+    from handlers import register_all
+
+    register_all(app)
+    return app

@@ -1,0 +1,213 @@
+"""Launches: validation of what people type, creation and update, and who is who on a launch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.clock import parse_date, parse_hhmm, parse_zone
+from bot.errors import InvalidInput, NotFound
+from storage.models import Goal, Launch, LaunchMember, MemberRole
+
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+ONCALL_ID = re.compile(r"^([UW][A-Z0-9]{2,}|S[A-Z0-9]{2,})$")
+RETRO_DAYS = range(14, 29)
+MAX_CUSTOMER = 200
+MAX_GOAL = 500
+
+
+@dataclass(frozen=True)
+class LaunchInput:
+    """A validated launch description, from the CLI or a YAML file."""
+
+    customer: str
+    channel: str
+    go_live: date
+    tz: str
+    checkin_time: str = "10:00"
+    digest_time: str = "08:30"
+    checkin_days: int = 5
+    csm: tuple[str, ...] = ()
+    support_channel: str | None = None
+    urgent_channel: str | None = None
+    oncall: str | None = None
+    leadership_channel: str | None = None
+    leader: tuple[str, ...] = ()
+    goal: tuple[str, ...] = ()
+    retro_after_days: int = 14
+    given: frozenset[str] = field(default_factory=frozenset)
+
+    FIELDS = (
+        "customer", "channel", "go_live", "tz", "checkin_time", "digest_time", "checkin_days", "csm",
+        "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
+        "retro_after_days",
+    )
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], *, partial: bool = False) -> LaunchInput:
+        """Validate a mapping of option names (`_` for `-`); raise InvalidInput naming the field."""
+        unknown = set(raw) - set(cls.FIELDS)
+        if unknown:
+            raise InvalidInput(f"unknown launch field(s): {', '.join(sorted(unknown))}")
+        given = frozenset(k for k, v in raw.items() if v is not None)
+        required = ("customer", "channel", "go_live", "tz")
+        missing = [name for name in required if raw.get(name) in (None, "")]
+        if missing and not partial:
+            raise InvalidInput(f"missing launch field(s): {', '.join(missing)}")
+        values: dict[str, Any] = {}
+
+        customer = raw.get("customer")
+        if customer is not None:
+            customer = str(customer).strip()
+            if not customer or len(customer) > MAX_CUSTOMER:
+                raise InvalidInput(f"customer must be 1–{MAX_CUSTOMER} characters")
+            values["customer"] = customer
+        values["channel"] = _channel(raw.get("channel"), "channel", required=not partial)
+        if raw.get("go_live") is not None:
+            values["go_live"] = parse_date(str(raw["go_live"]), "go-live date")
+        if raw.get("tz") is not None:
+            parse_zone(str(raw["tz"]))
+            values["tz"] = str(raw["tz"])
+        for name in ("checkin_time", "digest_time"):
+            if raw.get(name) is not None:
+                values[name] = parse_hhmm(str(raw[name]), name.replace("_", "-")).strftime("%H:%M")
+        if raw.get("checkin_days") is not None:
+            values["checkin_days"] = _int_in(raw["checkin_days"], "checkin-days", range(1, 11))
+        if raw.get("retro_after_days") is not None:
+            values["retro_after_days"] = _int_in(raw["retro_after_days"], "retro-after-days", RETRO_DAYS)
+        for name in ("support_channel", "urgent_channel", "leadership_channel"):
+            if raw.get(name) is not None:
+                values[name] = _channel(raw[name], name.replace("_", "-"), required=True)
+        if raw.get("oncall") is not None:
+            oncall = str(raw["oncall"]).strip()
+            if not ONCALL_ID.match(oncall):
+                raise InvalidInput(f"oncall {oncall!r} must be a user id (U…) or a user-group id (S…)")
+            values["oncall"] = oncall
+        for name in ("csm", "leader"):
+            if raw.get(name) is not None:
+                values[name] = tuple(_user(u, name) for u in _as_list(raw[name]))
+        if raw.get("goal") is not None:
+            goals = tuple(str(g).strip() for g in _as_list(raw["goal"]))
+            if any(not g or len(g) > MAX_GOAL for g in goals):
+                raise InvalidInput(f"each goal must be 1–{MAX_GOAL} characters")
+            values["goal"] = goals
+        values = {k: v for k, v in values.items() if v is not None}
+        if partial:
+            values.setdefault("customer", "")
+            values.setdefault("channel", "")
+            values.setdefault("go_live", date.min)
+            values.setdefault("tz", "UTC")
+        return cls(**values, given=given)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _int_in(value: Any, what: str, allowed: range) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{what} must be a whole number") from None
+    if number not in allowed:
+        raise InvalidInput(f"{what} must be between {allowed.start} and {allowed.stop - 1}, not {number}")
+    return number
+
+
+def _channel(value: Any, what: str, *, required: bool) -> str | None:
+    if value is None:
+        if required:
+            raise InvalidInput(f"missing {what}")
+        return None
+    text = str(value).strip()
+    if not CHANNEL_ID.match(text):
+        raise InvalidInput(f"{what} {text!r} is not a Slack channel id (C… or G…)")
+    return text
+
+
+def _user(value: Any, what: str) -> str:
+    text = str(value).strip()
+    if not USER_ID.match(text):
+        raise InvalidInput(f"{what} {text!r} is not a Slack user id (U… or W…)")
+    return text
+
+
+def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[Launch, bool]:
+    """Create the launch for `spec.channel`, or update it; returns (launch, created)."""
+    launch = session.exec(select(Launch).where(Launch.channel == spec.channel)).first()
+    created = launch is None
+    if created and not {"customer", "go_live", "tz"} <= spec.given:
+        raise InvalidInput(f"launch for {spec.channel} does not exist yet: customer, go_live and tz are needed")
+    if launch is None:
+        launch = Launch(
+            customer=spec.customer, channel=spec.channel, go_live_date=spec.go_live, timezone=spec.tz,
+            created_at=now, updated_at=now,
+        )
+    scalar = {
+        "customer": "customer", "go_live": "go_live_date", "tz": "timezone", "checkin_time": "checkin_time",
+        "digest_time": "digest_time", "checkin_days": "checkin_days", "support_channel": "support_channel",
+        "urgent_channel": "urgent_channel", "oncall": "oncall", "leadership_channel": "leadership_channel",
+        "retro_after_days": "retro_after_days",
+    }
+    for name, column in scalar.items():
+        if created or name in spec.given:
+            setattr(launch, column, getattr(spec, name))
+    launch.updated_at = now
+    session.add(launch)
+    session.flush()
+    for name, role in (("csm", MemberRole.CSM), ("leader", MemberRole.LEADER)):
+        if created or name in spec.given:
+            _replace_members(session, launch.id, role, getattr(spec, name))
+    if created or "goal" in spec.given:
+        for old in session.exec(select(Goal).where(Goal.launch_id == launch.id)).all():
+            session.delete(old)
+        for position, text in enumerate(spec.goal):
+            session.add(Goal(launch_id=launch.id, position=position, text=text))
+    session.flush()
+    return launch, created
+
+
+def _replace_members(session: Session, launch_id: int, role: str, users: tuple[str, ...]) -> None:
+    existing = session.exec(
+        select(LaunchMember).where(LaunchMember.launch_id == launch_id, LaunchMember.role == role)
+    ).all()
+    for member in existing:
+        if member.user_id not in users:
+            session.delete(member)
+    have = {m.user_id for m in existing}
+    for user in dict.fromkeys(users):
+        if user not in have:
+            session.add(LaunchMember(launch_id=launch_id, user_id=user, role=role))
+
+
+def get_launch(session: Session, launch_id: int) -> Launch:
+    launch = session.get(Launch, launch_id)
+    if launch is None:
+        raise NotFound(f"no launch with id {launch_id}")
+    return launch
+
+
+def launch_for_channel(session: Session, channel_id: str | None) -> Launch | None:
+    if not channel_id:
+        return None
+    return session.exec(select(Launch).where(Launch.channel == channel_id)).first()
+
+
+def members(session: Session, launch_id: int, role: str) -> list[str]:
+    rows = session.exec(
+        select(LaunchMember.user_id)
+        .where(LaunchMember.launch_id == launch_id, LaunchMember.role == role)
+        .order_by(LaunchMember.id)
+    ).all()
+    return list(rows)
+
+
+def goals(session: Session, launch_id: int) -> list[Goal]:
+    return list(session.exec(select(Goal).where(Goal.launch_id == launch_id).order_by(Goal.position)).all())

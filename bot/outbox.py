@@ -1,0 +1,81 @@
+"""The one door out: durable Slack calls queued in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from storage.models import OutboxMessage, OutboxStatus
+
+# Which rows may receive a Slack ts written back by the sender (model name -> class), filled by
+# the modules that own those tables so the sender never writes to an arbitrary table.
+WRITE_BACK_TARGETS: dict[str, type] = {}
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    launch_id: int | None = None,
+    write_back: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a Slack call once per `key` (a second enqueue with the same key does nothing).
+
+    Payload values may name another queued post instead of a ts that is not known yet:
+    `{"thread_ts_from": KEY}` or `{"ts_from": KEY}`; the sender waits until that post is out.
+    Returns True when a new row was written.
+    """
+    if write_back is not None and write_back.get("model") not in WRITE_BACK_TARGETS:
+        raise ValueError(f"unknown write-back target {write_back.get('model')!r}")
+    values = {
+        "dedupe_key": key,
+        "launch_id": launch_id,
+        "method": method,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "rate_limited": 0,
+        "next_attempt_at": not_before or now,
+        "write_back": write_back,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxMessage.__table__
+    # Bind through the column types so UTC datetimes are normalised like ORM writes.
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = session.execute(stmt)
+    return bool(result.rowcount)
+
+
+def post_message(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    text: str,
+    now: datetime,
+    blocks: list[dict] | None = None,
+    launch_id: int | None = None,
+    thread_ts: str | None = None,
+    thread_ts_from: str | None = None,
+    write_back: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a chat.postMessage (a DM when `channel` is a user id)."""
+    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+    if blocks is not None:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    if thread_ts_from:
+        payload["thread_ts_from"] = thread_ts_from
+    return enqueue(session, key=key, method="chat.postMessage", payload=payload, now=now,
+                   launch_id=launch_id, write_back=write_back, not_before=not_before)

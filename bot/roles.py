@@ -1,0 +1,49 @@
+"""Who may do what. Staff roles need the vendor's own Slack team: a guest never gains one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from storage.models import Launch, LaunchMember, MemberRole
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    team_id: str | None
+
+
+@dataclass(frozen=True)
+class Roles:
+    admins: tuple[str, ...]
+    vendor_team_id: str | None
+
+    def is_vendor(self, person: Person) -> bool:
+        """Of the organisation that installed golive. Unknown team (no id in the payload) counts as
+        vendor only when golive does not know its own team yet (single-workspace installs)."""
+        if self.vendor_team_id is None or person.team_id is None:
+            return person.team_id is None or self.vendor_team_id is None
+        return person.team_id == self.vendor_team_id
+
+    def is_admin(self, person: Person) -> bool:
+        return self.is_vendor(person) and person.user_id in self.admins
+
+    def is_csm(self, session: Session, launch: Launch, person: Person) -> bool:
+        if not self.is_vendor(person):
+            return False
+        row = session.exec(select(LaunchMember.id).where(
+            LaunchMember.launch_id == launch.id, LaunchMember.user_id == person.user_id,
+            LaunchMember.role == MemberRole.CSM)).first()
+        return row is not None
+
+    def may_manage(self, session: Session, launch: Launch, person: Person) -> bool:
+        """CSMs of this launch and admins."""
+        return self.is_admin(person) or self.is_csm(session, launch, person)
+
+    def csm_launch_ids(self, session: Session, person: Person) -> list[int]:
+        if not self.is_vendor(person):
+            return []
+        return list(session.exec(select(LaunchMember.launch_id).where(
+            LaunchMember.user_id == person.user_id, LaunchMember.role == MemberRole.CSM)).all())

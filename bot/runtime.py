@@ -1,0 +1,105 @@
+"""Wires settings, database, Slack clients, the Bolt app, the web server and the worker together."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+import schedules.kinds  # noqa: F401  (registers every kind of work)
+from bot import sender as sender_module
+from bot.app import create_app
+from bot.clock import utcnow
+from bot.sender import Sender
+from bot.settings import Settings
+from bot.slack import make_client
+from bot.web import WebServer, create_web
+from schedules.engine import tick
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("golive.runtime")
+DELIVERY_SECONDS = 1.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, db: Database | None = None, migrate: bool = True,
+                 clock: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self.clock = clock
+        self.db = db or Database(settings.database_url)
+        if migrate:
+            upgrade(self.db)
+        self.client: WebClient = make_client(settings)
+        self.outbox_client: WebClient = make_client(settings, for_outbox=True)
+        self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id())
+        sender_module.ALERT_FALLBACK[:] = list(settings.admins)
+        self._team_id: str | None = settings.team_id
+        self.scheduler: BackgroundScheduler | None = None
+
+    def vendor_team_id(self) -> str | None:
+        """The installing team, from settings or auth.test (so guests never count as staff)."""
+        if self._team_id is None and self.settings.slack_bot_token is not None:
+            try:
+                self._team_id = self.client.auth_test().get("team_id")
+            except SlackApiError as err:
+                raise SystemExit(f"golive: Slack refused the bot token ({err.response.get('error')}); "
+                                 "check SLACK_BOT_TOKEN") from None
+        return self._team_id
+
+    def bolt(self):  # noqa: ANN201
+        return create_app(self.settings, self.db, self.client, vendor_team_id=self.vendor_team_id(),
+                          clock=self.clock)
+
+    def web(self, host: str | None = None, port: int | None = None) -> WebServer:
+        asgi = create_web(self.bolt(), self.db)
+        return WebServer(asgi, host or self.settings.host, self.settings.port if port is None else port)
+
+    # -- worker -------------------------------------------------------------------------------------
+
+    def tick_once(self, now: datetime | None = None):  # noqa: ANN201
+        return tick(self.db, now or self.clock(), worker_id=self.sender.worker_id, admins=self.settings.admins)
+
+    def deliver_once(self) -> None:
+        self.sender.deliver_due(self.clock)
+
+    def start_worker(self) -> BackgroundScheduler:
+        """APScheduler only calls tick/deliver on an interval; the database claim is the real guard."""
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(self._safe(self.tick_once), "interval", seconds=self.settings.tick_seconds,
+                          id="golive-tick", replace_existing=True, coalesce=True, max_instances=1,
+                          next_run_time=utcnow())
+        scheduler.add_job(self._safe(self.deliver_once), "interval",
+                          seconds=min(DELIVERY_SECONDS, self.settings.tick_seconds), id="golive-deliver",
+                          replace_existing=True, coalesce=True, max_instances=1, next_run_time=utcnow())
+        scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    @staticmethod
+    def _safe(fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("worker job %s failed; it runs again at the next interval", fn.__name__)
+
+        run.__name__ = fn.__name__
+        return run
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+        self.sender.close()
+        self.db.dispose()

@@ -1,0 +1,10 @@
+"""Slack surfaces: each module translates payloads into domain calls and has a `register(app)`."""
+
+from slack_bolt import App
+
+
+def register_all(app: App) -> None:
+    from handlers import commands, events
+
+    commands.register(app)
+    events.register(app)

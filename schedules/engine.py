@@ -1,0 +1,125 @@
+"""The due-work engine: `tick(now)` claims due rows atomically and runs them exactly once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot import metrics
+from schedules.registry import KINDS, WorkContext
+from storage.db import Database
+from storage.models import PlannedWork, WorkStatus
+
+log = logging.getLogger("golive.engine")
+MAX_ATTEMPTS = 3
+BATCH = 200
+
+
+@dataclass
+class TickResult:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.done) + len(self.skipped) + len(self.failed)
+
+
+def tick(db: Database, now: datetime, *, worker_id: str, admins: tuple[str, ...] = ()) -> TickResult:
+    """Run every piece of work due at `now`. Each row is claimed with one conditional UPDATE
+    (pending → running) inside the same transaction that does the work and marks it done, so
+    two ticks — threads, processes or machines — can never both do it, and a crash leaves it
+    pending for the next tick."""
+    started = time.perf_counter()
+    result = TickResult()
+    tried: set[int] = set()
+    while True:
+        with db.session() as s:
+            ids = [i for i in s.exec(
+                select(PlannedWork.id)
+                .where(PlannedWork.status == WorkStatus.PENDING, PlannedWork.due_at <= now)
+                .order_by(PlannedWork.due_at, PlannedWork.id)
+                .limit(BATCH + len(tried))
+            ).all() if i not in tried]
+        if not ids:
+            break
+        for work_id in ids:
+            tried.add(work_id)
+            _run_one(db, work_id, now, worker_id, admins, result)
+    metrics.TICK_SECONDS.observe(time.perf_counter() - started)
+    return result
+
+
+def _run_one(db: Database, work_id: int, now: datetime, worker_id: str, admins: tuple[str, ...],
+             result: TickResult) -> None:
+    error: Exception | None = None
+    with db.session() as s:
+        if not db.is_sqlite:
+            locked = s.exec(
+                select(PlannedWork.id)
+                .where(PlannedWork.id == work_id, PlannedWork.status == WorkStatus.PENDING)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if locked is None:
+                return
+        claimed = s.execute(
+            update(PlannedWork)
+            .where(PlannedWork.id == work_id, PlannedWork.status == WorkStatus.PENDING)
+            .values(status=WorkStatus.RUNNING, claimed_by=worker_id, claimed_at=now,
+                    attempts=PlannedWork.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            return
+        work = s.get(PlannedWork, work_id)
+        s.refresh(work)
+        kind = KINDS.get(work.kind)
+        late_by = now - work.due_at
+        if kind is None:
+            _finish(work, WorkStatus.FAILED, now, f"unknown kind {work.kind!r}")
+            result.failed.append(work.key)
+        elif late_by > kind.grace:
+            _finish(work, WorkStatus.SKIPPED, now,
+                    f"skipped: found {_minutes(late_by)} late, past its {_minutes(kind.grace)} grace period")
+            result.skipped.append(work.key)
+            log.warning("skipped %s: %s late", work.key, late_by)
+        else:
+            try:
+                with s.begin_nested():
+                    note = kind.run(WorkContext(session=s, work=work, now=now, late_by=late_by, admins=admins))
+            except Exception as exc:  # isolate one launch's failure from the rest of the tick
+                log.exception("work %s failed", work.key)
+                error = exc
+                s.refresh(work)
+                if work.attempts >= MAX_ATTEMPTS:
+                    _finish(work, WorkStatus.FAILED, now, f"failed: {type(exc).__name__}: {exc}"[:500])
+                    result.failed.append(work.key)
+                else:
+                    work.status, work.claimed_by, work.note = WorkStatus.PENDING, None, f"retrying: {exc}"[:500]
+            else:
+                late_note = f"done {_minutes(late_by)} late" if late_by.total_seconds() >= 600 else None
+                _finish(work, WorkStatus.DONE, now, note or late_note)
+                result.done.append(work.key)
+        s.add(work)
+    metrics.WORK_DONE.labels(kind=work.kind, result=work.status).inc()
+    if error is not None:
+        log.info("work %s will be retried or is failed", work_id)
+
+
+def _finish(work: PlannedWork, status: str, now: datetime, note: str | None) -> None:
+    work.status = status
+    work.finished_at = now
+    work.note = note
+
+
+def _minutes(delta) -> str:  # noqa: ANN001
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"

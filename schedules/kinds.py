@@ -1,0 +1,23 @@
+"""Registers every kind of scheduled work and the planner that derives it from a launch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from bot import heads_up
+from bot.clock import local_instant, parse_hhmm, parse_zone, previous_business_day
+from schedules.plan import PlannedItem, planner
+from schedules.registry import WorkKind, register
+from storage.models import Launch
+
+HEADS_UP = register(WorkKind("heads_up", heads_up.send_heads_up, grace=timedelta(hours=12)))
+
+
+@planner
+def plan_heads_up(session: Session, launch: Launch) -> list[PlannedItem]:
+    """The business day before go-live, at the launch's check-in time."""
+    day = previous_business_day(launch.go_live_date)
+    due = local_instant(day, parse_hhmm(launch.checkin_time), parse_zone(launch.timezone))
+    return [PlannedItem(kind=HEADS_UP.name, key=f"launch:{launch.id}:heads_up:{launch.go_live_date}", due_at=due)]

@@ -1,0 +1,66 @@
+"""A launch's plan: every piece of scheduled work, derived from the launch and stored as rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import Launch, PlannedWork, WorkStatus
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+# Each feature contributes a planner: launch (+ session for its related rows) -> items.
+Planner = Callable[[Session, Launch], list[PlannedItem]]
+PLANNERS: list[Planner] = []
+
+
+def planner(fn: Planner) -> Planner:
+    PLANNERS.append(fn)
+    return fn
+
+
+def derive_plan(session: Session, launch: Launch) -> list[PlannedItem]:
+    items: list[PlannedItem] = []
+    for make in PLANNERS:
+        items.extend(make(session, launch))
+    return sorted(items, key=lambda item: (item.due_at, item.key))
+
+
+def replan(session: Session, launch: Launch, *, now: datetime) -> None:
+    """Bring the stored plan in line with the launch. Work already done (or skipped, or failed)
+    is left alone; pending work moves, disappears or appears. New work whose time has already
+    passed when it is first planned is not created: it was never due for this launch."""
+    desired = {item.key: item for item in derive_plan(session, launch)}
+    existing = {row.key: row for row in session.exec(select(PlannedWork).where(PlannedWork.launch_id == launch.id))}
+    for key, row in existing.items():
+        if row.status != WorkStatus.PENDING:
+            continue
+        item = desired.get(key)
+        if item is None:
+            session.delete(row)
+        elif row.due_at != item.due_at or row.payload != item.payload or row.kind != item.kind:
+            row.due_at, row.payload, row.kind = item.due_at, item.payload, item.kind
+            session.add(row)
+    for key, item in desired.items():
+        if key in existing or item.due_at < now:
+            continue
+        session.add(PlannedWork(launch_id=launch.id, kind=item.kind, key=key, due_at=item.due_at,
+                                payload=item.payload, status=WorkStatus.PENDING))
+    session.flush()
+
+
+def stored_plan(session: Session, launch_id: int) -> list[PlannedWork]:
+    return list(session.exec(
+        select(PlannedWork).where(PlannedWork.launch_id == launch_id).order_by(PlannedWork.due_at, PlannedWork.key)
+    ).all())

@@ -1,0 +1,41 @@
+"""Kinds of scheduled work: what runs for each, and how late it may still run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from storage.models import PlannedWork
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    session: Session
+    work: PlannedWork
+    now: datetime
+    late_by: timedelta
+    admins: tuple[str, ...] = ()
+
+    @property
+    def is_late(self) -> bool:
+        return self.late_by > LATE_NOTE_AFTER
+
+
+@dataclass(frozen=True)
+class WorkKind:
+    name: str
+    run: Callable[[WorkContext], str | None]  # returns a note to keep on the row, or None
+    grace: timedelta  # past this the work is skipped (visibly), never silently dropped
+
+
+# Work found this much after its time is "late" and says so.
+LATE_NOTE_AFTER = timedelta(minutes=10)
+KINDS: dict[str, WorkKind] = {}
+
+
+def register(kind: WorkKind) -> WorkKind:
+    KINDS[kind.name] = kind
+    return kind

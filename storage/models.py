@@ -1,0 +1,134 @@
+"""The tables. Times are stored in UTC; local dates are the launch's own calendar dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class LaunchStatus(StrEnum):
+    PLANNED = "planned"
+    LIVE = "live"
+    RETRO = "retro"
+    DONE = "done"
+
+
+class MemberRole(StrEnum):
+    CSM = "csm"
+    LEADER = "leader"
+
+
+class WorkStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class Launch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer: str
+    channel: str = Field(index=True, unique=True)
+    go_live_date: date
+    timezone: str
+    checkin_time: str = "10:00"
+    digest_time: str = "08:30"
+    checkin_days: int = 5
+    support_channel: str | None = None
+    urgent_channel: str | None = None
+    oncall: str | None = None
+    leadership_channel: str | None = None
+    retro_after_days: int = 14
+    status: str = Field(default=LaunchStatus.PLANNED)
+    created_at: datetime | None = utc_column(nullable=False)
+    updated_at: datetime | None = utc_column(nullable=False)
+
+
+class LaunchMember(SQLModel, table=True):
+    __tablename__ = "launch_member"
+    __table_args__ = (UniqueConstraint("launch_id", "user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(index=True)
+    role: str
+
+
+class Goal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    text: str
+    state: str = "open"
+
+
+class PlannedWork(SQLModel, table=True):
+    """One scheduled piece of work; `key` makes it unique so a plan can be re-derived safely."""
+
+    __tablename__ = "planned_work"
+    __table_args__ = (Index("ix_planned_work_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True, ondelete="CASCADE")
+    kind: str
+    key: str = Field(unique=True)
+    due_at: datetime | None = utc_column(nullable=False)
+    status: str = Field(default=WorkStatus.PENDING)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = utc_column()
+    finished_at: datetime | None = utc_column()
+    attempts: int = 0
+    note: str | None = None
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A durable Slack call, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True, ondelete="SET NULL")
+    method: str
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.PENDING)
+    attempts: int = 0
+    rate_limited: int = 0
+    next_attempt_at: datetime | None = utc_column(nullable=False)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = utc_column()
+    last_error: str | None = None
+    result_channel: str | None = None
+    result_ts: str | None = None
+    write_back: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime | None = utc_column(nullable=False)
+    sent_at: datetime | None = utc_column()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Slack event ids already handled, so retried deliveries are recognised."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime | None = utc_column(nullable=False, index=True)
