@@ -63,7 +63,8 @@ class Runtime:
                           clock=self.clock)
 
     def web(self, host: str | None = None, port: int | None = None) -> WebServer:
-        asgi = create_web(self.bolt(), self.db)
+        secret = self.settings.slack_signing_secret
+        asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None)
         return WebServer(asgi, host or self.settings.host, self.settings.port if port is None else port)
 
     # -- worker -------------------------------------------------------------------------------------

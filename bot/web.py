@@ -10,6 +10,7 @@ from datetime import datetime
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, text
 from sqlmodel import select
 from starlette.applications import Starlette
@@ -44,7 +45,12 @@ def outbox_lag(db: Database, now: datetime) -> dict:
     return {"outbox_depth": depth, "outbox_oldest_age_seconds": round(age, 1), "dead_letters": dead}
 
 
-def create_web(bolt: App, db: Database, *, extra_routes: list[Route] | None = None) -> Starlette:
+def create_web(bolt: App, db: Database, *, signing_secret: str | None,
+               extra_routes: list[Route] | None = None) -> Starlette:
+    # Checked here as well as in Bolt: Bolt parses the body before it verifies it, and a forged
+    # malformed body must get 401, not a parse error.
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_SLACK_BODY:
@@ -53,8 +59,16 @@ def create_web(bolt: App, db: Database, *, extra_routes: list[Route] | None = No
             text_body = body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"ok": False, "error": "body is not UTF-8"}, status_code=400)
-        bolt_request = BoltRequest(body=text_body, query=str(request.url.query),
-                                   headers={k: [v] for k, v in request.headers.items()})
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        if verifier is not None and not (timestamp.isdigit() and verifier.is_valid(
+            body=text_body, timestamp=timestamp, signature=request.headers.get("x-slack-signature", ""),
+        )):
+            return JSONResponse({"ok": False, "error": "invalid signature"}, status_code=401)
+        try:
+            bolt_request = BoltRequest(body=text_body, query=str(request.url.query),
+                                       headers={k: [v] for k, v in request.headers.items()})
+        except ValueError:  # Bolt parses the body up front; a body that is not JSON lands here
+            return JSONResponse({"ok": False, "error": "malformed request"}, status_code=400)
         try:
             bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         except Exception:  # never a traceback to Slack; Bolt normally handles its own errors

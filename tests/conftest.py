@@ -1,0 +1,158 @@
+"""Shared fixtures: a simulated Slack workspace, a real SQLite file, the real app over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.simulator import SlackSimulator
+from bot.slack_requests import SlackRequestSender
+
+SECRET = "test-signing-secret-0123456789"
+VENDOR = "T0VENDOR"
+CUSTOMER_TEAM = "T0CUSTOMER"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt silently falls back to SLACK_* variables: tests must never see real ones."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "GOLIVE_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+class FakeClock:
+    """A clock the test moves by hand; everything that reads 'now' in the app reads it here."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, value: datetime) -> None:
+        self.now = value
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class World:
+    sim: SlackSimulator
+    settings: Settings
+    runtime: Runtime
+    slack: SlackRequestSender
+    clock: FakeClock
+    env: dict[str, str]
+    url: str
+
+    def tick(self, at: datetime | None = None):  # noqa: ANN201
+        """Run due work at `at` (default: the fake clock) and deliver the outbox."""
+        if at is not None:
+            self.clock.set(at)
+        result = self.runtime.tick_once(self.clock())
+        self.deliver()
+        return result
+
+    def deliver(self) -> None:
+        for _ in range(20):
+            stats = self.runtime.sender.deliver_due(self.clock)
+            if not (stats.sent or stats.retried or stats.rate_limited or stats.dead or stats.deferred):
+                return
+
+
+def populate(sim: SlackSimulator) -> None:
+    """The workspace every scenario starts from: vendor staff, customer guests, two launches' channels."""
+    sim.add_team(CUSTOMER_TEAM, "Acme Corp")
+    sim.add_user("U0CSM", "carla.csm", email="carla@vendor.test")
+    sim.add_user("U0CSM2", "omar.csm", email="omar@vendor.test")
+    sim.add_user("U0ADMIN", "ada.admin", email="ada@vendor.test")
+    sim.add_user("U0SUP", "sam.support", email="sam@vendor.test")
+    sim.add_user("U0CUST1", "cora.customer", team_id=CUSTOMER_TEAM, email="cora@acme.test")
+    sim.add_user("U0CUST2", "cyril.customer", team_id=CUSTOMER_TEAM, email="cyril@acme.test")
+    sim.add_user("U0OTHER", "olga.other", team_id="T0OTHERCO", email="olga@other.test")
+    sim.add_channel("C0ACME", "acme-golive", members=["U0CSM", "U0CUST1", "U0CUST2"], is_ext_shared=True)
+    sim.add_channel("C0OTHER", "other-golive", members=["U0CSM2", "U0OTHER"], is_ext_shared=True)
+    sim.add_channel("C0SUP", "support", members=["U0SUP"])
+    sim.add_channel("C0URG", "urgent", members=["U0SUP"])
+    sim.add_channel("C0LEAD", "acme-leadership", members=["U0CSM"])
+
+
+@pytest.fixture
+def sim() -> Iterator[SlackSimulator]:
+    with SlackSimulator(team_id=VENDOR) as simulator:
+        populate(simulator)
+        yield simulator
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'golive.db'}"
+
+
+@pytest.fixture
+def env(sim: SlackSimulator, db_url: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": sim.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": sim.url,
+        "GOLIVE_DATABASE_URL": db_url,
+        "GOLIVE_ADMINS": "U0ADMIN",
+        "GOLIVE_TEAM_ID": VENDOR,
+    }
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2027, 3, 1, 7, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def world(sim: SlackSimulator, env: dict[str, str], clock: FakeClock) -> Iterator[World]:
+    settings = Settings.from_env(env)
+    runtime = Runtime(settings, clock=clock)
+    server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
+    slack = SlackRequestSender(server.url, SECRET, team_id=VENDOR, response_url_base=sim.response_url_base)
+    try:
+        yield World(sim=sim, settings=settings, runtime=runtime, slack=slack, clock=clock, env=env, url=server.url)
+    finally:
+        server.stop()
+        runtime.close()
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_golive(args: list[str], env: dict[str, str], *, cwd: Path | None = None, timeout: float = 120) -> CliResult:
+    """The real `golive` console script in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOLIVE_"))}
+    full_env.update(env)
+    exe = Path(sys.executable).with_name("golive")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    proc = subprocess.run(command + args, env=full_env, cwd=cwd or ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def golive(env: dict[str, str], tmp_path: Path):  # noqa: ANN201
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> CliResult:
+        return run_golive(list(args), {**env, **(extra_env or {})}, cwd=tmp_path)
+
+    return run

@@ -1,0 +1,203 @@
+"""The outbox and its sender against the simulator: nothing queued is lost, nothing posted twice."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk import WebClient
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot.outbox import post_message
+from bot.sender import Sender
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Launch, LaunchMember, OutboxMessage, OutboxStatus
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_sender(sim, db_url, **kwargs):  # noqa: ANN001, ANN201
+    db = Database(db_url)
+    upgrade(db)
+    client = WebClient(token=sim.bot_token, base_url=sim.url, retry_handlers=[], timeout=5)
+    return db, Sender(db, client, worker_id="test-worker", rng=random.Random(7), **kwargs)
+
+
+def queue(db, key, channel="C0ACME", text="hello", launch_id=None):  # noqa: ANN001, ANN201
+    with db.session() as s:
+        return post_message(s, key=key, channel=channel, text=text, now=NOW, launch_id=launch_id)
+
+
+def rows(db) -> dict[str, OutboxMessage]:  # noqa: ANN001
+    with db.session() as s:
+        return {r.dedupe_key: r for r in s.exec(select(OutboxMessage))}
+
+
+def test_same_key_is_queued_once_and_posted_once(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    assert queue(db, "k1") is True
+    assert queue(db, "k1") is False
+    clock = Clock()
+    assert sender.deliver_due(clock).sent == 1
+    assert sender.deliver_due(clock).sent == 0
+    posted = sim.messages("C0ACME")
+    assert [m.plain_text() for m in posted] == ["hello"]
+    row = rows(db)["k1"]
+    assert row.status == OutboxStatus.SENT and row.result_ts == posted[0]["ts"]
+    assert posted[0]["metadata"]["event_payload"]["key"] == "k1"
+    sender.close()
+
+
+def test_429_is_retried_after_exactly_retry_after(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    queue(db, "k429")
+    sim.inject("chat.postMessage", "429", times=1, retry_after=7)
+    clock = Clock()
+    stats = sender.deliver_due(clock)
+    assert stats.rate_limited == 1 and sim.messages("C0ACME") == []
+    row = rows(db)["k429"]
+    assert row.next_attempt_at == NOW + timedelta(seconds=7) and row.attempts == 0
+    clock.now = NOW + timedelta(seconds=6)
+    assert sender.deliver_due(clock).sent == 0
+    clock.now = NOW + timedelta(seconds=7)
+    assert sender.deliver_due(clock).sent == 1
+    assert len(sim.messages("C0ACME")) == 1
+    sender.close()
+
+
+def test_5xx_and_dropped_connections_back_off_then_deliver_once(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    queue(db, "kflaky")
+    sim.inject("chat.postMessage", "500", times=1)
+    sim.inject("chat.postMessage", "drop", times=1)
+    sim.inject("chat.postMessage", "503", times=1)
+    clock = Clock()
+    delays = []
+    for _ in range(3):
+        assert sender.deliver_due(clock).retried == 1
+        row = rows(db)["kflaky"]
+        delays.append((row.next_attempt_at - clock.now).total_seconds())
+        clock.now = row.next_attempt_at
+    assert delays[0] < delays[1] < delays[2]  # exponential, with jitter inside each step
+    assert 1 <= delays[0] <= 2 and 4 <= delays[2] <= 8
+    assert sender.deliver_due(clock).sent == 1
+    assert len(sim.messages("C0ACME")) == 1
+    assert rows(db)["kflaky"].attempts == 4
+    sender.close()
+
+
+def test_dead_letter_after_the_last_attempt_alerts_the_launch_csms(sim, db_url):
+    db, sender = make_sender(sim, db_url, max_attempts=3)
+    with db.session() as s:
+        launch = Launch(customer="Acme", channel="C0ACME", go_live_date=NOW.date(), timezone="UTC",
+                        created_at=NOW, updated_at=NOW)
+        s.add(launch)
+        s.flush()
+        s.add(LaunchMember(launch_id=launch.id, user_id="U0CSM", role="csm"))
+        launch_id = launch.id
+    queue(db, "kdead", launch_id=launch_id)
+    sim.inject("chat.postMessage", "500", times=3)
+    clock = Clock()
+    for _ in range(3):
+        sender.deliver_due(clock)
+        clock.now = rows(db)["kdead"].next_attempt_at if rows(db)["kdead"].status == "pending" else clock.now
+    assert rows(db)["kdead"].status == OutboxStatus.DEAD
+    sender.deliver_due(clock)
+    alerts = [m.plain_text() for m in sim.dm_messages("U0CSM")]
+    assert len(alerts) == 1 and "gave up" in alerts[0] and "HTTP 500" in alerts[0]
+    assert sim.messages("C0ACME") == []
+    sender.close()
+
+
+def test_invalid_blocks_are_dead_at_once_without_retrying(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    with db.session() as s:
+        from bot.outbox import enqueue
+
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51
+        enqueue(s, key="kblocks", method="chat.postMessage", payload={"channel": "C0ACME", "text": "x",
+                                                                      "blocks": blocks}, now=NOW)
+    stats = sender.deliver_due(Clock())
+    assert stats.dead == 1 and rows(db)["kblocks"].last_error == "invalid_blocks"
+    assert len(sim.calls_to("chat.postMessage")) == 1
+    sender.close()
+
+
+def test_bot_not_in_channel_waits_and_goes_out_once_after_it_is_invited(sim, db_url):
+    db, sender = make_sender(sim, db_url, max_attempts=3)
+    sim.add_channel("C0NEW", "new-channel", members=["U0CSM"], bot_member=False)
+    queue(db, "knew", channel="C0NEW")
+    clock = Clock()
+    for _ in range(5):  # more failures than max_attempts: a fixable error never kills the row
+        sender.deliver_due(clock)
+        clock.now = rows(db)["knew"].next_attempt_at
+    assert rows(db)["knew"].status == OutboxStatus.PENDING
+    assert rows(db)["knew"].last_error == "not_in_channel"
+    sim.add_member("C0NEW", sim.bot_user_id)
+    sender.deliver_due(clock)
+    sender.deliver_due(clock)
+    assert len(sim.messages("C0NEW")) == 1 and rows(db)["knew"].status == OutboxStatus.SENT
+    sender.close()
+
+
+def test_a_thread_reply_waits_for_its_parent_post(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    with db.session() as s:
+        post_message(s, key="reply", channel="C0ACME", text="in the thread", now=NOW, thread_ts_from="parent")
+        post_message(s, key="parent", channel="C0ACME", text="parent", now=NOW + timedelta(seconds=1))
+    clock = Clock()
+    stats = sender.deliver_due(clock)
+    assert stats.deferred == 1 and sim.messages("C0ACME") == []
+    clock.now = NOW + timedelta(seconds=5)
+    sender.deliver_due(clock)
+    sender.deliver_due(clock)
+    parent, reply = sim.messages("C0ACME")
+    assert parent.plain_text() == "parent" and reply["thread_ts"] == parent["ts"]
+    sender.close()
+
+
+def test_a_post_that_slack_accepted_before_a_crash_is_not_posted_again(sim, db_url):
+    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60))
+    queue(db, "kcrash")
+    clock = Clock()
+    sender.deliver_due(clock)
+    # Simulate the crash window: Slack has the post, but the database still says "sending".
+    with db.session() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "kcrash").values(
+            status=OutboxStatus.SENDING, claimed_by="dead-worker", claimed_at=NOW, result_ts=None))
+    clock.now = NOW + timedelta(seconds=30)
+    assert sender.deliver_due(clock).sent == 0  # lease not yet expired: the other worker may be alive
+    clock.now = NOW + timedelta(seconds=61)
+    assert sender.deliver_due(clock).sent == 1
+    assert len(sim.messages("C0ACME")) == 1
+    assert rows(db)["kcrash"].result_ts == sim.messages("C0ACME")[0]["ts"]
+    sender.close()
+
+
+def test_drain_waits_a_bounded_time_for_retries(sim, db_url):
+    db, sender = make_sender(sim, db_url)
+    queue(db, "kslow")
+    sim.inject("chat.postMessage", "429", times=1, retry_after=1)
+    start = time.monotonic()
+
+    def running_clock() -> datetime:
+        return NOW + timedelta(seconds=time.monotonic() - start)
+
+    stats = sender.drain(running_clock, max_wait=5)
+    assert stats.sent == 1 and len(sim.messages("C0ACME")) == 1
+    queue(db, "kslower")
+    sim.inject("chat.postMessage", "429", times=1, retry_after=30)
+    stats = sender.drain(running_clock, max_wait=1)
+    assert stats.sent == 0 and rows(db)["kslower"].status == OutboxStatus.PENDING
+    sender.close()
