@@ -69,6 +69,10 @@ def to_json(data: dict[str, list[dict[str, Any]]]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=iso)
 
 
+RECORD_NAMES = {"launches": "launch", "checkin_responses": "checkin_response", "issues": "issue",
+                "usage": "usage", "readiness_items": "readiness_item", "goals": "goal", "retro_answers": "retro_answer"}
+
+
 def to_csv(data: dict[str, list[dict[str, Any]]]) -> str:
     """One CSV: the first column `record` names the kind of row; the other columns are the union
     of every kind's fields (lists joined with `;`)."""
@@ -82,7 +86,7 @@ def to_csv(data: dict[str, list[dict[str, Any]]]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for name, rows in data.items():
-        record = name[:-1] if name.endswith("s") else name
+        record = RECORD_NAMES.get(name, name)
         for row in rows:
             flat = {k: ";".join(map(str, v)) if isinstance(v, list) else iso(v) for k, v in row.items()}
             writer.writerow({"record": record, **flat})

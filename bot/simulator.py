@@ -606,7 +606,7 @@ class SlackSimulator:
         server.sim = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-sim", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="slack-sim", daemon=True
         )
         self._thread.start()
         return self

@@ -156,3 +156,21 @@ def golive(env: dict[str, str], tmp_path: Path):  # noqa: ANN201
         return run_golive(list(args), {**env, **(extra_env or {})}, cwd=tmp_path)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # noqa: ANN201
+    """One throwaway PostgreSQL cluster for the whole run (initdb/pg_ctl as the postgres user)."""
+    from tests.pg_cluster import PostgresCluster
+
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster, request) -> str:  # noqa: ANN001
+    """A fresh database on the shared cluster for one test."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50] + f"_{os.getpid() % 1000}"
+    return pg_cluster.new_database(name)

@@ -234,15 +234,15 @@ def test_inject_rate_is_seeded(sim, client):
 
 
 def test_rate_limit_sustained_throughput(sim):
-    sim.set_rate_limit(per_channel_per_sec=10)
+    sim.set_rate_limit(per_channel_per_sec=4)
     client = WebClient(
         token=sim.bot_token, base_url=sim.url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)]
     )
-    for i in range(15):
+    for i in range(8):
         client.chat_postMessage(channel="C1", text=f"m{i}")
     statuses = [c.status for c in sim.calls_to("chat.postMessage")]
     assert statuses.count(429) > 0
-    assert [m.text for m in sim.messages("C1")] == [f"m{i}" for i in range(15)]
+    assert [m.text for m in sim.messages("C1")] == [f"m{i}" for i in range(8)]
     limited = next(c for c in sim.calls_to("chat.postMessage") if c.status == 429)
     assert limited.response == {"ok": False, "error": "ratelimited"}
 

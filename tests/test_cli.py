@@ -1,0 +1,147 @@
+"""The `golive` command line as a subprocess: launches, validation, export, settings errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+BASE = ["launch", "add", "--customer", "Acme Corp", "--channel", "C0ACME", "--go-live", "2027-03-08",
+        "--tz", "Europe/Berlin"]
+
+
+def test_launch_add_prints_only_the_id_and_list_and_show_find_it(golive):
+    added = golive(*BASE, "--csm", "U0CSM", "--csm", "U0CSM2", "--goal", "50 active users", "--oncall", "S0ONCALL")
+    assert added.code == 0, added.stderr
+    assert added.stdout.strip() == "1"
+    listed = golive("launch", "list")
+    assert "Acme Corp" in listed.stdout and "2027-03-08" in listed.stdout
+    shown = golive("launch", "show", "1")
+    assert "U0CSM, U0CSM2" in shown.stdout and "50 active users" in shown.stdout
+    assert "Fri 5 Mar 10:00" in shown.stdout and "heads-up to the CSMs" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--tz", "Mars/Olympus"], "unknown time zone"),
+        (["--tz", "CET+1"], "unknown time zone"),
+        (["--go-live", "2027-02-30"], "bad go-live date"),
+        (["--channel", "acme-golive"], "not a Slack channel id"),
+        (["--csm", "carla"], "not a Slack user id"),
+        (["--checkin-time", "25:00"], "bad checkin-time"),
+        (["--retro-after-days", "30"], "between 14 and 28"),
+        (["--oncall", "#oncall"], "oncall"),
+    ],
+)
+def test_bad_launch_input_is_one_line_exit_2_and_nothing_written(golive, change, message):
+    args = list(BASE)
+    for flag, value in zip(change[::2], change[1::2], strict=True):
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
+    result = golive(*args)
+    assert result.code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    exported = json.loads(golive("export").stdout)
+    assert exported["launches"] == []
+
+
+def test_adding_a_second_launch_for_the_same_channel_is_refused(golive):
+    assert golive(*BASE).code == 0
+    again = golive(*BASE)
+    assert again.code == 2 and "exists already" in again.stderr
+
+
+def test_import_creates_then_updates_by_channel_and_replans(golive, tmp_path):
+    first = tmp_path / "launches.yml"
+    first.write_text(
+        "launches:\n"
+        "  - customer: Acme Corp\n    channel: C0ACME\n    go_live: 2027-03-08\n    tz: Europe/Berlin\n"
+        "    csm: [U0CSM]\n    goal: [Go live, 50 users]\n"
+        "  - customer: Other Co\n    channel: C0OTHER\n    go_live: '2027-04-05'\n    tz: America/New_York\n"
+        "    checkin_time: '09:30'\n",
+        encoding="utf-8",
+    )
+    result = golive("launch", "import", str(first))
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == ["1\tcreated\tC0ACME", "2\tcreated\tC0OTHER"]
+    update = tmp_path / "update.yml"
+    update.write_text("launches:\n  - channel: C0ACME\n    go_live: 2027-03-15\n", encoding="utf-8")
+    result = golive("launch", "import", str(update))
+    assert result.stdout.splitlines() == ["1\tupdated\tC0ACME"]
+    shown = golive("launch", "show", "1").stdout
+    assert "Fri 12 Mar 10:00" in shown and "Go live" in shown  # moved; goals untouched
+
+
+def test_import_with_one_bad_launch_writes_nothing(golive, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "launches:\n"
+        "  - {customer: Good, channel: C0GOOD, go_live: 2027-03-08, tz: UTC}\n"
+        "  - {customer: Bad, channel: C0BAD, go_live: 2027-03-08, tz: Nowhere/Land}\n",
+        encoding="utf-8",
+    )
+    result = golive("launch", "import", str(bad))
+    assert result.code == 2 and "launch #2 (C0BAD)" in result.stderr and "unknown time zone" in result.stderr
+    assert json.loads(golive("export").stdout)["launches"] == []
+    notyaml = tmp_path / "not.yml"
+    notyaml.write_text("launches: [unclosed\n", encoding="utf-8")
+    assert golive("launch", "import", str(notyaml)).code == 2
+    assert golive("launch", "import", str(tmp_path / "missing.yml")).code == 2
+
+
+def test_export_json_and_csv_shapes(golive):
+    golive(*BASE, "--csm", "U0CSM")
+    data = json.loads(golive("export", "--format", "json").stdout)
+    assert set(data) >= {"launches", "checkin_responses", "issues"}
+    launch = data["launches"][0]
+    assert {k: launch[k] for k in ("id", "customer", "channel", "go_live_date", "timezone", "status")} == {
+        "id": 1, "customer": "Acme Corp", "channel": "C0ACME", "go_live_date": "2027-03-08",
+        "timezone": "Europe/Berlin", "status": "planned"}
+    csv_text = golive("export", "--format", "csv").stdout
+    header, row = csv_text.splitlines()[:2]
+    assert header.startswith("record,id,customer")
+    assert row.startswith("launch,1,Acme Corp,C0ACME")
+    assert golive("export", "--format", "xml").code == 2
+    assert golive("export", "--launch", "99").code == 2
+
+
+def test_tick_refuses_an_instant_without_offset(golive):
+    result = golive("tick", "--at", "2027-03-05T09:00:00")
+    assert result.code == 2 and "no offset" in result.stderr
+
+
+def test_bad_settings_stop_startup_with_one_line_naming_the_variable(golive):
+    cases = {
+        "GOLIVE_PORT": "eighty",
+        "SLACK_API_URL": "not a url",
+        "GOLIVE_DATABASE_URL": "::nonsense::",
+        "SLACK_BOT_TOKEN": "abc-not-a-token",
+        "GOLIVE_ADMINS": "carla",
+        "LOG_LEVEL": "LOUD",
+        "GOLIVE_TICK_SECONDS": "-1",
+    }
+    for name, value in cases.items():
+        result = golive("launch", "list", extra_env={name: value})
+        assert result.code == 2, name
+        assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert value not in result.stderr or name not in ("SLACK_BOT_TOKEN",)
+
+
+def test_run_without_a_bot_token_explains_how_to_get_one(golive):
+    result = golive("run", extra_env={"SLACK_BOT_TOKEN": ""})
+    assert result.code == 2
+    assert "manifest.yml" in result.stderr and "golive demo" in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(golive, tmp_path):
+    result = golive("db", "upgrade", extra_env={"GOLIVE_DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db"})
+    assert result.code == 0
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
+    assert {"launch", "planned_work", "outbox_message", "processed_event", "alembic_version"} <= tables
