@@ -114,6 +114,60 @@ def run_worker_mode(sender, clock, deadline: float, total: int) -> object:  # no
     return stats
 
 
+def gated_sender_class(wait: bool, pace: float | None = None):  # noqa: ANN201
+    """EXPERIMENT (not product code): the suggested change to bot/sender.py, as a subclass.
+
+    A 429 on a channel that has had no accepted post within the last second cannot be the
+    per-channel limit, so it is taken as the workspace limit and closes a gate shared by all
+    sender threads until Retry-After has passed. While the gate is closed a thread either
+    `wait`s for it (sleeps, at most MAX_GATE_WAIT seconds, then sends) or bounces the row back to
+    pending without an HTTP call and without spending an attempt. With `pace` (posts per second)
+    the threads also space their calls out evenly from one shared schedule, so the limit is
+    rarely hit at all.
+    """
+    import threading
+
+    from bot.sender import Sender, _Outcome
+
+    max_gate_wait = 10.0
+
+    class GatedSender(Sender):
+        def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            self._gate_until = 0.0
+            self._gate_lock = threading.Lock()
+            self._last_ok: dict[str, float] = {}
+            self._next_slot = 0.0
+
+        def _pace(self) -> None:
+            if not pace:
+                return
+            with self._gate_lock:
+                now = time.monotonic()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + 1.0 / pace
+            time.sleep(max(0.0, slot - now))
+
+        def _attempt(self, row, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            closed_for = self._gate_until - time.monotonic()
+            if closed_for > 0:
+                if not wait or closed_for > max_gate_wait:
+                    return _Outcome("rate_limited", error="workspace rate limited", retry_after=closed_for)
+                time.sleep(closed_for)
+            self._pace()
+            outcome = super()._attempt(row, *args, **kwargs)
+            channel = str(row.payload.get("channel", ""))
+            now = time.monotonic()
+            if outcome.kind == "sent":
+                self._last_ok[channel] = now
+            elif outcome.kind == "rate_limited" and now - self._last_ok.get(channel, -1e9) >= 1.0:
+                with self._gate_lock:
+                    self._gate_until = max(self._gate_until, now + outcome.retry_after)
+            return outcome
+
+    return GatedSender
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1000, help="posts, one per channel (default 1000)")
@@ -123,16 +177,22 @@ def main() -> int:
     parser.add_argument("--max-wait", type=float, default=120.0, help="give up after this many seconds")
     parser.add_argument("--concurrency", type=int, default=None, help="override Sender(concurrency=...)")
     parser.add_argument("--batch-size", type=int, default=None, help="override Sender(batch_size=...)")
+    parser.add_argument("--experiment", choices=("none", "gate-wait", "gate-bounce", "pace"), default="none",
+                        help="try a workspace-wide 429 gate in the sender, or the gate plus pacing at "
+                        "--pace-rate (a subclass; see gated_sender_class)")
+    parser.add_argument("--pace-rate", type=float, default=None,
+                        help="posts/s for --experiment pace (default: the workspace rate)")
     parser.add_argument("--target", type=float, default=1.2, help="time/floor target (default 1.2)")
     parser.add_argument("--same-process", action="store_true", help="run the simulator in this process")
     args = parser.parse_args()
     clean_environ()
 
+    from sqlmodel import func, select
+
     from bot.clock import utcnow
     from bot.sender import Sender
     from bot.settings import Settings
     from bot.slack import make_client
-    from sqlmodel import func, select
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.models import OutboxMessage
@@ -166,14 +226,20 @@ def main() -> int:
             client = make_client(Settings.from_env(env), for_outbox=True)
             overrides = {k: v for k, v in (("concurrency", args.concurrency), ("batch_size", args.batch_size))
                          if v is not None}
-            sender = Sender(db, client, worker_id="bench-worker", **overrides)
+            sender_class = (Sender if args.experiment == "none"
+                            else gated_sender_class(wait=args.experiment != "gate-bounce",
+                                                    pace=(args.pace_rate or args.workspace_rate)
+                                                    if args.experiment == "pace" else None))
+            sender = sender_class(db, client, worker_id="bench-worker", **overrides)
             started_wall = time.time()
             started = time.perf_counter()
+            cpu_started = time.process_time()
             if args.mode == "drain":
                 stats = sender.drain(utcnow, max_wait=args.max_wait)
             else:
                 stats = run_worker_mode(sender, utcnow, time.monotonic() + args.max_wait, args.count)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             sender.close()
             with db.session() as s:
                 by_status = dict(s.exec(select(OutboxMessage.status, func.count(OutboxMessage.id))
@@ -201,8 +267,9 @@ def main() -> int:
     calls = sum(statuses.values())
 
     print(f"outbox throughput: {args.count} posts to {args.count} channels, limits {args.channel_rate:g}/s per "
-          f"channel and {args.workspace_rate:g}/s per workspace, mode {args.mode}, simulator in "
-          f"{'this' if args.same_process else 'a child'} process")
+          f"channel and {args.workspace_rate:g}/s per workspace, mode {args.mode}, "
+          f"{'bot.sender.Sender' if args.experiment == 'none' else 'EXPERIMENT ' + args.experiment}, "
+          f"simulator in {'this' if args.same_process else 'a child'} process")
     rows = [
         ("queued (one transaction)", f"{queued_in:.2f} s"),
         ("delivery time", f"{elapsed:.2f} s"),
@@ -210,6 +277,7 @@ def main() -> int:
         ("first accepted post after start", f"{first_ok:.2f} s"),
         ("first-to-last accepted post", f"{span:.2f} s"),
         ("achieved rate", f"{len(ok_at) / elapsed:.1f} msg/s"),
+        ("CPU of this process while delivering", f"{cpu:.2f} s ({cpu / elapsed:.0%} of one core)"),
         ("chat.postMessage calls", calls),
         ("  accepted (200)", statuses.get(200, 0)),
         ("  rate limited (429)", statuses.get(429, 0)),

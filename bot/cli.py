@@ -60,7 +60,7 @@ def database(migrate: bool = True) -> Database:
 
 
 def _save(raw: dict, *, partial: bool = False) -> tuple[int, bool]:
-    from schedules.kinds import plan_heads_up  # noqa: F401  (registers planners)
+    import schedules.kinds  # noqa: F401  (registers planners)
     from schedules.plan import replan
 
     spec = launch_domain.LaunchInput.parse(raw, partial=partial)
@@ -89,6 +89,11 @@ def launch_add(
     leader: Annotated[list[str] | None, typer.Option(help="Customer leader user id (repeatable)")] = None,
     goal: Annotated[list[str] | None, typer.Option(help="A goal for the first 30 days (repeatable)")] = None,
     retro_after_days: Annotated[int | None, typer.Option(help="Retrospective after N days (14–28)")] = None,
+    holiday: Annotated[list[str] | None, typer.Option(help="Local holiday to skip, YYYY-MM-DD (repeatable)")] = None,
+    nudges: Annotated[bool | None, typer.Option("--nudges/--no-nudges", help="Remind non-answerers")] = None,
+    nudge_after_hours: Annotated[float | None, typer.Option(help="Hours after the check-in (default 3)")] = None,
+    checkin_grace_hours: Annotated[float | None, typer.Option(help="Post a missed check-in up to N h late")] = None,
+    show_names: Annotated[bool | None, typer.Option("--show-names", help="Show who answered what")] = None,
 ) -> None:
     """Create a launch; prints its id."""
     raw = {
@@ -96,7 +101,8 @@ def launch_add(
         "digest_time": digest_time, "checkin_days": checkin_days, "csm": csm or None,
         "support_channel": support_channel, "urgent_channel": urgent_channel, "oncall": oncall,
         "leadership_channel": leadership_channel, "leader": leader or None, "goal": goal or None,
-        "retro_after_days": retro_after_days,
+        "retro_after_days": retro_after_days, "holiday": holiday or None, "nudges": nudges,
+        "nudge_after_hours": nudge_after_hours, "checkin_grace_hours": checkin_grace_hours, "show_names": show_names,
     }
     from sqlmodel import select as _select
 
@@ -133,7 +139,7 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
     channels = [spec.channel for spec in specs]
     if len(set(channels)) != len(channels):
         raise InvalidInput(f"{file} names the same channel twice")
-    from schedules.kinds import plan_heads_up  # noqa: F401
+    import schedules.kinds  # noqa: F401
     from schedules.plan import replan
 
     db = database()
@@ -183,6 +189,9 @@ def launch_show(launch_id: Annotated[int, typer.Argument(help="Launch id")]) -> 
             ("CSMs", ", ".join(launch_domain.members(s, launch.id, MemberRole.CSM)) or "—"),
             ("leaders", ", ".join(launch_domain.members(s, launch.id, MemberRole.LEADER)) or "—"),
             ("retro after", f"{launch.retro_after_days} days"),
+            ("holidays", ", ".join(launch.holidays) or "—"),
+            ("nudges", f"{launch.nudge_after_hours:g} h after each check-in" if launch.nudges_enabled else "off"),
+            ("missed check-ins", f"posted up to {launch.checkin_grace_hours:g} h late, then skipped"),
         ]
         for label, value in details:
             out.print(f"  {label:<19} {value}", markup=False)

@@ -51,9 +51,17 @@ def export_launches(session: Session, launch_id: int | None) -> list[dict[str, A
             "csms": launches.members(session, launch.id, MemberRole.CSM),
             "leaders": launches.members(session, launch.id, MemberRole.LEADER),
             "goals": [g.text for g in launches.goals(session, launch.id)],
+            "holidays": list(launch.holidays or []), "nudges": launch.nudges_enabled,
             "created_at": iso(launch.created_at),
         })
     return rows
+
+
+@section("checkin_responses")
+def export_checkin_responses(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
+    from bot.checkins import export_rows
+
+    return export_rows(session, launch_id)
 
 
 def collect(session: Session, launch_id: int | None) -> dict[str, list[dict[str, Any]]]:

@@ -40,17 +40,24 @@ class LaunchInput:
     leader: tuple[str, ...] = ()
     goal: tuple[str, ...] = ()
     retro_after_days: int = 14
+    holiday: tuple[str, ...] = ()
+    nudges: bool = True
+    nudge_after_hours: float = 3.0
+    checkin_grace_hours: float = 3.0
+    show_names: bool = False
     given: frozenset[str] = field(default_factory=frozenset)
 
     FIELDS = (
         "customer", "channel", "go_live", "tz", "checkin_time", "digest_time", "checkin_days", "csm",
         "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
-        "retro_after_days",
+        "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
     )
+    ALIASES = {"holidays": "holiday", "csms": "csm", "leaders": "leader", "goals": "goal"}
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, partial: bool = False) -> LaunchInput:
         """Validate a mapping of option names (`_` for `-`); raise InvalidInput naming the field."""
+        raw = {cls.ALIASES.get(k, k): v for k, v in raw.items()}
         unknown = set(raw) - set(cls.FIELDS)
         if unknown:
             raise InvalidInput(f"unknown launch field(s): {', '.join(sorted(unknown))}")
@@ -96,6 +103,15 @@ class LaunchInput:
             if any(not g or len(g) > MAX_GOAL for g in goals):
                 raise InvalidInput(f"each goal must be 1–{MAX_GOAL} characters")
             values["goal"] = goals
+        if raw.get("holiday") is not None:
+            days = {parse_date(str(d), "holiday").isoformat() for d in _as_list(raw["holiday"])}
+            values["holiday"] = tuple(sorted(days))
+        for name in ("nudges", "show_names"):
+            if raw.get(name) is not None:
+                values[name] = _bool(raw[name], name.replace("_", "-"))
+        for name, top in (("nudge_after_hours", 12), ("checkin_grace_hours", 12)):
+            if raw.get(name) is not None:
+                values[name] = _hours(raw[name], name.replace("_", "-"), top)
         values = {k: v for k, v in values.items() if v is not None}
         if partial:
             values.setdefault("customer", "")
@@ -109,6 +125,27 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise InvalidInput(f"{what} must be true or false")
+
+
+def _hours(value: Any, what: str, top: float) -> float:
+    try:
+        hours = float(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{what} must be a number of hours") from None
+    if not 0 < hours <= top:
+        raise InvalidInput(f"{what} must be more than 0 and at most {top:g} hours")
+    return hours
 
 
 def _int_in(value: Any, what: str, allowed: range) -> int:
@@ -154,11 +191,14 @@ def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[
         "customer": "customer", "go_live": "go_live_date", "tz": "timezone", "checkin_time": "checkin_time",
         "digest_time": "digest_time", "checkin_days": "checkin_days", "support_channel": "support_channel",
         "urgent_channel": "urgent_channel", "oncall": "oncall", "leadership_channel": "leadership_channel",
-        "retro_after_days": "retro_after_days",
+        "retro_after_days": "retro_after_days", "holiday": "holidays", "nudges": "nudges_enabled",
+        "nudge_after_hours": "nudge_after_hours", "checkin_grace_hours": "checkin_grace_hours",
+        "show_names": "show_names",
     }
     for name, column in scalar.items():
         if created or name in spec.given:
-            setattr(launch, column, getattr(spec, name))
+            value = getattr(spec, name)
+            setattr(launch, column, list(value) if isinstance(value, tuple) else value)
     launch.updated_at = now
     session.add(launch)
     session.flush()

@@ -69,10 +69,20 @@ class Runtime:
 
     # -- worker -------------------------------------------------------------------------------------
 
+    def prepare_sender(self) -> None:
+        """Composers need to know who is staff; learn the team once (auth.test) if it was not configured."""
+        if "vendor_team_id" not in self.sender.context:
+            try:
+                self.sender.context["vendor_team_id"] = self.vendor_team_id()
+            except (OSError, SystemExit) as err:
+                log.warning("could not learn the vendor's team id yet: %s", err)
+
     def tick_once(self, now: datetime | None = None):  # noqa: ANN201
+        self.prepare_sender()
         return tick(self.db, now or self.clock(), worker_id=self.sender.worker_id, admins=self.settings.admins)
 
     def deliver_once(self) -> None:
+        self.prepare_sender()
         self.sender.deliver_due(self.clock)
 
     def start_worker(self) -> BackgroundScheduler:

@@ -87,6 +87,7 @@ class Sender:
         concurrency: int = 8,
         batch_size: int = 200,
         rng: random.Random | None = None,
+        context: dict[str, Any] | None = None,
     ):
         self.db = db
         self.client = client
@@ -98,6 +99,7 @@ class Sender:
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.rng = rng or random.Random()
+        self.context = context or {}
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="golive-send")
         self._lock = threading.Lock()
 
@@ -161,20 +163,29 @@ class Sender:
                 # The channel is rate limited: the rest of its rows wait without spending an attempt.
                 self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked_until)
                 continue
-            outcome = self._attempt(row)
+            outcome = self._attempt(row, clock())
             now = clock()
             self._finish(row, outcome, now, stats)
             if outcome.kind == "rate_limited":
                 blocked_until = now + timedelta(seconds=outcome.retry_after)
         return stats
 
-    def _attempt(self, row: OutboxMessage) -> _Outcome:
+    def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
         payload = dict(row.payload)
         try:
             payload = self._resolve_references(payload)
         except _NotYet as waiting:
             return _Outcome("deferred", error=f"waiting for {waiting}")
         method = row.method
+        if method in COMPOSERS:
+            try:
+                with self.db.session() as s:
+                    composed = COMPOSERS[method](ComposeContext(s, self.client, payload, row, self.context, now))
+            except (SlackApiError, *CONNECTION_ERRORS) as err:
+                return _Outcome("retry", error=f"composing: {type(err).__name__}")
+            if composed is None:
+                return _Outcome("sent", channel=payload.get("channel"), ts=None)
+            method, payload = composed
         if method == "chat.postMessage":
             payload["metadata"] = {"event_type": EventType.OUTBOX, "event_payload": {"key": row.dedupe_key}}
             if row.status == "recovering":
@@ -350,6 +361,23 @@ class Sender:
 
 class _NotYet(Exception):
     pass
+
+
+@dataclass
+class ComposeContext:
+    """What a composer sees: it builds the real Slack call at send time from the current data."""
+
+    session: Any
+    client: WebClient
+    payload: dict[str, Any]
+    row: OutboxMessage
+    context: dict[str, Any]
+    now: datetime
+
+
+# Outbox methods named `golive.*` are composed at send time: name -> fn(ctx) -> (method, payload) or None
+# (None: nothing to send any more, which counts as delivered).
+COMPOSERS: dict[str, Callable[[ComposeContext], tuple[str, dict[str, Any]] | None]] = {}
 
 
 # Users who hear about dead letters when a launch has no CSMs (set from GOLIVE_ADMINS at start).

@@ -11,7 +11,7 @@ from bot import launches
 from bot.text import escape
 from storage.models import Launch, MemberRole, PlannedWork, WorkStatus
 
-KIND_LABELS = {"heads_up": "heads-up to the CSMs"}
+KIND_LABELS = {"heads_up": "heads-up to the CSMs", "checkin": "check-in", "checkin_nudge": "reminder to answer"}
 
 
 def local_time(instant: datetime, zone: str) -> str:
@@ -28,7 +28,10 @@ def next_step(session: Session, launch: Launch) -> PlannedWork | None:
 
 
 def describe_work(work: PlannedWork) -> str:
-    return KIND_LABELS.get(work.kind, work.kind.replace("_", " "))
+    label = KIND_LABELS.get(work.kind, work.kind.replace("_", " "))
+    if work.payload.get("day"):
+        label += f" (day {work.payload['day']})"
+    return label
 
 
 def status_text(session: Session, launch: Launch) -> str:

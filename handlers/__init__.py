@@ -4,7 +4,8 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import commands, events
+    from handlers import checkins, commands, events
 
+    checkins.register(app)
     commands.register(app)
     events.register(app)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import metrics
-from schedules.registry import KINDS, WorkContext
+from schedules.registry import KINDS, Skip, WorkContext
 from storage.db import Database
 from storage.models import PlannedWork, WorkStatus
 
@@ -93,6 +93,9 @@ def _run_one(db: Database, work_id: int, now: datetime, worker_id: str, admins: 
             try:
                 with s.begin_nested():
                     note = kind.run(WorkContext(session=s, work=work, now=now, late_by=late_by, admins=admins))
+            except Skip as skip:
+                _finish(work, WorkStatus.SKIPPED, now, str(skip)[:500])
+                result.skipped.append(work.key)
             except Exception as exc:  # isolate one launch's failure from the rest of the tick
                 log.exception("work %s failed", work.key)
                 error = exc

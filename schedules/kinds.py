@@ -6,13 +6,16 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot import heads_up
+from bot import checkins, heads_up
 from bot.clock import local_instant, parse_hhmm, parse_zone, previous_business_day
 from schedules.plan import PlannedItem, planner
 from schedules.registry import WorkKind, register
 from storage.models import Launch
 
 HEADS_UP = register(WorkKind("heads_up", heads_up.send_heads_up, grace=timedelta(hours=12)))
+# The check-in's own grace is per launch (checkin_grace_hours); the kind's is the outer bound.
+CHECKIN = register(WorkKind("checkin", checkins.post_checkin, grace=timedelta(hours=24)))
+NUDGE = register(WorkKind("checkin_nudge", checkins.queue_nudge, grace=timedelta(hours=2)))
 
 
 @planner
@@ -21,3 +24,20 @@ def plan_heads_up(session: Session, launch: Launch) -> list[PlannedItem]:
     day = previous_business_day(launch.go_live_date)
     due = local_instant(day, parse_hhmm(launch.checkin_time), parse_zone(launch.timezone))
     return [PlannedItem(kind=HEADS_UP.name, key=f"launch:{launch.id}:heads_up:{launch.go_live_date}", due_at=due)]
+
+
+@planner
+def plan_checkins(session: Session, launch: Launch) -> list[PlannedItem]:
+    """One check-in per launch-week business day at the check-in time, and a nudge some hours later."""
+    zone = parse_zone(launch.timezone)
+    at = parse_hhmm(launch.checkin_time)
+    items = []
+    for number, day in enumerate(checkins.checkin_days(launch), start=1):
+        due = local_instant(day, at, zone)
+        payload = {"day": number, "date": day.isoformat()}
+        items.append(PlannedItem(kind=CHECKIN.name, key=checkins.post_key(launch.id, number), due_at=due,
+                                 payload=payload))
+        if launch.nudges_enabled:
+            items.append(PlannedItem(kind=NUDGE.name, key=f"launch:{launch.id}:nudge:{number}",
+                                     due_at=due + timedelta(hours=launch.nudge_after_hours), payload=payload))
+    return items

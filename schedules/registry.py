@@ -31,6 +31,10 @@ class WorkKind:
     grace: timedelta  # past this the work is skipped (visibly), never silently dropped
 
 
+class Skip(Exception):  # noqa: N818 - it is an outcome, not an error
+    """Raised by a kind to mark its work skipped (visibly, with the message as the note)."""
+
+
 # Work found this much after its time is "late" and says so.
 LATE_NOTE_AFTER = timedelta(minutes=10)
 KINDS: dict[str, WorkKind] = {}

@@ -57,6 +57,11 @@ class Launch(SQLModel, table=True):
     oncall: str | None = None
     leadership_channel: str | None = None
     retro_after_days: int = 14
+    holidays: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    nudges_enabled: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    nudge_after_hours: float = Field(default=3.0, sa_column_kwargs={"server_default": "3"})
+    checkin_grace_hours: float = Field(default=3.0, sa_column_kwargs={"server_default": "3"})
+    show_names: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     status: str = Field(default=LaunchStatus.PLANNED)
     created_at: datetime | None = utc_column(nullable=False)
     updated_at: datetime | None = utc_column(nullable=False)
@@ -132,3 +137,115 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True)
     received_at: datetime | None = utc_column(nullable=False, index=True)
+
+
+class Answer(StrEnum):
+    GOOD = "good"
+    FRICTION = "friction"
+    BLOCKED = "blocked"
+
+
+class CheckIn(SQLModel, table=True):
+    """One day's check-in post in a launch channel."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (UniqueConstraint("launch_id", "day_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    day_number: int
+    local_date: date
+    channel: str
+    outbox_key: str
+    message_ts: str | None = None
+    late: bool = False
+    posted_at: datetime | None = utc_column(nullable=False)
+
+
+class CheckInAnswer(SQLModel, table=True):
+    """The current answer of one person for one day (a later click replaces it)."""
+
+    __tablename__ = "check_in_answer"
+    __table_args__ = (UniqueConstraint("check_in_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_in_id: int = Field(foreign_key="check_in.id", index=True, ondelete="CASCADE")
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(index=True)
+    user_team: str | None = None
+    answer: str
+    note: str | None = None
+    recorded_at: datetime | None = utc_column(nullable=False)
+
+
+class CheckInAnswerHistory(SQLModel, table=True):
+    """Every click, kept: the history behind the current answers."""
+
+    __tablename__ = "check_in_answer_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_in_id: int = Field(foreign_key="check_in.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(index=True)
+    answer: str
+    note: str | None = None
+    recorded_at: datetime | None = utc_column(nullable=False)
+
+
+class NudgeMute(SQLModel, table=True):
+    __tablename__ = "nudge_mute"
+    __table_args__ = (UniqueConstraint("launch_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    user_id: str
+    muted_at: datetime | None = utc_column(nullable=False)
+
+
+class IssueStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Issue(SQLModel, table=True):
+    """A reported problem. `source_key` is unique: one message or click becomes at most one issue."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    number: int
+    text: str
+    severity: str = "sev2"
+    status: str = Field(default=IssueStatus.OPEN, index=True)
+    reporter: str
+    reporter_team: str | None = None
+    source: str
+    source_key: str = Field(unique=True)
+    source_channel: str | None = None
+    source_ts: str | None = None
+    thread_ts: str | None = None
+    thread_key: str | None = None
+    support_channel: str | None = None
+    support_ts: str | None = None
+    created_at: datetime | None = utc_column(nullable=False)
+    acknowledged_at: datetime | None = utc_column()
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = utc_column()
+    resolved_by: str | None = None
+    resolution: str | None = None
+    escalation_count: int = 0
+    next_escalation_at: datetime | None = utc_column(index=True)
+
+
+class IssueEvent(SQLModel, table=True):
+    """The issue's timeline."""
+
+    __tablename__ = "issue_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True, ondelete="CASCADE")
+    at: datetime | None = utc_column(nullable=False)
+    actor: str | None = None
+    kind: str
+    detail: str | None = None

@@ -26,6 +26,11 @@ def add_launch(world, **overrides) -> int:  # noqa: ANN001
         return launch.id
 
 
+def heads_up_plan(world, launch_id: int) -> list[PlannedWork]:  # noqa: ANN001
+    with world.runtime.db.session() as s:
+        return [w for w in stored_plan(s, launch_id) if w.kind == "heads_up"]
+
+
 def heads_up_dms(sim, user: str) -> list[str]:  # noqa: ANN001
     return [m.plain_text() for m in sim.dm_messages(user) if "Launch week for" in m.plain_text()]
 
@@ -53,14 +58,12 @@ def test_ticking_the_same_instant_twice_does_the_work_once(world):
 def test_changing_the_go_live_date_moves_pending_work_and_keeps_done_work(world):
     launch_id = add_launch(world)
     add_launch(world, go_live="2027-03-15")  # one week later: the heads-up moves to Fri 12 March
-    with world.runtime.db.session() as s:
-        plan = stored_plan(s, launch_id)
+    plan = heads_up_plan(world, launch_id)
     assert [(w.kind, w.due_at, w.status) for w in plan] == [
         ("heads_up", datetime(2027, 3, 12, 9, 0, tzinfo=UTC), WorkStatus.PENDING)]
     world.tick(datetime(2027, 3, 12, 9, 0, tzinfo=UTC))
     add_launch(world, go_live="2027-03-22")  # after the heads-up went out: it stays, a new one is planned
-    with world.runtime.db.session() as s:
-        plan = stored_plan(s, launch_id)
+    plan = heads_up_plan(world, launch_id)
     assert [(w.status, w.due_at.date().isoformat()) for w in plan] == [
         (WorkStatus.DONE, "2027-03-12"), (WorkStatus.PENDING, "2027-03-19")]
 
@@ -71,9 +74,8 @@ def test_plan_lands_at_local_time_across_a_dst_change(world):
     # puts 10:00 EDT at 14:00 UTC.
     berlin = add_launch(world, go_live="2027-03-29")
     new_york = add_launch(world, channel="C0OTHER", go_live="2027-03-15", tz="America/New_York")
-    with world.runtime.db.session() as s:
-        assert stored_plan(s, berlin)[0].due_at == datetime(2027, 3, 26, 9, 0, tzinfo=UTC)
-        assert stored_plan(s, new_york)[0].due_at == datetime(2027, 3, 12, 15, 0, tzinfo=UTC)
+    assert heads_up_plan(world, berlin)[0].due_at == datetime(2027, 3, 26, 9, 0, tzinfo=UTC)
+    assert heads_up_plan(world, new_york)[0].due_at == datetime(2027, 3, 12, 15, 0, tzinfo=UTC)
 
 
 def test_work_found_late_says_so_and_work_past_grace_is_skipped_visibly(world):
@@ -84,9 +86,10 @@ def test_work_found_late_says_so_and_work_past_grace_is_skipped_visibly(world):
     late = heads_up_dms(world.sim, "U0CSM")
     assert len(late) == 1 and "late" in late[0]
     result = world.tick(datetime(2027, 3, 9, 12, 0, tzinfo=UTC))  # Other Co's was due Mon 8 March 10:00
-    assert len(result.skipped) == 1
+    assert "launch:2:heads_up:2027-03-09" in result.skipped
     with world.runtime.db.session() as s:
-        skipped = s.exec(select(PlannedWork).where(PlannedWork.status == WorkStatus.SKIPPED)).one()
+        skipped = s.exec(select(PlannedWork).where(PlannedWork.status == WorkStatus.SKIPPED,
+                                                   PlannedWork.kind == "heads_up")).one()
     assert "grace" in skipped.note and "late" in skipped.note
     assert [m for m in world.sim.dm_messages("U0CSM2") if "Other Co" in m.plain_text()] == []
     show = run_golive(["launch", "show", str(skipped.launch_id)], world.env)
@@ -110,6 +113,6 @@ def test_two_tick_processes_on_one_sqlite_file_do_each_piece_of_work_once(world)
     texts = heads_up_dms(world.sim, "U0CSM")
     assert sorted(t.split("*")[1] for t in texts) == sorted(f"Customer {c}" for c in channels)
     with world.runtime.db.session() as s:
-        rows = s.exec(select(PlannedWork)).all()
+        rows = s.exec(select(PlannedWork).where(PlannedWork.kind == "heads_up")).all()
     assert {r.status for r in rows} == {WorkStatus.DONE}
     assert sum(int(re.search(r"(\d+) done", o[1]).group(1)) for o in outputs) == len(channels)

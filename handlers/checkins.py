@@ -1,0 +1,118 @@
+"""Check-in buttons, the note modal and the nudge mute button."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+
+from bot import checkins, modals
+from bot.app import Deps, person_from
+from bot.errors import GoliveError, InvalidInput
+from bot.ids import ActionId, CallbackId
+from storage.models import Answer
+
+log = logging.getLogger("golive.handlers.checkins")
+
+
+def _action_value(body: dict) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "") if isinstance(actions[0], dict) else ""
+
+
+def _channel(body: dict) -> str | None:
+    channel = body.get("channel")
+    return channel.get("id") if isinstance(channel, dict) else None
+
+
+def on_answer(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    answer = checkins.ACTION_ANSWERS[ActionId(action["action_id"])]
+    with deps.db.session() as s:
+        recorded = checkins.record_answer(s, checkin_ref=_action_value(body), channel=_channel(body),
+                                          user=person.user_id, user_team=person.team_id, answer=answer,
+                                          note=None, now=deps.clock())
+    respond(text=checkins.confirmation(recorded), response_type="ephemeral", replace_original=False)
+
+
+def open_note(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    with deps.db.session() as s:
+        checkin, _ = checkins.find_open_checkin(s, checkin_ref=_action_value(body), channel=_channel(body),
+                                                now=deps.clock())
+        current = s.exec(checkins.select(checkins.CheckInAnswer).where(
+            checkins.CheckInAnswer.check_in_id == checkin.id,
+            checkins.CheckInAnswer.user_id == person.user_id)).first()
+    initial = current.answer if current else Answer.FRICTION
+    options = [modals.option(checkins.ANSWER_LABELS[a], a.value) for a in Answer]
+    view = {
+        "type": "modal", "callback_id": CallbackId.CHECKIN_NOTE_MODAL,
+        "title": modals.plain(f"Day {checkin.day_number} check-in"), "submit": modals.plain("Send"),
+        "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"checkin": checkin.id, "channel": checkin.channel}),
+        "blocks": [
+            {"type": "input", "block_id": "answer", "label": modals.plain("How is it going?"),
+             "element": {"type": "radio_buttons", "action_id": "answer", "options": options,
+                         "initial_option": options[[a.value for a in Answer].index(initial)]}},
+            {"type": "input", "block_id": "note", "label": modals.plain("Tell us more"),
+             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True, "max_length": 3000,
+                         "placeholder": modals.plain("What worked, what got in the way?")}},
+        ],
+    }
+    client.views_open(trigger_id=body.get("trigger_id"), view=view)
+
+
+def submit_note(ack: Ack, body: dict, view: dict, context, client) -> None:  # noqa: ANN001
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    state = modals.unpack(view)
+    values = modals.values(view)
+    answer = values.get("answer") or Answer.FRICTION
+    note = values.get("note") or ""
+    if not note.strip():
+        ack(response_action="errors", errors={"note": "Please write a few words, or close this form."})
+        return
+    try:
+        with deps.db.session() as s:
+            recorded = checkins.record_answer(s, checkin_ref=state.get("checkin"), channel=state.get("channel"),
+                                              user=person.user_id, user_team=person.team_id, answer=str(answer),
+                                              note=note, now=deps.clock())
+    except GoliveError as err:
+        ack(response_action="errors", errors={"note": str(err)[:150]})
+        return
+    ack()
+    try:
+        client.chat_postEphemeral(channel=recorded.checkin.channel, user=person.user_id,
+                                  text=checkins.confirmation(recorded))
+    except SlackApiError as err:  # e.g. a guest Slack will not show ephemerals to: the tally still moves
+        log.info("could not confirm the note ephemerally: %s", err.response.get("error"))
+
+
+def on_mute(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    try:
+        launch_id = int(_action_value(body))
+    except ValueError:
+        raise InvalidInput("That reminder is no longer valid.") from None
+    with deps.db.session() as s:
+        launch = s.get(checkins.Launch, launch_id)
+        if launch is None or launch.channel != _channel(body):
+            raise InvalidInput("That reminder is no longer valid.")
+        checkins.record_mute(s, launch_id=launch_id, user=person.user_id, now=deps.clock())
+    respond(text="Done — no more reminders for you during this launch week. You can still answer any check-in.",
+            response_type="ephemeral", replace_original=False)
+
+
+def register(app: App) -> None:
+    for action_id in checkins.ACTION_ANSWERS:
+        app.action(action_id)(on_answer)
+    app.action(ActionId.CHECKIN_NOTE)(open_note)
+    app.view(CallbackId.CHECKIN_NOTE_MODAL)(submit_note)
+    app.action(ActionId.NUDGE_MUTE)(on_mute)
