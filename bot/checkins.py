@@ -192,7 +192,7 @@ def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, us
     if answer not in {a.value for a in Answer}:
         raise InvalidInput(f"Unknown answer {answer!r}.")
     checkin, launch = find_open_checkin(session, checkin_ref=checkin_ref, channel=channel, now=now)
-    note = (note or "").strip()[:MAX_NOTE_STORED] or None
+    note = note[:MAX_NOTE_STORED] if note and note.strip() else None  # kept as written, not trimmed
     previous = session.exec(select(CheckInAnswer).where(
         CheckInAnswer.check_in_id == checkin.id, CheckInAnswer.user_id == user)).first()
     changed_from = previous.answer if previous else None

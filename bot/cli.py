@@ -33,7 +33,8 @@ db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(launch_cli, name="launch")
 cli.add_typer(db_cli, name="db")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (scripts, tests) gets wide tables instead of wrapped cells.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 180)
 TICK_DRAIN_SECONDS = 30.0
 
 SETUP_HELP = (
