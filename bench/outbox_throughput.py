@@ -29,6 +29,7 @@ import multiprocessing
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from common import CSM, VENDOR, clean_environ, golive_env, populate, table, verdict
 
@@ -96,17 +97,18 @@ def queue_posts(db, channels: list[str]) -> float:  # noqa: ANN001
     return time.perf_counter() - started
 
 
-def run_worker_mode(sender, clock, deadline: float, total: int) -> object:  # noqa: ANN001
-    """deliver_due every DELIVERY_SECONDS, like Runtime.start_worker's APScheduler job."""
+def run_worker_mode(sender, clock, deadline: float, total: int, runs: list[float]) -> object:  # noqa: ANN001
+    """deliver_due every DELIVERY_SECONDS, like Runtime.start_worker's APScheduler job; the
+    duration of each run is appended to `runs`."""
     from bot.runtime import DELIVERY_SECONDS
     from bot.sender import DeliveryStats
 
     stats = DeliveryStats()
     start = time.monotonic()
-    runs = 0
     while stats.sent + stats.dead < total and time.monotonic() < deadline:
+        began = time.monotonic()
         stats.add(sender.deliver_due(clock))
-        runs += 1
+        runs.append(time.monotonic() - began)
         # The next interval boundary that has not passed yet (missed ones are coalesced).
         elapsed = time.monotonic() - start
         next_run = start + math.floor(elapsed / DELIVERY_SECONDS + 1) * DELIVERY_SECONDS
@@ -222,7 +224,7 @@ def main() -> int:
             db = Database(f"sqlite:///{Path(tmp) / 'golive.db'}")
             upgrade(db)
             queued_in = queue_posts(db, channels)
-            env = golive_env(type("S", (), {"bot_token": info["token"], "url": info["url"]})(), db.url)
+            env = golive_env(SimpleNamespace(bot_token=info["token"], url=info["url"]), db.url)
             client = make_client(Settings.from_env(env), for_outbox=True)
             overrides = {k: v for k, v in (("concurrency", args.concurrency), ("batch_size", args.batch_size))
                          if v is not None}
@@ -234,10 +236,11 @@ def main() -> int:
             started_wall = time.time()
             started = time.perf_counter()
             cpu_started = time.process_time()
+            worker_runs: list[float] = []
             if args.mode == "drain":
                 stats = sender.drain(utcnow, max_wait=args.max_wait)
             else:
-                stats = run_worker_mode(sender, utcnow, time.monotonic() + args.max_wait, args.count)
+                stats = run_worker_mode(sender, utcnow, time.monotonic() + args.max_wait, args.count, worker_runs)
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             sender.close()
@@ -278,6 +281,9 @@ def main() -> int:
         ("first-to-last accepted post", f"{span:.2f} s"),
         ("achieved rate", f"{len(ok_at) / elapsed:.1f} msg/s"),
         ("CPU of this process while delivering", f"{cpu:.2f} s ({cpu / elapsed:.0%} of one core)"),
+        *([("deliver_due runs (mean / max s)", f"{len(worker_runs)} ({sum(worker_runs) / len(worker_runs):.2f} / "
+                                                f"{max(worker_runs):.2f}); {sum(r > 1.0 for r in worker_runs)} "
+                                                "overran the 1 s interval")] if worker_runs else []),
         ("chat.postMessage calls", calls),
         ("  accepted (200)", statuses.get(200, 0)),
         ("  rate limited (429)", statuses.get(429, 0)),

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import click
 import typer
@@ -22,9 +23,10 @@ from sqlmodel import select
 from bot import launches as launch_domain
 from bot.clock import parse_instant, utcnow
 from bot.errors import GoliveError, InvalidInput
+from bot.issues import SEVERITIES, sla_minutes, timeline
 from bot.settings import Settings, SettingsError
 from storage.db import Database
-from storage.models import Launch, MemberRole
+from storage.models import Issue, Launch, MemberRole
 
 cli = typer.Typer(help="golive — a Slack bot for a customer's go-live week.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -95,6 +97,13 @@ def launch_add(
     nudge_after_hours: Annotated[float | None, typer.Option(help="Hours after the check-in (default 3)")] = None,
     checkin_grace_hours: Annotated[float | None, typer.Option(help="Post a missed check-in up to N h late")] = None,
     show_names: Annotated[bool | None, typer.Option("--show-names", help="Show who answered what")] = None,
+    route: Annotated[list[str] | None, typer.Option(help="KEYWORD=CHANNEL routing rule (repeatable)")] = None,
+    severity_channel: Annotated[list[str] | None, typer.Option(help="SEV=CHANNEL, e.g. sev3=C0QA")] = None,
+    sla: Annotated[list[str] | None, typer.Option(help="SEV=MINUTES to acknowledge, e.g. sev1=10")] = None,
+    escalation_steps: Annotated[int | None, typer.Option(help="Re-escalations before giving up (default 3)")] = None,
+    support_hours: Annotated[str | None, typer.Option(help="HH:MM-HH:MM on weekdays; SLA counts only then")] = None,
+    support_tz: Annotated[str | None, typer.Option(help="Time zone of the support hours")] = None,
+    update_reminder_minutes: Annotated[int | None, typer.Option(help="sev1 customer-update reminder")] = None,
 ) -> None:
     """Create a launch; prints its id."""
     raw = {
@@ -104,6 +113,9 @@ def launch_add(
         "leadership_channel": leadership_channel, "leader": leader or None, "goal": goal or None,
         "retro_after_days": retro_after_days, "holiday": holiday or None, "nudges": nudges,
         "nudge_after_hours": nudge_after_hours, "checkin_grace_hours": checkin_grace_hours, "show_names": show_names,
+        "route": route or None, "severity_channel": severity_channel or None, "sla": sla or None,
+        "escalation_steps": escalation_steps, "support_hours": support_hours, "support_tz": support_tz,
+        "update_reminder_minutes": update_reminder_minutes,
     }
     from sqlmodel import select as _select
 
@@ -193,6 +205,11 @@ def launch_show(launch_id: Annotated[int, typer.Argument(help="Launch id")]) -> 
             ("holidays", ", ".join(launch.holidays) or "—"),
             ("nudges", f"{launch.nudge_after_hours:g} h after each check-in" if launch.nudges_enabled else "off"),
             ("missed check-ins", f"posted up to {launch.checkin_grace_hours:g} h late, then skipped"),
+            ("routing", _routing_text(launch)),
+            ("time to acknowledge", ", ".join(f"{s} {sla_minutes(launch, s):g} min" for s in SEVERITIES)
+             + f"; {launch.escalation_steps} escalation step(s)"),
+            ("support hours", f"{launch.support_hours} weekdays ({launch.support_tz or launch.timezone})"
+             if launch.support_hours else "around the clock"),
         ]
         for label, value in details:
             out.print(f"  {label:<19} {value}", markup=False)
@@ -206,6 +223,24 @@ def launch_show(launch_id: Annotated[int, typer.Argument(help="Launch id")]) -> 
             table.add_row(local_time(work.due_at, launch.timezone), work.due_at.strftime("%Y-%m-%d %H:%M"),
                           describe_work(work), work.status, work.note or "")
         out.print(table)
+        issue_rows = s.exec(select(Issue).where(Issue.launch_id == launch.id).order_by(Issue.number)).all()
+        if issue_rows:
+            out.print("Issues", markup=False)
+            for issue in issue_rows:
+                out.print(f"  #{issue.number} {issue.severity} {issue.status} — {issue.text[:100]}", markup=False)
+                for event in timeline(s, issue.id):
+                    local = event.at.astimezone(ZoneInfo(launch.timezone)).strftime("%a %d %b %H:%M")
+                    who = f" by {event.actor}" if event.actor else ""
+                    detail = f": {event.detail[:100]}" if event.detail else ""
+                    out.print(f"      {local}  {event.kind}{who}{detail}", markup=False)
+
+
+def _routing_text(launch: Launch) -> str:
+    routing = launch.routing or {}
+    parts = [f"{r['keyword']} → {r['channel']}" for r in routing.get("keywords") or []]
+    parts += [f"{sev} → {ch}" for sev, ch in (routing.get("severity_channels") or {}).items()]
+    parts.append(f"otherwise → {launch.support_channel or 'no support channel'}")
+    return "; ".join(parts)
 
 
 # -- running ----------------------------------------------------------------------------------------

@@ -64,6 +64,13 @@ def export_checkin_responses(session: Session, launch_id: int | None) -> list[di
     return export_rows(session, launch_id)
 
 
+@section("issues")
+def export_issues(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
+    from bot.issues import export_rows
+
+    return export_rows(session, launch_id)
+
+
 def collect(session: Session, launch_id: int | None) -> dict[str, list[dict[str, Any]]]:
     if launch_id is not None:
         launches.get_launch(session, launch_id)

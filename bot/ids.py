@@ -15,6 +15,8 @@ class ActionId(StrEnum):
     ISSUE_ACK = "issue_ack"
     ISSUE_RESOLVE = "issue_resolve"
     ISSUE_SEVERITY = "issue_severity"
+    ISSUE_SATISFIED = "issue_satisfied"
+    ISSUE_UNSATISFIED = "issue_unsatisfied"
     RETRO_OPEN = "retro_open"
 
 
@@ -22,6 +24,7 @@ class CallbackId(StrEnum):
     REPORT_ISSUE_SHORTCUT = "report_issue"
     REPORT_ISSUE_MODAL = "report_issue_modal"
     CHECKIN_NOTE_MODAL = "checkin_note_modal"
+    RESOLVE_MODAL = "issue_resolve_modal"
 
 
 class EventType(StrEnum):

@@ -45,14 +45,24 @@ class LaunchInput:
     nudge_after_hours: float = 3.0
     checkin_grace_hours: float = 3.0
     show_names: bool = False
+    route: tuple[tuple[str, str], ...] = ()
+    severity_channel: tuple[tuple[str, str], ...] = ()
+    sla: tuple[tuple[str, int], ...] = ()
+    escalation_steps: int = 3
+    support_hours: str | None = None
+    support_tz: str | None = None
+    update_reminder_minutes: int = 30
     given: frozenset[str] = field(default_factory=frozenset)
 
     FIELDS = (
         "customer", "channel", "go_live", "tz", "checkin_time", "digest_time", "checkin_days", "csm",
         "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
         "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
+        "route", "severity_channel", "sla", "escalation_steps", "support_hours", "support_tz",
+        "update_reminder_minutes",
     )
-    ALIASES = {"holidays": "holiday", "csms": "csm", "leaders": "leader", "goals": "goal"}
+    ALIASES = {"holidays": "holiday", "csms": "csm", "leaders": "leader", "goals": "goal", "routes": "route",
+               "severity_channels": "severity_channel", "sla_minutes": "sla"}
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, partial: bool = False) -> LaunchInput:
@@ -112,6 +122,30 @@ class LaunchInput:
         for name, top in (("nudge_after_hours", 12), ("checkin_grace_hours", 12)):
             if raw.get(name) is not None:
                 values[name] = _hours(raw[name], name.replace("_", "-"), top)
+        if raw.get("route") is not None:
+            values["route"] = tuple(
+                (keyword, _channel(channel, f"route channel for {keyword!r}", required=True))
+                for keyword, channel in _pairs(raw["route"], "route", "keyword"))
+        if raw.get("severity_channel") is not None:
+            values["severity_channel"] = tuple(
+                (_severity(sev), _channel(channel, f"{sev} channel", required=True))
+                for sev, channel in _pairs(raw["severity_channel"], "severity-channel", "severity"))
+        if raw.get("sla") is not None:
+            values["sla"] = tuple((_severity(sev), _int_in(minutes, f"sla for {sev}", range(1, 10_081)))
+                                  for sev, minutes in _pairs(raw["sla"], "sla", "severity"))
+        if raw.get("escalation_steps") is not None:
+            values["escalation_steps"] = _int_in(raw["escalation_steps"], "escalation-steps", range(1, 11))
+        if raw.get("update_reminder_minutes") is not None:
+            values["update_reminder_minutes"] = _int_in(raw["update_reminder_minutes"], "update-reminder-minutes",
+                                                        range(5, 1441))
+        if raw.get("support_hours") is not None:
+            from bot.issues import parse_support_hours
+
+            parse_support_hours(str(raw["support_hours"]))
+            values["support_hours"] = str(raw["support_hours"]).strip()
+        if raw.get("support_tz") is not None:
+            parse_zone(str(raw["support_tz"]))
+            values["support_tz"] = str(raw["support_tz"])
         values = {k: v for k, v in values.items() if v is not None}
         if partial:
             values.setdefault("customer", "")
@@ -125,6 +159,33 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+def _pairs(value: Any, what: str, key_name: str) -> list[tuple[str, Any]]:
+    """KEY=VALUE strings (CLI), a mapping, or a list of {key_name: …, channel/minutes: …} mappings (YAML)."""
+    if isinstance(value, dict):
+        return [(str(k).strip(), v) for k, v in value.items()]
+    pairs = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            other = [k for k in item if k != key_name]
+            if key_name not in item or len(other) != 1:
+                raise InvalidInput(f"each {what} entry needs `{key_name}` and one value")
+            pairs.append((str(item[key_name]).strip(), item[other[0]]))
+        elif isinstance(item, str) and "=" in item:
+            key, _, val = item.partition("=")
+            pairs.append((key.strip(), val.strip()))
+        else:
+            raise InvalidInput(f"{what} {item!r} must look like KEY=VALUE")
+    if any(not key for key, _ in pairs):
+        raise InvalidInput(f"{what} entries need a non-empty {key_name}")
+    return pairs
+
+
+def _severity(value: str) -> str:
+    if value not in ("sev1", "sev2", "sev3"):
+        raise InvalidInput(f"severity {value!r} must be sev1, sev2 or sev3")
+    return value
 
 
 def _bool(value: Any, what: str) -> bool:
@@ -193,12 +254,22 @@ def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[
         "urgent_channel": "urgent_channel", "oncall": "oncall", "leadership_channel": "leadership_channel",
         "retro_after_days": "retro_after_days", "holiday": "holidays", "nudges": "nudges_enabled",
         "nudge_after_hours": "nudge_after_hours", "checkin_grace_hours": "checkin_grace_hours",
-        "show_names": "show_names",
+        "show_names": "show_names", "escalation_steps": "escalation_steps", "support_hours": "support_hours",
+        "support_tz": "support_tz", "update_reminder_minutes": "update_reminder_minutes",
     }
     for name, column in scalar.items():
         if created or name in spec.given:
             value = getattr(spec, name)
             setattr(launch, column, list(value) if isinstance(value, tuple) else value)
+    if created or {"route", "severity_channel"} & spec.given:
+        routing = dict(launch.routing or {})
+        if created or "route" in spec.given:
+            routing["keywords"] = [{"keyword": k, "channel": c} for k, c in spec.route]
+        if created or "severity_channel" in spec.given:
+            routing["severity_channels"] = dict(spec.severity_channel)
+        launch.routing = routing
+    if created or "sla" in spec.given:
+        launch.sla_minutes = dict(spec.sla)
     launch.updated_at = now
     session.add(launch)
     session.flush()

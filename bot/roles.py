@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -41,6 +42,15 @@ class Roles:
     def may_manage(self, session: Session, launch: Launch, person: Person) -> bool:
         """CSMs of this launch and admins."""
         return self.is_admin(person) or self.is_csm(session, launch, person)
+
+    def is_support(self, launch: Launch, person: Person, channel_members: Callable[[str], set[str]],
+                   extra_channels: tuple[str | None, ...] = ()) -> bool:
+        """Vendor staff who are members of the launch's support or urgent channel (or the channel the
+        issue was routed to)."""
+        if not self.is_vendor(person):
+            return False
+        channels = {c for c in (launch.support_channel, launch.urgent_channel, *extra_channels) if c}
+        return any(person.user_id in channel_members(c) for c in channels)
 
     def csm_launch_ids(self, session: Session, person: Person) -> list[int]:
         if not self.is_vendor(person):

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -81,9 +82,15 @@ class Runtime:
         self.prepare_sender()
         return tick(self.db, now or self.clock(), worker_id=self.sender.worker_id, admins=self.settings.admins)
 
-    def deliver_once(self) -> None:
+    def deliver_once(self, budget_seconds: float = 10.0) -> None:
+        """Deliver batches while there is work, up to a time budget, so a backlog drains at Slack's pace
+        instead of one batch per interval."""
         self.prepare_sender()
-        self.sender.deliver_due(self.clock)
+        deadline = time.monotonic() + budget_seconds
+        while time.monotonic() < deadline:
+            stats = self.sender.deliver_due(self.clock)
+            if not (stats.sent or stats.retried or stats.dead):
+                return
 
     def start_worker(self) -> BackgroundScheduler:
         """APScheduler only calls tick/deliver on an interval; the database claim is the real guard."""

@@ -36,11 +36,15 @@ PERMANENT_ERRORS = frozenset({
     "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
     "invalid_metadata_format", "invalid_metadata_schema", "message_not_found", "cant_update_message",
     "user_not_found", "account_inactive", "cannot_dm_bot", "is_archived", "too_many_attachments",
-    "unknown_method", "already_pinned", "no_permission",
+    "unknown_method", "no_permission",
 })
+# Errors that mean the call's effect is already there (a retried pin): success.
+ALREADY_DONE_ERRORS = frozenset({"already_pinned", "already_reacted"})
 # Errors a person can fix (invite the bot, fix the channel id): keep the row waiting, tell the CSMs once.
 FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
 ALERT_AFTER_FIXABLE = 2
+# A workspace-wide pause shorter than this is waited out in place; a longer one hands the rows back.
+MAX_INLINE_PAUSE = 10.0
 CONNECTION_ERRORS = (
     urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
 )
@@ -102,6 +106,8 @@ class Sender:
         self.context = context or {}
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="golive-send")
         self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._last_sent: dict[str, float] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -158,17 +164,40 @@ class Sender:
     def _deliver_channel(self, rows: list[OutboxMessage], clock: Callable[[], datetime]) -> DeliveryStats:
         stats = DeliveryStats()
         blocked_until: datetime | None = None
+        channel = str(rows[0].payload.get("channel", "")) if rows else ""
         for row in rows:
+            if blocked_until is None:
+                pause = self._workspace_pause()
+                if pause > MAX_INLINE_PAUSE:
+                    blocked_until = clock() + timedelta(seconds=pause)
+                elif pause > 0:
+                    time.sleep(pause)
             if blocked_until is not None:
-                # The channel is rate limited: the rest of its rows wait without spending an attempt.
+                # Rate limited: the rest of these rows wait without spending an attempt.
                 self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked_until)
                 continue
             outcome = self._attempt(row, clock())
             now = clock()
             self._finish(row, outcome, now, stats)
-            if outcome.kind == "rate_limited":
+            if outcome.kind == "sent":
+                with self._lock:
+                    self._last_sent[channel] = time.monotonic()
+            elif outcome.kind == "rate_limited":
+                if self._is_workspace_limit(channel):
+                    # No post reached this channel lately, so the limit hit is the workspace's: every
+                    # thread pauses, instead of each spending calls on more 429s.
+                    with self._lock:
+                        self._paused_until = max(self._paused_until, time.monotonic() + outcome.retry_after)
                 blocked_until = now + timedelta(seconds=outcome.retry_after)
         return stats
+
+    def _workspace_pause(self) -> float:
+        with self._lock:
+            return max(0.0, self._paused_until - time.monotonic())
+
+    def _is_workspace_limit(self, channel: str) -> bool:
+        with self._lock:
+            return time.monotonic() - self._last_sent.get(channel, float("-inf")) > 1.0
 
     def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
         payload = dict(row.payload)
@@ -197,6 +226,8 @@ class Sender:
         except SlackApiError as err:
             status = err.response.status_code
             error = str(err.response.get("error", "")) if err.response is not None else ""
+            if error in ALREADY_DONE_ERRORS:
+                return _Outcome("sent", channel=payload.get("channel"), ts=payload.get("timestamp"))
             if status == 429:
                 retry_after = _retry_after(err.response.headers)
                 metrics.SLACK_RATE_LIMITED.inc()

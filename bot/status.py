@@ -11,7 +11,8 @@ from bot import launches
 from bot.text import escape
 from storage.models import Launch, MemberRole, PlannedWork, WorkStatus
 
-KIND_LABELS = {"heads_up": "heads-up to the CSMs", "checkin": "check-in", "checkin_nudge": "reminder to answer"}
+KIND_LABELS = {"heads_up": "heads-up to the CSMs", "checkin": "check-in", "checkin_nudge": "reminder to answer",
+               "help_post": "pinned how-to-get-help message"}
 
 
 def local_time(instant: datetime, zone: str) -> str:

@@ -4,8 +4,9 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import checkins, commands, events
+    from handlers import checkins, commands, events, issues
 
     checkins.register(app)
+    issues.register(app)
     commands.register(app)
     events.register(app)

@@ -9,5 +9,5 @@ def ignore(ack=None) -> None:  # noqa: ANN001
 
 
 def register(app: App) -> None:
-    for name in ("message", "member_joined_channel", "member_left_channel", "channel_id_changed"):
+    for name in ("member_joined_channel", "channel_id_changed", "reaction_removed"):
         app.event(name)(ignore)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot import metrics
-from schedules.registry import KINDS, Skip, WorkContext
+from schedules.registry import KINDS, SWEEPERS, Skip, WorkContext
 from storage.db import Database
 from storage.models import PlannedWork, WorkStatus
 
@@ -23,6 +23,7 @@ BATCH = 200
 @dataclass
 class TickResult:
     done: list[str] = field(default_factory=list)
+    swept: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -52,8 +53,23 @@ def tick(db: Database, now: datetime, *, worker_id: str, admins: tuple[str, ...]
         for work_id in ids:
             tried.add(work_id)
             _run_one(db, work_id, now, worker_id, admins, result)
+    for sweeper in SWEEPERS.values():
+        result.swept[sweeper.name] = _sweep(db, sweeper, now)
     metrics.TICK_SECONDS.observe(time.perf_counter() - started)
     return result
+
+
+def _sweep(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
+    with db.session() as s:
+        ids = sweeper.due(s, now)
+    count = 0
+    for item_id in ids:
+        try:
+            with db.session() as s:
+                count += bool(sweeper.run(s, item_id, now))
+        except Exception:  # one bad row must not stop the others
+            log.exception("%s failed for %s", sweeper.name, item_id)
+    return count
 
 
 def _run_one(db: Database, work_id: int, now: datetime, worker_id: str, admins: tuple[str, ...],

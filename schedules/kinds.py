@@ -6,15 +6,18 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot import checkins, heads_up
+from bot import checkins, heads_up, help_post, issues
 from bot.clock import local_instant, parse_hhmm, parse_zone, previous_business_day
 from schedules.plan import PlannedItem, planner
-from schedules.registry import WorkKind, register
+from schedules.registry import Sweeper, WorkKind, register, register_sweeper
 from storage.models import Launch
 
 HEADS_UP = register(WorkKind("heads_up", heads_up.send_heads_up, grace=timedelta(hours=12)))
 # The check-in's own grace is per launch (checkin_grace_hours); the kind's is the outer bound.
 CHECKIN = register(WorkKind("checkin", checkins.post_checkin, grace=timedelta(hours=24)))
+HELP_POST = register(WorkKind("help_post", help_post.post_help, grace=timedelta(hours=24)))
+ESCALATION = register_sweeper(Sweeper("issue_escalation", issues.due_escalations, issues.escalate_one))
+UPDATE_REMINDER = register_sweeper(Sweeper("sev1_update_reminder", issues.due_update_reminders, issues.remind_one))
 NUDGE = register(WorkKind("checkin_nudge", checkins.queue_nudge, grace=timedelta(hours=2)))
 
 
@@ -41,3 +44,11 @@ def plan_checkins(session: Session, launch: Launch) -> list[PlannedItem]:
             items.append(PlannedItem(kind=NUDGE.name, key=f"launch:{launch.id}:nudge:{number}",
                                      due_at=due + timedelta(hours=launch.nudge_after_hours), payload=payload))
     return items
+
+
+@planner
+def plan_help_post(session: Session, launch: Launch) -> list[PlannedItem]:
+    """Go-live day, a few minutes before the first check-in: how to get help (pinned)."""
+    first = checkins.checkin_days(launch)[0]
+    due = local_instant(first, parse_hhmm(launch.checkin_time), parse_zone(launch.timezone)) - timedelta(minutes=5)
+    return [PlannedItem(kind=HELP_POST.name, key=f"launch:{launch.id}:help_post", due_at=due)]

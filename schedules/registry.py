@@ -40,6 +40,24 @@ LATE_NOTE_AFTER = timedelta(minutes=10)
 KINDS: dict[str, WorkKind] = {}
 
 
+@dataclass(frozen=True)
+class Sweeper:
+    """Work that lives on domain rows rather than plan rows (an issue's next escalation instant):
+    `due(session, now)` lists ids, `run(session, id, now)` does one, guarded by its own conditional UPDATE."""
+
+    name: str
+    due: Callable[[Session, datetime], list[int]]
+    run: Callable[[Session, int, datetime], bool]
+
+
+SWEEPERS: dict[str, Sweeper] = {}
+
+
+def register_sweeper(sweeper: Sweeper) -> Sweeper:
+    SWEEPERS[sweeper.name] = sweeper
+    return sweeper
+
+
 def register(kind: WorkKind) -> WorkKind:
     KINDS[kind.name] = kind
     return kind

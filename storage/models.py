@@ -62,6 +62,14 @@ class Launch(SQLModel, table=True):
     nudge_after_hours: float = Field(default=3.0, sa_column_kwargs={"server_default": "3"})
     checkin_grace_hours: float = Field(default=3.0, sa_column_kwargs={"server_default": "3"})
     show_names: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # Routing rules as data: {"severity_channels": {"sev1": "C…"}, "keywords": [{"keyword": "SSO", "channel": "C…"}]}
+    routing: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    # Minutes to acknowledge per severity; missing severities use the defaults.
+    sla_minutes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    escalation_steps: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    support_hours: str | None = None  # "09:00-18:00" on weekdays in support_tz; None: around the clock
+    support_tz: str | None = None
+    update_reminder_minutes: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
     status: str = Field(default=LaunchStatus.PLANNED)
     created_at: datetime | None = utc_column(nullable=False)
     updated_at: datetime | None = utc_column(nullable=False)
@@ -236,6 +244,12 @@ class Issue(SQLModel, table=True):
     resolution: str | None = None
     escalation_count: int = 0
     next_escalation_at: datetime | None = utc_column(index=True)
+    urgent_channel: str | None = None
+    urgent_ts: str | None = None
+    last_update_at: datetime | None = utc_column()
+    next_update_reminder_at: datetime | None = utc_column(index=True)
+    satisfaction: str | None = None
+    satisfaction_at: datetime | None = utc_column()
 
 
 class IssueEvent(SQLModel, table=True):

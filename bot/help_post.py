@@ -1,0 +1,47 @@
+"""Go-live day: a pinned message in the customer channel saying how to get help."""
+
+from __future__ import annotations
+
+from bot import launches
+from bot.ids import ActionId
+from bot.outbox import enqueue, post_message
+from bot.sender import COMPOSERS, ComposeContext
+from bot.text import escape
+from schedules.registry import WorkContext
+from storage.models import Launch
+
+
+def help_blocks(launch: Launch) -> list[dict]:
+    hours = (f"Support answers {launch.support_hours} on weekdays ({launch.support_tz or launch.timezone})."
+             if launch.support_hours else "Support is watching around the clock this week.")
+    text = (f":wave: *Welcome to go-live, {escape(launch.customer)}!* If anything gets in your way, tell us — "
+            "any of these reaches our support team straight away:\n"
+            "• click *Report a problem* below (or on any daily check-in)\n"
+            "• react with :rotating_light: to any message in this channel\n"
+            "• mention the bot with a description, e.g. `@golive exports time out`\n"
+            "• vendor staff can also use `/golive issue TEXT`\n"
+            f"{hours} You will hear back in the thread where you reported.")
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": ActionId.ISSUE_REPORT_OPEN, "value": f"help:{launch.id}",
+             "style": "danger", "text": {"type": "plain_text", "text": ":rotating_light: Report a problem",
+                                         "emoji": True}}]},
+    ]
+
+
+def post_help(ctx: WorkContext) -> str | None:
+    launch = launches.get_launch(ctx.session, ctx.work.launch_id)
+    key = f"launch:{launch.id}:help"
+    post_message(ctx.session, key=key, channel=launch.channel, now=ctx.now, launch_id=launch.id,
+                 blocks=help_blocks(launch), text=f"How to get help during {launch.customer}'s launch week")
+    enqueue(ctx.session, key=f"{key}:pin", method="golive.pin", now=ctx.now, launch_id=launch.id,
+            payload={"channel": launch.channel, "ts_from": key})
+    return None
+
+
+def compose_pin(ctx: ComposeContext) -> tuple[str, dict] | None:
+    return "pins.add", {"channel": ctx.payload["channel"], "timestamp": ctx.payload["ts"]}
+
+
+COMPOSERS["golive.pin"] = compose_pin

@@ -1,0 +1,405 @@
+"""Problem intake (button + modal, mention, 🚨 reaction, /golive issue, message shortcut), triage in the
+support channel, satisfaction, and the relay between the support thread and the customer's thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+from sqlmodel import select
+
+from bot import issues, launches, modals
+from bot.app import Deps, person_from
+from bot.errors import GoliveError, InvalidInput, NotAllowed
+from bot.ids import ActionId, CallbackId
+from bot.outbox import post_message
+from bot.roles import Person
+from bot.text import escape
+from handlers.commands import subcommand
+from storage.models import Issue, IssueStatus, Launch
+
+log = logging.getLogger("golive.handlers.issues")
+REACTION = "rotating_light"
+HOW_BAD = [("Blocking me", "sev1"), ("Slowing me down", "sev2"), ("A question", "sev3")]
+MEMBERS_TTL = 60.0
+UNREADABLE = "(a message flagged with :rotating_light:; its text could not be read)"
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def channel_members(deps: Deps) -> Any:
+    """Cached conversations.members (a minute), for 'is this person on the support channel?'."""
+    cache: dict[str, tuple[float, set[str]]] = deps.extra.setdefault("members_cache", {})
+
+    def fetch(channel: str) -> set[str]:
+        hit = cache.get(channel)
+        if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
+            return hit[1]
+        members: set[str] = set()
+        cursor = None
+        try:
+            while True:
+                page = deps.client.conversations_members(channel=channel, limit=500, cursor=cursor)
+                members.update(page.get("members", []))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as err:
+            log.info("cannot read members of %s: %s", channel, err.response.get("error"))
+        cache[channel] = (time.monotonic(), members)
+        return members
+
+    return fetch
+
+
+def _value(body: dict) -> str:
+    actions = body.get("actions") or [{}]
+    first = actions[0] if isinstance(actions[0], dict) else {}
+    if isinstance(first.get("selected_option"), dict):
+        return str(first["selected_option"].get("value") or "")
+    return str(first.get("value") or "")
+
+
+def _channel_id(body: dict) -> str | None:
+    channel = body.get("channel")
+    return channel.get("id") if isinstance(channel, dict) else None
+
+
+def _launch_here(s, channel: str | None) -> Launch:  # noqa: ANN001
+    launch = launches.launch_for_channel(s, channel)
+    if launch is None:
+        raise InvalidInput("This channel is not a launch channel, so golive cannot file a problem here.")
+    return launch
+
+
+def report_modal(metadata: dict, initial_text: str = "") -> dict:
+    options = [modals.option(label, value) for label, value in HOW_BAD]
+    text_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                                    "max_length": 3000,
+                                    "placeholder": modals.plain("What were you doing, and what went wrong?")}
+    if initial_text:
+        text_element["initial_value"] = initial_text[:3000]
+    return {
+        "type": "modal", "callback_id": CallbackId.REPORT_ISSUE_MODAL, "title": modals.plain("Report a problem"),
+        "submit": modals.plain("Send to support"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack(metadata),
+        "blocks": [
+            {"type": "input", "block_id": "text", "label": modals.plain("What happened?"), "element": text_element},
+            {"type": "input", "block_id": "severity", "label": modals.plain("How bad is it?"),
+             "element": {"type": "radio_buttons", "action_id": "severity", "options": options,
+                         "initial_option": options[1]}},
+        ],
+    }
+
+
+# -- ways in ----------------------------------------------------------------------------------------
+
+
+def open_report_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+    """The Report a problem button, on check-ins and the pinned help message: any channel member may use it."""
+    ack()
+    deps: Deps = context["deps"]
+    channel = _channel_id(body)
+    with deps.db.session() as s:
+        _launch_here(s, channel)
+    message = body.get("message") or {}
+    thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+    client.views_open(trigger_id=body.get("trigger_id"),
+                      view=report_modal({"channel": channel, "thread_ts": thread, "source": "button"}))
+
+
+def open_shortcut_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+    """The report_issue message shortcut (vendor staff only): a modal prefilled with the message."""
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    if not deps.roles.is_vendor(person):
+        raise NotAllowed("Only the vendor's team can use this shortcut.")
+    channel = _channel_id(body)
+    message = body.get("message") or {}
+    with deps.db.session() as s:
+        _launch_here(s, channel)
+    metadata = {"channel": channel, "source": "shortcut", "message_ts": message.get("ts"),
+                "thread_ts": message.get("thread_ts") or message.get("ts"), "author": message.get("user")}
+    client.views_open(trigger_id=body.get("trigger_id"),
+                      view=report_modal(metadata, initial_text=str(message.get("text") or "")))
+
+
+def submit_report(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    meta = modals.unpack(view)
+    values = modals.values(view)
+    text = values.get("text") or ""
+    severity = values.get("severity") or "sev2"
+    if not text.strip():
+        ack(response_action="errors", errors={"text": "Please describe what happened."})
+        return
+    if severity not in issues.SEVERITIES:
+        severity = "sev2"
+    channel = meta.get("channel")
+    if meta.get("source") == "shortcut" and meta.get("message_ts"):
+        source_key = f"msg:{channel}:{meta['message_ts']}"
+    else:
+        source_key = f"modal:{view.get('id') or body.get('trigger_id')}"
+    try:
+        with deps.db.session() as s:
+            launch = _launch_here(s, channel)
+            issues.open_issue(s, launch=launch, text=text, reporter=person.user_id, reporter_team=person.team_id,
+                              source="message shortcut" if meta.get("source") == "shortcut" else "report button",
+                              source_key=source_key, now=deps.clock(), severity=severity, source_channel=channel,
+                              source_ts=meta.get("message_ts"), thread_ts=meta.get("thread_ts"))
+    except GoliveError as err:
+        ack(response_action="errors", errors={"text": str(err)[:150]})
+        return
+    ack()
+
+
+def strip_mentions(text: str, bot_user_id: str | None) -> str:
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def on_mention(event: dict, context, ack=None) -> None:  # noqa: ANN001
+    """@golive followed by a description, in a launch channel, files an issue (without the mention)."""
+    if ack is not None:
+        ack()
+    deps: Deps = context["deps"]
+    channel, ts = event.get("channel"), event.get("ts")
+    user = event.get("user")
+    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(user, str)):
+        return
+    text = strip_mentions(str(event.get("text") or ""), context.get("bot_user_id"))
+    thread = event.get("thread_ts") or ts
+    now = deps.clock()
+    with deps.db.session() as s:
+        launch = launches.launch_for_channel(s, channel)
+        if launch is None:
+            return
+        if not text:
+            post_message(s, key=f"mention-usage:{channel}:{ts}", channel=channel, thread_ts=thread, now=now,
+                         launch_id=launch.id, text=f"<@{user}> {issues.USAGE}")
+            return
+        issues.open_issue(s, launch=launch, text=text, reporter=user,
+                          reporter_team=event.get("user_team") or event.get("team"), source="mention",
+                          source_key=f"msg:{channel}:{ts}", now=now, source_channel=channel, source_ts=ts,
+                          thread_ts=thread)
+
+
+def on_reaction(event: dict, context, client, ack=None) -> None:  # noqa: ANN001
+    """🚨 on any message in a launch channel files that message as an issue, once."""
+    if ack is not None:
+        ack()
+    if event.get("reaction") != REACTION:
+        return
+    deps: Deps = context["deps"]
+    item = event.get("item") or {}
+    channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
+    if item.get("type") != "message" or not all(isinstance(v, str) for v in (channel, ts, user)):
+        return
+    with deps.db.session() as s:
+        launch = launches.launch_for_channel(s, channel)
+        if launch is None:
+            return
+        if s.exec(select(Issue.id).where(Issue.source_key == f"msg:{channel}:{ts}")).first():
+            return
+    message = fetch_message(client, channel, ts)
+    text = str(message.get("text") or "").strip() or UNREADABLE
+    with deps.db.session() as s:
+        launch = launches.launch_for_channel(s, channel)
+        issues.open_issue(s, launch=launch, text=text, reporter=user,
+                          reporter_team=event.get("user_team") or event.get("team"), source="🚨 reaction",
+                          source_key=f"msg:{channel}:{ts}", now=deps.clock(), source_channel=channel, source_ts=ts,
+                          thread_ts=message.get("thread_ts") or ts)
+
+
+def fetch_message(client, channel: str, ts: str) -> dict:  # noqa: ANN001
+    """The reacted-to message (a rare read: only when a new 🚨 arrives)."""
+    try:
+        history = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
+        for message in history.get("messages", []):
+            if message.get("ts") == ts:
+                return message
+        replies = client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True)
+        for message in replies.get("messages", []):
+            if message.get("ts") == ts:
+                return message
+    except SlackApiError as err:
+        log.info("cannot read the flagged message: %s", err.response.get("error"))
+    return {}
+
+
+def on_message(event: dict, context, ack=None) -> None:  # noqa: ANN001
+    """Thread replies: `>>` from support goes to the customer; the customer's replies go to support."""
+    if ack is not None:
+        ack()
+    if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
+        return
+    channel, ts, thread_ts, user = event.get("channel"), event.get("ts"), event.get("thread_ts"), event.get("user")
+    text = str(event.get("text") or "")
+    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(thread_ts, str) and isinstance(user, str)):
+        return
+    if thread_ts == ts or user == context.get("bot_user_id"):
+        return
+    deps: Deps = context["deps"]
+    person = Person(user, event.get("user_team") or event.get("team"))
+    with deps.db.session() as s:
+        support_issue = issues.issue_for_support_thread(s, channel, thread_ts)
+        if support_issue is not None:
+            if text.lstrip().startswith(">>") and deps.roles.is_vendor(person):
+                issues.relay_to_customer(s, issue=support_issue, author=user, text=text, message_ts=ts,
+                                         now=deps.clock())
+            return
+        customer_issue = issues.issue_for_customer_thread(s, channel, thread_ts)
+        if customer_issue is not None:
+            issues.relay_to_support(s, issue=customer_issue, author=user, text=text, message_ts=ts, now=deps.clock())
+
+
+@subcommand("issue")
+def slash_issue(deps: Deps, body: dict, rest: str) -> str:
+    person = person_from(body)
+    if not deps.roles.is_vendor(person):
+        return "Only the vendor's team can use /golive issue; use the Report a problem button instead."
+    if not rest.strip():
+        return issues.USAGE
+    channel = body.get("channel_id")
+    with deps.db.session() as s:
+        launch = _launch_here(s, channel)
+        reported = issues.open_issue(
+            s, launch=launch, text=rest, reporter=person.user_id, reporter_team=person.team_id,
+            source="slash command", source_key=f"cmd:{body.get('trigger_id') or time.time_ns()}", now=deps.clock(),
+            source_channel=channel)
+        number = reported.issue.number
+    return f"Recorded issue *#{number}* for {escape(launch.customer)}; support has it."
+
+
+@subcommand("issues")
+def slash_issues(deps: Deps, body: dict, rest: str) -> str:
+    person = person_from(body)
+    if not deps.roles.is_vendor(person):
+        return "Only the vendor's team can list issues here."
+    with deps.db.session() as s:
+        launch = _launch_here(s, body.get("channel_id"))
+        return issues.open_issues_text(s, launch, deps.clock())
+
+
+# -- triage -----------------------------------------------------------------------------------------
+
+
+def _triage_context(deps: Deps, s, body: dict) -> tuple[Issue, Launch, Person]:  # noqa: ANN001
+    """The issue a triage control belongs to: buttons carry its id as value; the select's block is
+    named after it."""
+    person = person_from(body)
+    actions = body.get("actions") if isinstance(body.get("actions"), list) else [{}]
+    action = actions[0] if actions and isinstance(actions[0], dict) else {}
+    if action.get("action_id") == ActionId.ISSUE_SEVERITY:
+        ref = str(action.get("block_id", "")).removeprefix("issue_triage_")
+    else:
+        ref = _value(body)
+    issue = issues.get_issue(s, ref)
+    launch = s.get(Launch, issue.launch_id)
+    return issue, launch, person
+
+
+def on_ack(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    with deps.db.session() as s:
+        issue, launch, person = _triage_context(deps, s, body)
+        if not deps.roles.is_support(launch, person, channel_members(deps), (issue.support_channel,)):
+            raise NotAllowed("Only support staff (members of the support channel) can acknowledge. "
+                             "Nothing was changed.")
+        issues.acknowledge(s, issue=issue, actor=person.user_id, now=deps.clock())
+        number = issue.number
+    respond(text=f"You acknowledged issue #{number}; the reporter has been told.", response_type="ephemeral",
+            replace_original=False)
+
+
+def on_severity(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    severity = _value(body)
+    with deps.db.session() as s:
+        issue, launch, person = _triage_context(deps, s, body)
+        allowed = deps.roles.may_manage(s, launch, person) or deps.roles.is_support(
+            launch, person, channel_members(deps), (issue.support_channel,))
+        if not allowed:
+            raise NotAllowed("Only the launch's CSMs, admins and support staff can change severity. "
+                             "Nothing was changed.")
+        issues.change_severity(s, issue=issue, severity=severity, actor=person.user_id, now=deps.clock())
+
+
+def _may_resolve(deps: Deps, s, issue, launch, person) -> bool:  # noqa: ANN001
+    return deps.roles.may_manage(s, launch, person) or deps.roles.is_support(
+        launch, person, channel_members(deps), (issue.support_channel,))
+
+
+def open_resolve_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    with deps.db.session() as s:
+        issue, launch, person = _triage_context(deps, s, body)
+        if not _may_resolve(deps, s, issue, launch, person):
+            raise NotAllowed("Only support staff, the launch's CSMs and admins can resolve. Nothing was changed.")
+        if issue.status == IssueStatus.RESOLVED:
+            raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        number, issue_id = issue.number, issue.id
+    client.views_open(trigger_id=body.get("trigger_id"), view={
+        "type": "modal", "callback_id": CallbackId.RESOLVE_MODAL, "title": modals.plain(f"Resolve #{number}"),
+        "submit": modals.plain("Resolve"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"issue": issue_id}),
+        "blocks": [{"type": "input", "block_id": "note", "optional": True,
+                    "label": modals.plain("Resolution (the customer sees this)"),
+                    "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
+                                "max_length": 3000}}],
+    })
+
+
+def submit_resolve(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
+    deps: Deps = context["deps"]
+    meta = modals.unpack(view)
+    note = modals.values(view).get("note")
+    try:
+        with deps.db.session() as s:
+            issue = issues.get_issue(s, meta.get("issue"))
+            launch = s.get(Launch, issue.launch_id)
+            person = person_from(body)
+            if not _may_resolve(deps, s, issue, launch, person):
+                raise NotAllowed("Only support staff, the launch's CSMs and admins can resolve.")
+            issues.resolve(s, issue=issue, actor=person.user_id, note=note, now=deps.clock())
+    except GoliveError as err:
+        ack(response_action="errors", errors={"note": str(err)[:150]})
+        return
+    ack()
+
+
+def on_satisfaction(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    with deps.db.session() as s:
+        issue = issues.record_satisfaction(s, value=_value(body), user=person.user_id, now=deps.clock())
+        verdict = issue.satisfaction
+    respond(text="Thanks for telling us!" if verdict == "up" else "Thanks — sorry it was not better; your CSM "
+            "will hear about it.", response_type="ephemeral", replace_original=False)
+
+
+def register(app: App) -> None:
+    app.action(ActionId.ISSUE_REPORT_OPEN)(open_report_modal)
+    app.shortcut(CallbackId.REPORT_ISSUE_SHORTCUT)(open_shortcut_modal)
+    app.view(CallbackId.REPORT_ISSUE_MODAL)(submit_report)
+    app.event("app_mention")(on_mention)
+    app.event("reaction_added")(on_reaction)
+    app.event("message")(on_message)
+    app.action(ActionId.ISSUE_ACK)(on_ack)
+    app.action(ActionId.ISSUE_SEVERITY)(on_severity)
+    app.action(ActionId.ISSUE_RESOLVE)(open_resolve_modal)
+    app.view(CallbackId.RESOLVE_MODAL)(submit_resolve)
+    app.action(ActionId.ISSUE_SATISFIED)(on_satisfaction)
+    app.action(ActionId.ISSUE_UNSATISFIED)(on_satisfaction)
