@@ -44,6 +44,11 @@ def status_text(session: Session, launch: Launch) -> str:
         f"CSMs: {', '.join(f'<@{u}>' for u in csms) or 'none yet'}",
         f"Support channel: {f'<#{launch.support_channel}>' if launch.support_channel else 'not set'}",
     ]
+    from bot.issues import counts_by_status
+
+    counts = counts_by_status(session, launch.id)
+    lines.append(f"Issues: {counts.get('open', 0)} open, {counts.get('acknowledged', 0)} acknowledged, "
+                 f"{counts.get('resolved', 0)} resolved")
     if upcoming is not None:
         lines.append(f"Next: {describe_work(upcoming)} on {local_time(upcoming.due_at, launch.timezone)}")
     else:
