@@ -204,10 +204,61 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
         _deliver(runtime, clock)
         stage.show_new(f"{day:%a %d %b} 10:30 — answers so far")
         tick(local(day, 13), f"{day:%a %d %b} 13:00 — a gentle nudge for those who have not answered")
+        if number == 2:
+            _problem_story(runtime, slack, stage, clock, day, tick)
     with runtime.db.session() as s:
         answers = s.exec(select(func.count(CheckInAnswer.id))).one()
         issues = s.exec(select(func.count(Issue.id))).one()
     return {"checkins": len(days), "answers": answers, "issues": issues, "last_day": days[-1]}
+
+
+def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: DemoClock, day: date,
+                   tick) -> None:  # noqa: ANN001
+    """A customer flags a message with 🚨; nobody acknowledges for an hour, so golive escalates; Sam
+    acknowledges, answers the customer from the support thread, resolves; the customer rates the help."""
+    from storage.models import Issue
+
+    console, sim = stage.console, stage.sim
+    clock.now = local(day, 14)
+    message = sim.post_as_user("C0ACME", "U0CYRIL", "The month-end report export just spins and never finishes :(")
+    console.print("[dim]14:00[/dim] Cyril writes in the channel, and Cora reacts to it with :rotating_light:")
+    slack.reaction_added("rotating_light", user_id="U0CORA", channel_id="C0ACME", item_ts=message["ts"],
+                         user_team=CUSTOMER)
+    _deliver(runtime, clock)
+    stage.show_new(f"{day:%a %d %b} 14:00 — a problem reported with a reaction")
+    tick(local(day, 15, 1), f"{day:%a %d %b} 15:01 — an hour without acknowledgement: golive escalates")
+    with runtime.db.session() as s:
+        from sqlmodel import select
+
+        issue = s.exec(select(Issue).where(Issue.source == "🚨 reaction")).one()
+        card_ts, issue_id = issue.support_ts, issue.id
+    clock.now = local(day, 15, 5)
+    slack.block_action("issue_ack", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=card_ts,
+                       value=str(issue_id))
+    console.print("[dim]15:05[/dim] Sam clicks Acknowledge on the card in #support")
+    stage.show_private("U0SAM")
+    reply = sim.post_as_user("C0SUPPORT", "U0SAM", ">> Found it: a stuck export job. Restarting it now.",
+                             thread_ts=card_ts)
+    slack.message(reply["text"], user_id="U0SAM", channel_id="C0SUPPORT", ts=reply["ts"], thread_ts=card_ts)
+    console.print("[dim]15:06[/dim] Sam replies in the card's thread, starting with >> so it goes to the customer")
+    _deliver(runtime, clock)
+    stage.show_new(f"{day:%a %d %b} 15:06 — acknowledged, and the customer hears back in their thread")
+    clock.now = local(day, 15, 30)
+    slack.block_action("issue_resolve", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=card_ts,
+                       value=str(issue_id), trigger_id=f"{int(clock.now.timestamp())}.U0SAM.demo")
+    view = sim.views_for("U0SAM")
+    slack.view_submission("issue_resolve_modal", user_id="U0SAM", private_metadata=view["private_metadata"],
+                          values={"note": {"note": {"type": "plain_text_input",
+                                                    "value": "Export job restarted; exports finish in ~40 s again."}}})
+    console.print("[dim]15:30[/dim] Sam resolves it with a note")
+    _deliver(runtime, clock)
+    stage.show_new(f"{day:%a %d %b} 15:30 — resolved")
+    resolved = [m for m in sim.messages("C0ACME") if m.is_reply and "is resolved" in m["text"]][-1]
+    button = next(e for b in resolved.blocks if b["type"] == "actions" for e in b["elements"])
+    slack.block_action(button["action_id"], user_id="U0CORA", channel_id="C0ACME", message_ts=resolved["ts"],
+                       value=button["value"], user_team_id=CUSTOMER)
+    console.print("[dim]15:32[/dim] Cora clicks Helpful")
+    stage.show_private("U0CORA")
 
 
 def _deliver(runtime: Runtime, clock: DemoClock) -> None:
