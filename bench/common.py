@@ -7,12 +7,18 @@ the same run and reports a ratio; absolute numbers are printed for context only.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import socket
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/x.py` from anywhere
@@ -112,3 +118,260 @@ def verdict(name: str, ratio: float, target: float, what: str) -> str:
     """The final line every benchmark prints."""
     status = "PASS" if ratio <= target else "FAIL"
     return f"RESULT {name}: {what} ratio {ratio:.2f} (target <= {target:.2f}) {status}"
+
+
+# -- shared by checkin_fanout, answer_clicks, issue_intake and sla_tick -----------------------------
+
+CUSTOMER_TEAM = "T0CUSTOMER"
+
+
+def sqlite_url(directory: str | Path, name: str = "golive.db") -> str:
+    return f"sqlite:///{Path(directory) / name}"
+
+
+class ShiftedClock:
+    """Reads `base` when (re)started, then advances in real time: golive's clock for a benchmark that
+    plays a fixed instant (a check-in minute) without waiting for it."""
+
+    def __init__(self, base: datetime):
+        self.restart(base)
+
+    def restart(self, base: datetime | None = None) -> None:
+        if base is not None:
+            self.base = base
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.base + timedelta(seconds=time.monotonic() - self._started)
+
+
+def create_launches(db, raws: Sequence[dict], now: datetime) -> list[int]:  # noqa: ANN001 - storage.db.Database
+    """`bot.launches.save_launch` + `schedules.plan.replan` for each raw launch, all in one transaction
+    (what `golive launch import` does); returns the launch ids in order."""
+    import schedules.kinds  # noqa: F401 - registers the planners
+    from bot.launches import LaunchInput, save_launch
+    from schedules.plan import replan
+
+    ids = []
+    with db.session() as s:
+        for raw in raws:
+            launch, _ = save_launch(s, LaunchInput.parse(raw), now=now)
+            replan(s, launch, now=now)
+            ids.append(launch.id)
+    return ids
+
+
+class Remote:
+    """An object built by `factory(*args)` in a spawned child process (or, with `same_process`, in this
+    one), driven by method name: `remote.call("deliver", ...)`. The object needs `info()` (sent back
+    once it is built, as `remote.info`) and `stop()`. Keeps a simulator or web servers off the GIL of
+    the process that generates load or measures."""
+
+    def __init__(self, factory, *args, same_process: bool = False, start_timeout: float = 300.0):  # noqa: ANN001
+        self._obj = None
+        self._proc = None
+        if same_process:
+            self._obj = factory(*args)
+            self.info = self._obj.info()
+            return
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=_remote_main, args=(child_conn, factory, args), daemon=True)
+        self._proc.start()
+        if not self._conn.poll(start_timeout):
+            self._proc.kill()
+            raise SystemExit(f"the child process did not start within {start_timeout:.0f} s")
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise SystemExit(f"the child process failed to start:\n{value}")
+        self.info = value
+
+    def call(self, name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        if self._proc is None:
+            return getattr(self._obj, name)(*args, **kwargs)
+        self._conn.send((name, args, kwargs))
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"{name} failed in the child process:\n{value}")
+        return value
+
+    def close(self) -> None:
+        if self._proc is None:
+            if self._obj is not None:
+                self._obj.stop()
+                self._obj = None
+            return
+        try:
+            self._conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self._proc.join(timeout=30)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc = None
+
+
+def _remote_main(conn, factory, args) -> None:  # noqa: ANN001
+    import traceback
+
+    clean_environ()
+    try:
+        obj = factory(*args)
+        conn.send(("ok", obj.info()))
+    except BaseException:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", traceback.format_exc()))
+        return
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:
+                break
+            if message is None:
+                break
+            name, a, kw = message
+            try:
+                conn.send(("ok", getattr(obj, name)(*a, **kw)))
+            except Exception:  # noqa: BLE001 - reported to the parent
+                conn.send(("error", traceback.format_exc()))
+    finally:
+        obj.stop()
+
+
+def bare_bolt_app(bot_token: str, api_url: str):  # noqa: ANN201
+    """ack_latency.py's baseline: a bare Bolt app with golive's signing secret and
+    `process_before_response=True`, whose listeners only ack (`/golive` and any block action)."""
+    import re
+
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    bare = App(
+        client=WebClient(token=bot_token, base_url=api_url),
+        signing_secret=SECRET,
+        token_verification_enabled=False,
+        process_before_response=True,
+    )
+
+    @bare.command("/golive")
+    def ack_only(ack):  # noqa: ANN001, ANN202
+        ack()
+
+    @bare.action(re.compile(".*"))
+    def ack_action(ack):  # noqa: ANN001, ANN202
+        ack()
+
+    return bare
+
+
+def serve_pair(runtime, sim):  # noqa: ANN001, ANN201
+    """golive's web server (`runtime.web(port=0)`) and the bare-Bolt baseline behind the same web layer
+    (`bot.web.create_web` + `WebServer`, sharing golive's database object: only the Bolt app differs)."""
+    from bot.web import WebServer, create_web
+
+    golive_server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
+    baseline = create_web(bare_bolt_app(sim.bot_token, sim.url), runtime.db, signing_secret=SECRET)
+    baseline_server = WebServer(baseline, "127.0.0.1", 0).start_in_thread()
+    return golive_server, baseline_server
+
+
+@dataclass
+class LoadRun:
+    """One load run: client-side latencies (s), wall time, failed requests and, per request,
+    (job, HTTP status, body) for the correctness checks."""
+
+    latencies: list[float]
+    wall: float
+    errors: int
+    results: list[tuple[Any, int, str]]
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q)
+
+
+def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[Any]],
+                send: Callable[[Any, Any], Any], *, team_id: str = VENDOR) -> LoadRun:
+    """One thread per job list, each with its own `SlackRequestSender`; `send(sender, job)` makes one
+    signed request and returns its SlackHTTPResult. Latency is measured around each call."""
+    from bot.slack_requests import SlackRequestSender
+
+    clients = len(per_client)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    results: list[list[tuple[Any, int, str]]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+
+    def client(i: int) -> None:
+        sender = SlackRequestSender(url, SECRET, team_id=team_id, response_url_base=response_url_base)
+        out, done = latencies[i], results[i]
+        barrier.wait()
+        for job in per_client[i]:
+            started = time.perf_counter()
+            try:
+                result = send(sender, job)
+            except OSError as exc:
+                errors[i] += 1
+                done.append((job, 0, f"{type(exc).__name__}: {exc}"))
+                continue
+            out.append(time.perf_counter() - started)
+            done.append((job, result.status, result.body_text))
+            if result.status != 200:
+                errors[i] += 1
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return LoadRun([x for chunk in latencies for x in chunk], wall, sum(errors),
+                   [r for chunk in results for r in chunk])
+
+
+def split_runs(per_client: Sequence[Sequence[Any]], runs: int) -> list[list[list[Any]]]:
+    """Cut every client's job list into `runs` consecutive pieces: run r gets piece r of each list (so
+    each client's jobs keep their order across runs)."""
+    out: list[list[list[Any]]] = [[] for _ in range(runs)]
+    for jobs in per_client:
+        size, extra = divmod(len(jobs), runs)
+        start = 0
+        for r in range(runs):
+            end = start + size + (1 if r < extra else 0)
+            out[r].append(list(jobs[start:end]))
+            start = end
+    return out
+
+
+def ack_comparison(runs: dict[str, list[LoadRun]], *, golive: str = "golive", baseline: str = "baseline") -> float:
+    """Print ack_latency.py's tables (per run, then the median over runs) for interleaved runs of two
+    apps; returns the headline ratio median(golive p99) / median(baseline p99)."""
+    ms = 1000.0
+    count = len(runs[golive])
+    rows = []
+    for i in range(count):
+        for name in (golive, baseline):
+            r = runs[name][i]
+            rows.append((i + 1, name, len(r.latencies), r.errors, r.p(50) * ms, r.p(95) * ms, r.p(99) * ms,
+                         max(r.latencies) * ms, len(r.latencies) / r.wall))
+    print(table(("run", "app", "n", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s"), rows))
+    print()
+    summary = {}
+    rows = []
+    for name in (golive, baseline):
+        rs = runs[name]
+        summary[name] = {q: median(r.p(q) for r in rs) for q in (50, 95, 99)}
+        pooled = [x for r in rs for x in r.latencies]
+        rows.append((name, len(pooled), sum(r.errors for r in rs), summary[name][50] * ms, summary[name][95] * ms,
+                     summary[name][99] * ms, percentile(pooled, 99) * ms,
+                     median(len(r.latencies) / r.wall for r in rs)))
+    print("median over runs:")
+    print(table(("app", "n", "errors", "p50 ms", "p95 ms", "p99 ms", "pooled p99 ms", "req/s"), rows))
+    ratios = {q: summary[golive][q] / summary[baseline][q] for q in (50, 95, 99)}
+    pair = median(runs[golive][i].p(99) / runs[baseline][i].p(99) for i in range(count))
+    pooled_ratio = (percentile([x for r in runs[golive] for x in r.latencies], 99)
+                    / percentile([x for r in runs[baseline] for x in r.latencies], 99))
+    print(f"golive/baseline: p50 {ratios[50]:.2f}x, p95 {ratios[95]:.2f}x, p99 {ratios[99]:.2f}x "
+          f"(median of per-run p99 ratios {pair:.2f}x, pooled p99 ratio {pooled_ratio:.2f}x)")
+    return ratios[99]

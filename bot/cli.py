@@ -104,6 +104,13 @@ def launch_add(
     support_hours: Annotated[str | None, typer.Option(help="HH:MM-HH:MM on weekdays; SLA counts only then")] = None,
     support_tz: Annotated[str | None, typer.Option(help="Time zone of the support hours")] = None,
     update_reminder_minutes: Annotated[int | None, typer.Option(help="sev1 customer-update reminder")] = None,
+    csm_channel: Annotated[str | None, typer.Option(help="Send digests to this channel, not DMs")] = None,
+    training_link: Annotated[str | None, typer.Option(help="Training link for adoption nudges")] = None,
+    adoption_nudges: Annotated[bool | None, typer.Option("--adoption-nudges", help="DM inactive users")] = None,
+    quiet_days: Annotated[int | None, typer.Option(help="Days without activity that count as quiet")] = None,
+    fallback_doc: Annotated[str | None, typer.Option(help="Link to the agreed fallback procedure")] = None,
+    retro_window_days: Annotated[int | None, typer.Option(help="Business days retro answers are collected")] = None,
+    criterion: Annotated[list[str] | None, typer.Option(help="An extra go-live criterion (repeatable)")] = None,
 ) -> None:
     """Create a launch; prints its id."""
     raw = {
@@ -115,7 +122,9 @@ def launch_add(
         "nudge_after_hours": nudge_after_hours, "checkin_grace_hours": checkin_grace_hours, "show_names": show_names,
         "route": route or None, "severity_channel": severity_channel or None, "sla": sla or None,
         "escalation_steps": escalation_steps, "support_hours": support_hours, "support_tz": support_tz,
-        "update_reminder_minutes": update_reminder_minutes,
+        "update_reminder_minutes": update_reminder_minutes, "csm_channel": csm_channel,
+        "training_link": training_link, "adoption_nudges": adoption_nudges, "quiet_days": quiet_days,
+        "fallback_doc": fallback_doc, "retro_window_days": retro_window_days, "criterion": criterion or None,
     }
     from sqlmodel import select as _select
 

@@ -52,6 +52,13 @@ class LaunchInput:
     support_hours: str | None = None
     support_tz: str | None = None
     update_reminder_minutes: int = 30
+    csm_channel: str | None = None
+    training_link: str | None = None
+    adoption_nudges: bool = False
+    quiet_days: int = 5
+    fallback_doc: str | None = None
+    retro_window_days: int = 3
+    criterion: tuple[str, ...] = ()
     given: frozenset[str] = field(default_factory=frozenset)
 
     FIELDS = (
@@ -59,10 +66,11 @@ class LaunchInput:
         "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
         "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
         "route", "severity_channel", "sla", "escalation_steps", "support_hours", "support_tz",
-        "update_reminder_minutes",
+        "update_reminder_minutes", "csm_channel", "training_link", "adoption_nudges", "quiet_days",
+        "fallback_doc", "retro_window_days", "criterion",
     )
     ALIASES = {"holidays": "holiday", "csms": "csm", "leaders": "leader", "goals": "goal", "routes": "route",
-               "severity_channels": "severity_channel", "sla_minutes": "sla"}
+               "severity_channels": "severity_channel", "sla_minutes": "sla", "criteria": "criterion"}
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, partial: bool = False) -> LaunchInput:
@@ -146,6 +154,22 @@ class LaunchInput:
         if raw.get("support_tz") is not None:
             parse_zone(str(raw["support_tz"]))
             values["support_tz"] = str(raw["support_tz"])
+        if raw.get("csm_channel") is not None:
+            values["csm_channel"] = _channel(raw["csm_channel"], "csm-channel", required=True)
+        for name in ("training_link", "fallback_doc"):
+            if raw.get(name) is not None:
+                values[name] = _link(raw[name], name.replace("_", "-"))
+        if raw.get("adoption_nudges") is not None:
+            values["adoption_nudges"] = _bool(raw["adoption_nudges"], "adoption-nudges")
+        if raw.get("quiet_days") is not None:
+            values["quiet_days"] = _int_in(raw["quiet_days"], "quiet-days", range(1, 31))
+        if raw.get("retro_window_days") is not None:
+            values["retro_window_days"] = _int_in(raw["retro_window_days"], "retro-window-days", range(1, 11))
+        if raw.get("criterion") is not None:
+            items = tuple(str(c).strip() for c in _as_list(raw["criterion"]))
+            if any(not c or len(c) > MAX_GOAL for c in items):
+                raise InvalidInput(f"each criterion must be 1–{MAX_GOAL} characters")
+            values["criterion"] = items
         values = {k: v for k, v in values.items() if v is not None}
         if partial:
             values.setdefault("customer", "")
@@ -159,6 +183,13 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+def _link(value: Any, what: str) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"https?://\S{3,2000}", text):
+        raise InvalidInput(f"{what} must be an http(s) link")
+    return text
 
 
 def _pairs(value: Any, what: str, key_name: str) -> list[tuple[str, Any]]:
@@ -256,6 +287,8 @@ def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[
         "nudge_after_hours": "nudge_after_hours", "checkin_grace_hours": "checkin_grace_hours",
         "show_names": "show_names", "escalation_steps": "escalation_steps", "support_hours": "support_hours",
         "support_tz": "support_tz", "update_reminder_minutes": "update_reminder_minutes",
+        "csm_channel": "csm_channel", "training_link": "training_link", "adoption_nudges": "adoption_nudges",
+        "quiet_days": "quiet_days", "fallback_doc": "fallback_doc", "retro_window_days": "retro_window_days",
     }
     for name, column in scalar.items():
         if created or name in spec.given:

@@ -70,6 +70,17 @@ class Launch(SQLModel, table=True):
     support_hours: str | None = None  # "09:00-18:00" on weekdays in support_tz; None: around the clock
     support_tz: str | None = None
     update_reminder_minutes: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    # The CSM's morning and adoption (issue: digest, App Home, adoption monitoring)
+    csm_channel: str | None = None  # digests go here instead of DMs when set
+    training_link: str | None = None
+    adoption_nudges: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    quiet_days: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
+    # Milestones (issue: criteria, announcement, 30-day goals, retrospective)
+    fallback_doc: str | None = None
+    retro_window_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    live_at: datetime | None = utc_column()
+    live_by: str | None = None
+    live_forced_reason: str | None = None
     status: str = Field(default=LaunchStatus.PLANNED)
     created_at: datetime | None = utc_column(nullable=False)
     updated_at: datetime | None = utc_column(nullable=False)
@@ -90,7 +101,9 @@ class Goal(SQLModel, table=True):
     launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
     position: int = 0
     text: str
-    state: str = "open"
+    state: str = "open"  # open | met | not_met | in_progress
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = utc_column()
 
 
 class PlannedWork(SQLModel, table=True):
@@ -263,3 +276,103 @@ class IssueEvent(SQLModel, table=True):
     actor: str | None = None
     kind: str
     detail: str | None = None
+
+
+class UsageRecord(SQLModel, table=True):
+    """Product usage for adoption monitoring: one row per (launch, email, feature, last_active_at)."""
+
+    __tablename__ = "usage_record"
+    __table_args__ = (UniqueConstraint("launch_id", "email", "feature", "last_active_at"),
+                      Index("ix_usage_launch_email", "launch_id", "email"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", ondelete="CASCADE")
+    email: str
+    slack_user_id: str | None = None
+    last_active_at: datetime | None = utc_column(nullable=False)
+    feature: str = ""
+    source: str = "csv"
+    imported_at: datetime | None = utc_column(nullable=False)
+
+
+class EmailMatch(SQLModel, table=True):
+    """Cache of users.lookupByEmail answers (user_id None: no such user in Slack)."""
+
+    __tablename__ = "email_match"
+
+    email: str = Field(primary_key=True)
+    user_id: str | None = None
+    looked_up_at: datetime | None = utc_column(nullable=False)
+
+
+class AdoptionOptOut(SQLModel, table=True):
+    __tablename__ = "adoption_opt_out"
+    __table_args__ = (UniqueConstraint("launch_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    user_id: str
+    opted_out_at: datetime | None = utc_column(nullable=False)
+
+
+class HomeVisit(SQLModel, table=True):
+    """Who opened the App Home and when, so it can be refreshed for recent visitors after changes."""
+
+    __tablename__ = "home_visit"
+
+    user_id: str = Field(primary_key=True)
+    team_id: str | None = None
+    opened_at: datetime | None = utc_column(nullable=False, index=True)
+
+
+class ReadinessItem(SQLModel, table=True):
+    """One go-live criterion of a launch."""
+
+    __tablename__ = "readiness_item"
+    __table_args__ = (UniqueConstraint("launch_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    key: str
+    text: str
+    position: int = 0
+    owner: str | None = None
+    done: bool = False
+    changed_by: str | None = None
+    changed_at: datetime | None = utc_column()
+
+
+class ChecklistTemplateItem(SQLModel, table=True):
+    """A default go-live criterion every new launch gets (lessons promoted from retrospectives)."""
+
+    __tablename__ = "checklist_template_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    text: str
+    source: str | None = None
+    created_at: datetime | None = utc_column(nullable=False)
+
+
+class RetroAnswer(SQLModel, table=True):
+    """One person's retrospective answer (a second submission replaces the first)."""
+
+    __tablename__ = "retro_answer"
+    __table_args__ = (UniqueConstraint("launch_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    user_id: str
+    user_team: str | None = None
+    went_well: str = ""
+    improve: str = ""
+    rating: int
+    submitted_at: datetime | None = utc_column(nullable=False)
+
+
+class RetroSummary(SQLModel, table=True):
+    __tablename__ = "retro_summary"
+
+    launch_id: int = Field(foreign_key="launch.id", primary_key=True, ondelete="CASCADE")
+    markdown: str
+    created_at: datetime | None = utc_column(nullable=False)
