@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
@@ -44,7 +44,8 @@ class Runtime:
             upgrade(self.db)
         self.client: WebClient = make_client(settings)
         self.outbox_client: WebClient = make_client(settings, for_outbox=True)
-        self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id())
+        self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
+                             lease=timedelta(seconds=settings.send_lease_seconds))
         sender_module.ALERT_FALLBACK[:] = list(settings.admins)
         self._team_id: str | None = settings.team_id
         self.scheduler: BackgroundScheduler | None = None

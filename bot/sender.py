@@ -218,7 +218,7 @@ class Sender:
         if method == "chat.postMessage":
             payload["metadata"] = {"event_type": EventType.OUTBOX, "event_payload": {"key": row.dedupe_key}}
             if row.status == "recovering":
-                found = self._find_posted(payload.get("channel"), row.dedupe_key)
+                found = self._find_posted(payload.get("channel"), row.dedupe_key, row.claimed_at)
                 if found is not None:
                     return _Outcome("sent", channel=found[0], ts=found[1])
         try:
@@ -244,14 +244,17 @@ class Sender:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return _Outcome("sent", channel=data.get("channel") or payload.get("channel"), ts=data.get("ts"))
 
-    def _find_posted(self, channel: str | None, key: str) -> tuple[str, str] | None:
+    def _find_posted(self, channel: str | None, key: str, row_claimed_at: datetime | None = None
+                     ) -> tuple[str, str] | None:
         """After a crash mid-send: was this post already accepted by Slack? Look for its key."""
         if not channel:
             return None
         try:
             if channel.startswith(("U", "W")):
                 channel = self.client.conversations_open(users=channel)["channel"]["id"]
-            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+            oldest = (row_claimed_at - timedelta(minutes=5)).timestamp() if row_claimed_at else None
+            history = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
+                                                        oldest=str(oldest) if oldest else None)
         except (SlackApiError, *CONNECTION_ERRORS):
             return None
         for message in history.get("messages", []):

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     log_format: str = "plain"
     team_id: str | None = None
+    send_lease_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -102,6 +103,14 @@ class Settings(BaseModel):
         if team_id and not _TEAM_ID.match(team_id):
             raise SettingsError("GOLIVE_TEAM_ID must be a Slack team id (T…)")
 
+        lease_text = get("GOLIVE_SEND_LEASE_SECONDS") or "120"
+        try:
+            lease = float(lease_text)
+        except ValueError:
+            raise SettingsError("GOLIVE_SEND_LEASE_SECONDS must be a number of seconds") from None
+        if not 1 <= lease <= 3600:
+            raise SettingsError("GOLIVE_SEND_LEASE_SECONDS must be between 1 and 3600")
+
         return cls(
             slack_bot_token=secret("SLACK_BOT_TOKEN", "xoxb-"),
             slack_signing_secret=secret("SLACK_SIGNING_SECRET"),
@@ -116,6 +125,7 @@ class Settings(BaseModel):
             log_level=level,
             log_format=log_format,
             team_id=team_id,
+            send_lease_seconds=lease,
         )
 
     def secrets(self) -> list[str]:
