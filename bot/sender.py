@@ -45,6 +45,7 @@ FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
 ALERT_AFTER_FIXABLE = 2
 # A workspace-wide pause shorter than this is waited out in place; a longer one hands the rows back.
 MAX_INLINE_PAUSE = 10.0
+RECOVERY_PAGES = 3
 CONNECTION_ERRORS = (
     urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
 )
@@ -218,7 +219,10 @@ class Sender:
         if method == "chat.postMessage":
             payload["metadata"] = {"event_type": EventType.OUTBOX, "event_payload": {"key": row.dedupe_key}}
             if row.status == "recovering":
-                found = self._find_posted(payload.get("channel"), row.dedupe_key, row.claimed_at)
+                try:
+                    found = self._find_posted(payload.get("channel"), row.dedupe_key)
+                except _NotYet as waiting:
+                    return _Outcome("deferred", error=str(waiting))
                 if found is not None:
                     return _Outcome("sent", channel=found[0], ts=found[1])
         try:
@@ -244,23 +248,33 @@ class Sender:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return _Outcome("sent", channel=data.get("channel") or payload.get("channel"), ts=data.get("ts"))
 
-    def _find_posted(self, channel: str | None, key: str, row_claimed_at: datetime | None = None
-                     ) -> tuple[str, str] | None:
+    def _find_posted(self, channel: str | None, key: str) -> tuple[str, str] | None:
         """After a crash mid-send: was this post already accepted by Slack? Look for its key."""
         if not channel:
             return None
         try:
             if channel.startswith(("U", "W")):
                 channel = self.client.conversations_open(users=channel)["channel"]["id"]
-            oldest = (row_claimed_at - timedelta(minutes=5)).timestamp() if row_claimed_at else None
-            history = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
-                                                        oldest=str(oldest) if oldest else None)
-        except (SlackApiError, *CONNECTION_ERRORS):
-            return None
-        for message in history.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == EventType.OUTBOX and (meta.get("event_payload") or {}).get("key") == key:
-                return channel, message["ts"]
+            # The newest messages first, a few pages at most: a lost send is recent. (No `oldest` bound:
+            # a tick run with --at works on a clock that need not match Slack's.)
+            cursor = None
+            for _ in range(RECOVERY_PAGES):
+                history = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
+                                                            cursor=cursor)
+                for message in history.get("messages", []):
+                    meta = message.get("metadata") or {}
+                    if meta.get("event_type") == EventType.OUTBOX and \
+                            (meta.get("event_payload") or {}).get("key") == key:
+                        return channel, message["ts"]
+                cursor = (history.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as err:
+            if err.response.status_code == 429 or err.response.status_code >= 500:
+                raise _NotYet("recovery read was refused for now") from None
+            return None  # cannot verify (no permission to read history here): sending is all that is left
+        except CONNECTION_ERRORS:
+            raise _NotYet("recovery read failed") from None
         return None
 
     def _resolve_references(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +308,11 @@ class Sender:
             wait = until or now + timedelta(seconds=outcome.retry_after if outcome.kind == "rate_limited" else 2)
             values.update(status=OutboxStatus.PENDING, next_attempt_at=wait, last_error=outcome.error,
                           rate_limited=row.rate_limited + (outcome.kind == "rate_limited"))
+            if row.status == "recovering":
+                # Still unknown whether Slack has this post: keep it a stale "sending" row, so whoever
+                # takes it next checks Slack first (it becomes stale again at `wait`).
+                values.update(status=OutboxStatus.SENDING, claimed_at=wait - self.lease,
+                              claimed_by=f"recovering:{self.worker_id}")
             if outcome.kind == "rate_limited":
                 stats.rate_limited += 1
             else:

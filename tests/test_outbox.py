@@ -201,3 +201,21 @@ def test_drain_waits_a_bounded_time_for_retries(sim, db_url):
     stats = sender.drain(running_clock, max_wait=1)
     assert stats.sent == 0 and rows(db)["kslower"].status == OutboxStatus.PENDING
     sender.close()
+
+
+def test_recovery_waits_when_slack_history_cannot_be_read_rather_than_risking_a_second_post(sim, db_url):
+    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60))
+    queue(db, "kcrash2")
+    clock = Clock()
+    sender.deliver_due(clock)
+    with db.session() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "kcrash2").values(
+            status=OutboxStatus.SENDING, claimed_by="dead-worker", claimed_at=NOW, result_ts=None))
+    sim.inject("conversations.history", "500", times=1)
+    clock.now = NOW + timedelta(seconds=61)
+    assert sender.deliver_due(clock).sent == 0
+    assert rows(db)["kcrash2"].status == OutboxStatus.SENDING  # still to be checked, not blindly re-sent
+    clock.now = NOW + timedelta(seconds=64)
+    assert sender.deliver_due(clock).sent == 1
+    assert len(sim.messages("C0ACME")) == 1
+    sender.close()
