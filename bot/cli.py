@@ -368,6 +368,43 @@ def demo_command(
     run_demo(out_dir)
 
 
+@cli.command("backup")
+def backup_command(file: Annotated[Path, typer.Argument(help="Where to write the copy")]) -> None:
+    """Online backup of the SQLite database (safe while golive runs)."""
+    from bot.operations import backup
+
+    pages = backup(database(), file)
+    print(f"backed up {pages} pages to {file}", file=sys.stderr)
+
+
+@cli.command("purge")
+def purge_command(
+    older_than: Annotated[int, typer.Option("--older-than", help="Delete what is older than DAYS")],
+) -> None:
+    """Retention: delete finished launches and operational records older than DAYS."""
+    from bot.operations import purge
+
+    db = database()
+    with db.session() as s:
+        result = purge(s, older_than_days=older_than, now=utcnow())
+    for name, count in sorted(result.counts.items()):
+        if count:
+            print(f"{name}\t{count}")
+    print(f"purged {sum(result.counts.values())} row(s) older than {older_than} days", file=sys.stderr)
+
+
+@cli.command("forget-user")
+def forget_user_command(user: Annotated[str, typer.Argument(help="Slack user id (U…)")]) -> None:
+    """Remove a person's personal data, keeping anonymised counts."""
+    from bot.operations import forget_user
+
+    db = database()
+    with db.session() as s:
+        counts = forget_user(s, user.strip())
+    for name, count in counts.items():
+        print(f"{name}\t{count}")
+
+
 def main() -> None:
     load_dotenv(Path.cwd() / ".env")
     try:

@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot import launches
+from bot import launches, metrics
 from bot.clock import parse_hhmm
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.ids import ActionId
@@ -430,6 +430,7 @@ def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
     for csm in launches.members(session, launch.id, MemberRole.CSM):
         post_message(session, key=f"issue:{issue.id}:escalation:{step}:{csm}", channel=csm, text=text, now=now,
                      launch_id=launch.id)
+    metrics.SLA_BREACHES.labels(severity=issue.severity).inc()
     event = add_event(session, issue, now, None, "escalated", f"step {step}")
     queue_card_update(session, issue, event, now=now)
     return True

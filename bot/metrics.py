@@ -12,4 +12,6 @@ WORK_DONE = Counter("golive_work_done_total", "Scheduled work done", ["kind", "r
 TICK_SECONDS = Histogram("golive_tick_seconds", "Duration of one tick", registry=REGISTRY)
 OUTBOX_DEPTH = Gauge("golive_outbox_depth", "Outbox rows waiting", registry=REGISTRY)
 OUTBOX_OLDEST_AGE = Gauge("golive_outbox_oldest_age_seconds", "Age of the oldest waiting row", registry=REGISTRY)
+SLA_BREACHES = Counter("golive_sla_breaches_total", "Issues escalated past their time to acknowledge",
+                       ["severity"], registry=REGISTRY)
 EVENTS_DUPLICATE = Counter("golive_events_duplicate_total", "Slack retries recognised", registry=REGISTRY)
