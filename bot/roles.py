@@ -43,14 +43,14 @@ class Roles:
         """CSMs of this launch and admins."""
         return self.is_admin(person) or self.is_csm(session, launch, person)
 
-    def is_support(self, launch: Launch, person: Person, channel_members: Callable[[str], set[str]],
+    def is_support(self, launch: Launch, person: Person, channel_members: Callable[[str], set[str] | None],
                    extra_channels: tuple[str | None, ...] = ()) -> bool:
         """Vendor staff who are members of the launch's support or urgent channel (or the channel the
         issue was routed to)."""
         if not self.is_vendor(person):
             return False
         channels = {c for c in (launch.support_channel, launch.urgent_channel, *extra_channels) if c}
-        return any(person.user_id in channel_members(c) for c in channels)
+        return any(person.user_id in (channel_members(c) or ()) for c in channels)
 
     def csm_launch_ids(self, session: Session, person: Person) -> list[int]:
         if not self.is_vendor(person):

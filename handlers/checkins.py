@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import checkins, modals
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput
+from bot.errors import GoliveError, InvalidInput, NotAllowed
 from bot.ids import ActionId, CallbackId
 from storage.models import Answer
 
@@ -26,10 +26,21 @@ def _channel(body: dict) -> str | None:
     return channel.get("id") if isinstance(channel, dict) else None
 
 
+def require_channel_member(deps: Deps, channel: str | None, user: str) -> None:
+    """Only people in the launch channel (customers from other organisations included) may answer or
+    report there. If Slack cannot tell us the members right now, we let the person through."""
+    from handlers.issues import channel_members
+
+    members = channel_members(deps)(channel) if channel else None
+    if members is not None and user not in members:
+        raise NotAllowed("Only members of this launch's channel can answer its check-ins. Nothing was recorded.")
+
+
 def on_answer(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001
     ack()
     deps: Deps = context["deps"]
     person = person_from(body)
+    require_channel_member(deps, _channel(body), person.user_id)
     answer = checkins.ACTION_ANSWERS[ActionId(action["action_id"])]
     with deps.db.session() as s:
         recorded = checkins.record_answer(s, checkin_ref=_action_value(body), channel=_channel(body),

@@ -36,7 +36,8 @@ def channel_members(deps: Deps) -> Any:
     """Cached conversations.members (a minute), for 'is this person on the support channel?'."""
     cache: dict[str, tuple[float, set[str]]] = deps.extra.setdefault("members_cache", {})
 
-    def fetch(channel: str) -> set[str]:
+    def fetch(channel: str) -> set[str] | None:
+        """The members, or None when Slack would not say (callers decide whether to fail open)."""
         hit = cache.get(channel)
         if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
             return hit[1]
@@ -51,6 +52,7 @@ def channel_members(deps: Deps) -> Any:
                     break
         except SlackApiError as err:
             log.info("cannot read members of %s: %s", channel, err.response.get("error"))
+            return None
         cache[channel] = (time.monotonic(), members)
         return members
 
@@ -107,6 +109,9 @@ def open_report_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: A
     channel = _channel_id(body)
     with deps.db.session() as s:
         _launch_here(s, channel)
+    members = channel_members(deps)(channel) if channel else None
+    if members is not None and person_from(body).user_id not in members:
+        raise NotAllowed("Only members of this launch's channel can report a problem here.")
     message = body.get("message") or {}
     thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
     client.views_open(trigger_id=body.get("trigger_id"),
