@@ -20,7 +20,7 @@ from bot.app import create_app
 from bot.clock import utcnow
 from bot.sender import Sender
 from bot.settings import Settings
-from bot.slack import make_client
+from bot.slack import DEFAULT_TIMEOUT, make_client
 from bot.web import WebServer, create_web
 from schedules.engine import tick
 from storage.db import Database
@@ -43,7 +43,9 @@ class Runtime:
         if migrate:
             upgrade(self.db)
         self.client: WebClient = make_client(settings)
-        self.outbox_client: WebClient = make_client(settings, for_outbox=True)
+        # A send must end well inside its lease, or a second worker could take the row mid-send.
+        self.outbox_client: WebClient = make_client(
+            settings, for_outbox=True, timeout=min(DEFAULT_TIMEOUT, settings.send_lease_seconds / 3))
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
                              lease=timedelta(seconds=settings.send_lease_seconds))
         sender_module.ALERT_FALLBACK[:] = list(settings.admins)
@@ -66,7 +68,10 @@ class Runtime:
 
     def web(self, host: str | None = None, port: int | None = None) -> WebServer:
         secret = self.settings.slack_signing_secret
-        asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None)
+        from bot.usage import usage_route
+
+        asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None,
+                          extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)])
         return WebServer(asgi, host or self.settings.host, self.settings.port if port is None else port)
 
     # -- worker -------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ ALERT_AFTER_FIXABLE = 2
 # A workspace-wide pause shorter than this is waited out in place; a longer one hands the rows back.
 MAX_INLINE_PAUSE = 10.0
 RECOVERY_PAGES = 3
+# claimed_by of a pending row whose last attempt got no clear answer (timeout, dropped connection, 5xx):
+# Slack may have posted it, so the next attempt looks for its key in the channel's history first.
+UNCONFIRMED = "unconfirmed"
 CONNECTION_ERRORS = (
     urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
 )
@@ -76,6 +79,7 @@ class _Outcome:
     retry_after: float = 0.0
     channel: str | None = None
     ts: str | None = None
+    uncertain: bool = False  # no clear answer: Slack may have posted it
 
 
 class Sender:
@@ -131,7 +135,7 @@ class Sender:
                 query = query.with_for_update(skip_locked=True)
             candidates = s.exec(query).all()
             for row in candidates:
-                was_sending = row.status == OutboxStatus.SENDING
+                was_sending = row.status == OutboxStatus.SENDING or row.claimed_by == UNCONFIRMED
                 result = s.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
@@ -142,6 +146,7 @@ class Sender:
                 if result.rowcount == 1:
                     s.expunge(row)
                     row.status = "recovering" if was_sending else OutboxStatus.SENDING
+                    row.claimed_at = now
                     claimed.append(row)
         return claimed
 
@@ -177,6 +182,8 @@ class Sender:
                 # Rate limited: the rest of these rows wait without spending an attempt.
                 self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked_until)
                 continue
+            if not self._keep_claim(row, clock()):
+                continue  # our lease ran out while the row waited its turn and another sender took it
             outcome = self._attempt(row, clock())
             now = clock()
             self._finish(row, outcome, now, stats)
@@ -191,6 +198,22 @@ class Sender:
                         self._paused_until = max(self._paused_until, time.monotonic() + outcome.retry_after)
                 blocked_until = now + timedelta(seconds=outcome.retry_after)
         return stats
+
+    def _keep_claim(self, row: OutboxMessage, now: datetime) -> bool:
+        """Renew the lease of a row that has waited in this batch for half of it; False when the lease
+        ran out and another sender has claimed the row since (it is theirs now: do not send it)."""
+        if row.claimed_at is not None and now - row.claimed_at < self.lease / 2:
+            return True
+        with self.db.session() as s:
+            result = s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id,
+                       OutboxMessage.status == OutboxStatus.SENDING)
+                .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        row.claimed_at = now
+        return result.rowcount == 1
 
     def _workspace_pause(self) -> float:
         with self._lock:
@@ -237,14 +260,15 @@ class Sender:
                 metrics.SLACK_RATE_LIMITED.inc()
                 return _Outcome("rate_limited", error="ratelimited", retry_after=retry_after)
             if status >= 500:
-                return _Outcome("retry", error=f"HTTP {status}")
+                return _Outcome("retry", error=f"HTTP {status}", uncertain=method == "chat.postMessage")
             if error in PERMANENT_ERRORS:
                 return _Outcome("dead", error=error)
             if error in FIXABLE_ERRORS:
                 return _Outcome("fixable", error=error)
             return _Outcome("retry", error=error or f"HTTP {status}")
         except CONNECTION_ERRORS as err:
-            return _Outcome("retry", error=f"connection: {type(err).__name__}")
+            return _Outcome("retry", error=f"connection: {type(err).__name__}",
+                            uncertain=method == "chat.postMessage")
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return _Outcome("sent", channel=data.get("channel") or payload.get("channel"), ts=data.get("ts"))
 
@@ -329,6 +353,8 @@ class Sender:
                             row.id, row.dedupe_key, attempts, outcome.error)
             else:
                 values.update(status=OutboxStatus.PENDING, next_attempt_at=now + self._backoff(attempts))
+                if outcome.uncertain or row.status == "recovering":
+                    values.update(claimed_by=UNCONFIRMED)
                 stats.retried += 1
                 metrics.OUTBOX_RETRIED.inc()
                 if outcome.kind == "fixable" and attempts == ALERT_AFTER_FIXABLE:
