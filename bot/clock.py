@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
@@ -10,6 +11,11 @@ from bot.errors import InvalidInput
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())  # walks the tz database: read it once
 
 
 def parse_zone(name: str) -> ZoneInfo:
@@ -20,7 +26,7 @@ def parse_zone(name: str) -> ZoneInfo:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin") from None
-    if name not in available_timezones():
+    if name not in _zone_names():
         raise InvalidInput(f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin")
     return zone
 

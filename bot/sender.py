@@ -232,7 +232,9 @@ class Sender:
         method = row.method
         if method in COMPOSERS:
             try:
-                with self.db.session() as s:
+                # Composers may call Slack: the read-only ones hold no write lock meanwhile.
+                opened = self.db.read() if method in READ_ONLY_COMPOSERS else self.db.session()
+                with opened as s:
                     composed = COMPOSERS[method](ComposeContext(s, self.client, payload, row, self.context, now))
             except (SlackApiError, *CONNECTION_ERRORS) as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
@@ -457,6 +459,8 @@ class ComposeContext:
 # Outbox methods named `golive.*` are composed at send time: name -> fn(ctx) -> (method, payload) or None
 # (None: nothing to send any more, which counts as delivered).
 COMPOSERS: dict[str, Callable[[ComposeContext], tuple[str, dict[str, Any]] | None]] = {}
+# Composers that only read the database (the others may write in the same transaction).
+READ_ONLY_COMPOSERS: set[str] = set()
 
 
 # Users who hear about dead letters when a launch has no CSMs (set from GOLIVE_ADMINS at start).

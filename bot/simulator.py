@@ -506,6 +506,11 @@ def _split_ids(value: Any) -> list[str]:
 # --------------------------------------------------------------------------- the simulator
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 drops connections under concurrent load
+    daemon_threads = True
+
+
 class SlackSimulator:
     """A Slack workspace plus a Web API server. Thread-safe; one lock guards all state."""
 
@@ -601,7 +606,7 @@ class SlackSimulator:
     def start(self) -> SlackSimulator:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((self.host, self._requested_port), _Handler)
+        server = _Server((self.host, self._requested_port), _Handler)
         server.daemon_threads = True
         server.sim = self  # type: ignore[attr-defined]
         self._server = server

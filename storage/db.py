@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +41,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front (no failed lock upgrades); read-only sessions do not.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("golive_read_only") else
+                                 "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -53,6 +56,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler sleeps and polls; queueing this process's
+        # transactions on a lock instead turns 1–2 s tails into a short wait. Other processes still
+        # meet busy_timeout.
+        self._write_lock = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,11 +67,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._factory.begin() as s:
+        if self._write_lock is None:
+            with self._factory.begin() as s:
+                yield s
+            return
+        with self._write_lock, self._factory.begin() as s:
             yield s
 
-    def reader(self) -> Session:
-        return self._factory()
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session that takes no write lock: for work that talks to Slack while it reads."""
+        with Session(self.engine.execution_options(golive_read_only=True), expire_on_commit=False) as s:
+            yield s
 
     def dispose(self) -> None:
         self.engine.dispose()
