@@ -17,7 +17,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ids import ActionId
 from bot.issues import open_issue
 from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
-from bot.sender import COMPOSERS, ComposeContext
+from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
 from bot.text import clip
 from schedules.registry import Skip, WorkContext
 from storage.models import (
@@ -373,3 +373,4 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 COMPOSERS["golive.checkin_tally"] = compose_tally
 COMPOSERS["golive.checkin_nudge"] = compose_nudge
+READ_ONLY_COMPOSERS.update({'golive.checkin_tally', 'golive.checkin_nudge'})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import launches
 from bot.ids import ActionId
 from bot.outbox import enqueue, post_message
-from bot.sender import COMPOSERS, ComposeContext
+from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
 from bot.text import escape
 from schedules.registry import WorkContext
 from storage.models import Launch
@@ -45,3 +45,4 @@ def compose_pin(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS["golive.pin"] = compose_pin
+READ_ONLY_COMPOSERS.update({'golive.pin'})

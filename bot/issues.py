@@ -18,7 +18,7 @@ from bot.clock import parse_hhmm
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.ids import ActionId
 from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
-from bot.sender import COMPOSERS, ComposeContext
+from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
 from bot.text import clip, escape, mention, user_text
 from storage.models import Issue, IssueEvent, IssueStatus, Launch, MemberRole, OutboxMessage
 
@@ -583,3 +583,4 @@ def export_rows(session: Session, launch_id: int | None) -> list[dict]:
 
 
 COMPOSERS["golive.issue_card"] = compose_card
+READ_ONLY_COMPOSERS.update({'golive.issue_card'})
