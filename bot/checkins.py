@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot import launches
 from bot.clock import business_days_from, parse_date
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotFound, parse_id
 from bot.ids import ActionId
 from bot.issues import open_issue
 from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
@@ -168,11 +168,8 @@ class Recorded:
 def find_open_checkin(
     session: Session, *, checkin_ref: Any, channel: str | None, now: datetime
 ) -> tuple[CheckIn, Launch]:
-    try:
-        checkin_id = int(str(checkin_ref))
-    except ValueError:
-        raise NotFound("That check-in does not exist (any more). Nothing was recorded.") from None
-    checkin = session.get(CheckIn, checkin_id)
+    checkin_id = parse_id(checkin_ref)
+    checkin = session.get(CheckIn, checkin_id) if checkin_id is not None else None
     if checkin is None:
         raise NotFound("That check-in does not exist (any more). Nothing was recorded.")
     launch = session.get(Launch, checkin.launch_id)

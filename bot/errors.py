@@ -15,3 +15,15 @@ class NotFound(GoliveError):
 
 class NotAllowed(GoliveError):
     """The person may not do this; nothing was changed."""
+
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(ref: object) -> int | None:
+    """A database id from a Slack value (button value, metadata): None unless a positive integer that fits."""
+    try:
+        number = int(str(ref).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot import launches, metrics
 from bot.clock import parse_hhmm
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, NotAllowed, NotFound, parse_id
 from bot.ids import ActionId
 from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
 from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
@@ -297,10 +297,8 @@ def customer_thread_ts(session: Session, issue: Issue) -> str | None:
 
 
 def get_issue(session: Session, issue_ref: Any) -> Issue:
-    try:
-        issue = session.get(Issue, int(str(issue_ref)))
-    except ValueError:
-        issue = None
+    issue_id = parse_id(issue_ref)
+    issue = session.get(Issue, issue_id) if issue_id is not None else None
     if issue is None:
         raise NotFound("That issue does not exist. Nothing was changed.")
     return issue

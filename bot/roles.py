@@ -22,10 +22,11 @@ class Roles:
     vendor_team_id: str | None
 
     def is_vendor(self, person: Person) -> bool:
-        """Of the organisation that installed golive. Unknown team (no id in the payload) counts as
-        vendor only when golive does not know its own team yet (single-workspace installs)."""
-        if self.vendor_team_id is None or person.team_id is None:
-            return person.team_id is None or self.vendor_team_id is None
+        """Of the organisation that installed golive. When golive knows its own team, a person whose team
+        is not given is not staff; only a single-workspace install that never learnt its team id trusts
+        payloads without one."""
+        if self.vendor_team_id is None:
+            return True
         return person.team_id == self.vendor_team_id
 
     def is_admin(self, person: Person) -> bool:

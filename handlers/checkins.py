@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import checkins, modals
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput, NotAllowed
+from bot.errors import GoliveError, InvalidInput, NotAllowed, parse_id
 from bot.ids import ActionId, CallbackId
 from storage.models import Answer
 
@@ -108,12 +108,9 @@ def on_mute(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
     ack()
     deps: Deps = context["deps"]
     person = person_from(body)
-    try:
-        launch_id = int(_action_value(body))
-    except ValueError:
-        raise InvalidInput("That reminder is no longer valid.") from None
+    launch_id = parse_id(_action_value(body))
     with deps.db.session() as s:
-        launch = s.get(checkins.Launch, launch_id)
+        launch = s.get(checkins.Launch, launch_id) if launch_id is not None else None
         if launch is None or launch.channel != _channel(body):
             raise InvalidInput("That reminder is no longer valid.")
         checkins.record_mute(s, launch_id=launch_id, user=person.user_id, now=deps.clock())
