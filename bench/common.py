@@ -14,7 +14,8 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -145,20 +146,58 @@ class ShiftedClock:
         return self.base + timedelta(seconds=time.monotonic() - self._started)
 
 
-def create_launches(db, raws: Sequence[dict], now: datetime) -> list[int]:  # noqa: ANN001 - storage.db.Database
+@contextmanager
+def cached_zone_listing() -> Iterator[None]:
+    """SET-UP SHORTCUT (not product code): while inside, `bot.clock.parse_zone` checks names against a
+    zone list read once instead of `zoneinfo.available_timezones()` on every call (~12 ms each: it
+    walks the whole tz database on disk; save_launch + replan call it about ten times per launch).
+    Same answers, only faster; used around launch creation, never around what a benchmark measures."""
+    import functools
+
+    import bot.clock
+
+    original = bot.clock.available_timezones
+    bot.clock.available_timezones = functools.cache(original)
+    try:
+        yield
+    finally:
+        bot.clock.available_timezones = original
+
+
+def create_launches(db, raws: Sequence[dict], now: datetime, *,  # noqa: ANN001 - storage.db.Database
+                    cache_zones: bool = True) -> list[int]:
     """`bot.launches.save_launch` + `schedules.plan.replan` for each raw launch, all in one transaction
-    (what `golive launch import` does); returns the launch ids in order."""
+    (what `golive launch import` does); returns the launch ids in order. With `cache_zones` (default)
+    inside `cached_zone_listing()`."""
     import schedules.kinds  # noqa: F401 - registers the planners
     from bot.launches import LaunchInput, save_launch
     from schedules.plan import replan
 
     ids = []
-    with db.session() as s:
+    with cached_zone_listing() if cache_zones else nullcontext(), db.session() as s:
         for raw in raws:
             launch, _ = save_launch(s, LaunchInput.parse(raw), now=now)
             replan(s, launch, now=now)
             ids.append(launch.id)
     return ids
+
+
+def mark_done_before(db, instant: datetime) -> dict[str, int]:  # noqa: ANN001 - storage.db.Database
+    """Mark every pending planned row due before `instant` done (note "bench: marked done"), without
+    running it: the quick way to leave only the work due at `instant` pending. Returns counts by kind."""
+    from sqlalchemy import func, update
+    from sqlmodel import select
+
+    from storage.models import PlannedWork, WorkStatus
+
+    earlier = (PlannedWork.status == WorkStatus.PENDING, PlannedWork.due_at < instant)
+    with db.session() as s:
+        counts = dict(s.exec(select(PlannedWork.kind, func.count(PlannedWork.id)).where(*earlier)
+                             .group_by(PlannedWork.kind)).all())
+        s.execute(update(PlannedWork).where(*earlier)
+                  .values(status=WorkStatus.DONE, finished_at=instant, note="bench: marked done")
+                  .execution_options(synchronize_session=False))
+    return counts
 
 
 class Remote:
@@ -290,12 +329,19 @@ class LoadRun:
 
 
 def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[Any]],
-                send: Callable[[Any, Any], Any], *, team_id: str = VENDOR) -> LoadRun:
+                send: Callable[[Any, Any], Any], *, team_id: str = VENDOR, rate: float | None = None) -> LoadRun:
     """One thread per job list, each with its own `SlackRequestSender`; `send(sender, job)` makes one
-    signed request and returns its SlackHTTPResult. Latency is measured around each call."""
+    signed request and returns its SlackHTTPResult. Latency is measured around each call.
+
+    Without `rate` every client sends its next request as soon as the last is answered (closed loop:
+    at saturation, latency is mostly queueing, about clients / throughput). With `rate` (requests per
+    second, all clients together) each client sends on a fixed schedule, evenly staggered, so requests
+    arrive at that rate whatever the answers do (as Slack's do); a request whose slot has passed is sent
+    at once, and its latency counts from its slot (no coordinated omission)."""
     from bot.slack_requests import SlackRequestSender
 
     clients = len(per_client)
+    interval = clients / rate if rate else 0.0
     latencies: list[list[float]] = [[] for _ in range(clients)]
     results: list[list[tuple[Any, int, str]]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -305,8 +351,14 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
         sender = SlackRequestSender(url, SECRET, team_id=team_id, response_url_base=response_url_base)
         out, done = latencies[i], results[i]
         barrier.wait()
-        for job in per_client[i]:
+        origin = time.perf_counter() + interval * i / clients
+        for n, job in enumerate(per_client[i]):
             started = time.perf_counter()
+            if interval:
+                slot = origin + n * interval
+                if slot > started:
+                    time.sleep(slot - started)
+                started = slot
             try:
                 result = send(sender, job)
             except OSError as exc:
@@ -375,3 +427,123 @@ def ack_comparison(runs: dict[str, list[LoadRun]], *, golive: str = "golive", ba
     print(f"golive/baseline: p50 {ratios[50]:.2f}x, p95 {ratios[95]:.2f}x, p99 {ratios[99]:.2f}x "
           f"(median of per-run p99 ratios {pair:.2f}x, pooled p99 ratio {pooled_ratio:.2f}x)")
     return ratios[99]
+
+
+def serialize_sessions(db) -> None:  # noqa: ANN001 - storage.db.Database
+    """EXPERIMENT (not product code): make `db.session()` queue on one in-process lock before it
+    opens its transaction. golive's SQLite sessions all start with BEGIN IMMEDIATE, so concurrent
+    request threads otherwise wait for the write lock in SQLite's busy handler, which sleeps and
+    polls (up to 100 ms per sleep) instead of waking when the lock is free."""
+    from contextlib import contextmanager
+
+    lock = threading.RLock()
+    opened = db.session
+
+    @contextmanager
+    def session():  # noqa: ANN202
+        with lock, opened() as s:
+            yield s
+
+    db.session = session
+
+
+def play_until(runtime, clock: ShiftedClock, instant: datetime, max_wait: float = 120.0) -> dict:  # noqa: ANN001
+    """Tick every distinct due instant of pending planned work before `instant`, each followed by
+    delivering its outbox (no waiting for the real minutes): the state a worker that ran all along
+    would have left. Returns counts of done / skipped / failed work and delivered / dead posts."""
+    from sqlmodel import select
+
+    from storage.models import PlannedWork, WorkStatus
+
+    with runtime.db.session() as s:
+        instants = sorted(set(s.exec(select(PlannedWork.due_at).where(
+            PlannedWork.status == WorkStatus.PENDING, PlannedWork.due_at < instant)).all()))
+    counts = {"ticks": len(instants), "done": 0, "skipped": 0, "failed": 0, "sent": 0, "dead": 0}
+    for at in instants:
+        result = runtime.tick_once(at)
+        counts["done"] += len(result.done)
+        counts["skipped"] += len(result.skipped)
+        counts["failed"] += len(result.failed)
+        clock.restart(at)
+        stats = runtime.sender.drain(clock, max_wait=max_wait)
+        counts["sent"] += stats.sent
+        counts["dead"] += stats.dead
+    return counts
+
+
+SIM_BACKLOG = 128
+
+
+def widen_sim_backlog(size: int = SIM_BACKLOG) -> None:
+    """Call before `SlackSimulator.start()`, in the process that hosts the simulator. The simulator
+    serves with `http.server.ThreadingHTTPServer`, whose listen backlog is socketserver's default of
+    5: with more concurrent connections than that (16 request threads calling `respond()`, or the
+    Sender's 8 threads) the kernel drops SYNs and each dropped connect waits the 1 s initial SYN
+    retransmission timeout, an artefact of the fake Slack, not of golive. `size=5` keeps the default."""
+    import http.server
+
+    http.server.ThreadingHTTPServer.request_queue_size = size
+
+
+# -- shared by crash_kill, scale_out and soak: golive processes ------------------------------------
+
+
+def start_golive(role: str, env: dict[str, str], log, *, http: bool = False):  # noqa: ANN001, ANN201
+    """`golive run --role ROLE [--http]` as a subprocess with `env` (see `child_environ`), output to
+    the open file `log` (a pipe that nobody reads would fill up and block the process)."""
+    import subprocess
+
+    command = [*golive_command(), "run", "--role", role] + (["--http"] if http else [])
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+
+
+def wait_healthy(url: str, proc, timeout: float = 60.0) -> dict:  # noqa: ANN001
+    """Poll GET {url}/healthz until it answers 200 (returns its JSON); SystemExit if the process dies."""
+    import json
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"golive exited with {proc.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return json.loads(response.read())
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} was not healthy within {timeout:.0f} s")
+
+
+def stop_processes(procs, timeout: float = 20.0) -> list[int | None]:  # noqa: ANN001
+    """SIGTERM each process still running, wait, SIGKILL what is left; returns the exit codes."""
+    import signal
+    import subprocess
+
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    codes = []
+    for proc in procs:
+        try:
+            codes.append(proc.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+            codes.append(None)
+    return codes
+
+
+def vm_rss_kb(pid: int) -> int:
+    """VmRSS of a process in kB, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def outbox_key(message) -> str | None:  # noqa: ANN001 - SimMessage or its to_dict()
+    """The outbox dedupe key a posted message carries in its metadata (None for other messages)."""
+    meta = message.get("metadata") if isinstance(message, dict) else message.metadata
+    return ((meta or {}).get("event_payload") or {}).get("key")
