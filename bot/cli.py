@@ -70,7 +70,7 @@ def _save(raw: dict, *, partial: bool = False) -> tuple[int, bool]:
     db = database()
     now = utcnow()
     with db.session() as s:
-        launch, created = launch_domain.save_launch(s, spec, now=now)
+        launch, created = launch_domain.save_launch(s, spec, now=now, refuse_past=True)
         replan(s, launch, now=now)
         return launch.id, created
 
@@ -170,7 +170,7 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
     with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
         for index, spec in enumerate(specs, start=1):
             try:
-                launch, created = launch_domain.save_launch(s, spec, now=now)
+                launch, created = launch_domain.save_launch(s, spec, now=now, refuse_past=True)
             except InvalidInput as err:
                 raise InvalidInput(f"launch #{index} ({spec.channel}): {err}") from None
             replan(s, launch, now=now)
@@ -242,6 +242,13 @@ def launch_show(launch_id: Annotated[int, typer.Argument(help="Launch id")]) -> 
                     who = f" by {event.actor}" if event.actor else ""
                     detail = f": {event.detail[:100]}" if event.detail else ""
                     out.print(f"      {local}  {event.kind}{who}{detail}", markup=False)
+        from bot.digest import delivery_problems
+
+        problems = delivery_problems(s, launch.id)
+        if problems:
+            out.print("Delivery problems", markup=False)
+            for line in problems:
+                out.print(f"  {line}", markup=False)
 
 
 def _routing_text(launch: Launch) -> str:
@@ -403,6 +410,19 @@ def forget_user_command(user: Annotated[str, typer.Argument(help="Slack user id 
         counts = forget_user(s, user.strip())
     for name, count in counts.items():
         print(f"{name}\t{count}")
+
+
+def _register_features() -> None:
+    from bot import cli_milestones
+
+    cli_milestones.register(cli, launch_cli)
+
+    from bot import cli_adoption
+
+    cli_adoption.register(cli)
+
+
+_register_features()
 
 
 def main() -> None:

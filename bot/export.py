@@ -106,3 +106,8 @@ def to_csv(data: dict[str, list[dict[str, Any]]]) -> str:
             flat = {k: ";".join(map(str, v)) if isinstance(v, list) else iso(v) for k, v in row.items()}
             writer.writerow({"record": record, **flat})
     return out.getvalue()
+
+
+# Sections registered by feature modules (they import `section` from here).
+import bot.milestones  # noqa: E402,F401
+import bot.usage  # noqa: E402,F401

@@ -268,12 +268,16 @@ def _user(value: Any, what: str) -> str:
     return text
 
 
-def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[Launch, bool]:
-    """Create the launch for `spec.channel`, or update it; returns (launch, created)."""
+def save_launch(session: Session, spec: LaunchInput, *, now: datetime,
+                refuse_past: bool = False) -> tuple[Launch, bool]:
+    """Create the launch for `spec.channel`, or update it; returns (launch, created). With `refuse_past`
+    (people creating launches), a new launch's go-live date may not be before today in its time zone."""
     launch = session.exec(select(Launch).where(Launch.channel == spec.channel)).first()
     created = launch is None
     if created and not {"customer", "go_live", "tz"} <= spec.given:
         raise InvalidInput(f"launch for {spec.channel} does not exist yet: customer, go_live and tz are needed")
+    if created and refuse_past and spec.go_live < now.astimezone(parse_zone(spec.tz)).date():
+        raise InvalidInput(f"go-live date {spec.go_live} is in the past in {spec.tz}; use today or later")
     if launch is None:
         launch = Launch(
             customer=spec.customer, channel=spec.channel, go_live_date=spec.go_live, timezone=spec.tz,
@@ -315,6 +319,9 @@ def save_launch(session: Session, spec: LaunchInput, *, now: datetime) -> tuple[
         for position, text in enumerate(spec.goal):
             session.add(Goal(launch_id=launch.id, position=position, text=text))
     session.flush()
+    from bot.milestones import on_launch_saved
+
+    on_launch_saved(session, launch, spec.given, spec.criterion, created=created, now=now)
     return launch, created
 
 

@@ -12,7 +12,10 @@ from bot.text import escape
 from storage.models import Launch, MemberRole, PlannedWork, WorkStatus
 
 KIND_LABELS = {"heads_up": "heads-up to the CSMs", "checkin": "check-in", "checkin_nudge": "reminder to answer",
-               "help_post": "pinned how-to-get-help message"}
+               "help_post": "pinned how-to-get-help message", "readiness_reminder": "go-live checklist reminder",
+               "goal_review": "30-day goal review to the CSMs", "retro_prompt": "retrospective prompt",
+               "retro_reminder": "retrospective reminder", "retro_summary": "retrospective summary to the CSMs",
+               "digest": "standup digest to the CSMs", "adoption_report": "weekly adoption report to the CSMs"}
 
 
 def local_time(instant: datetime, zone: str) -> str:

@@ -10,3 +10,12 @@ def register_all(app: App) -> None:
     issues.register(app)
     commands.register(app)
     events.register(app)
+
+    from handlers import milestones
+
+    milestones.register(app)
+
+    from handlers import adoption, home
+
+    home.register(app)
+    adoption.register(app)

@@ -52,3 +52,7 @@ def plan_help_post(session: Session, launch: Launch) -> list[PlannedItem]:
     first = checkins.checkin_days(launch)[0]
     due = local_instant(first, parse_hhmm(launch.checkin_time), parse_zone(launch.timezone)) - timedelta(minutes=5)
     return [PlannedItem(kind=HELP_POST.name, key=f"launch:{launch.id}:help_post", due_at=due)]
+
+
+import schedules.kinds_digest  # noqa: E402,F401
+import schedules.kinds_milestones  # noqa: E402,F401

@@ -1,0 +1,24 @@
+"""The opt-out button in an adoption nudge."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from bot import adoption
+from bot.app import Deps, person_from
+from bot.text import escape
+
+
+def on_opt_out(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    with deps.db.session() as s:
+        launch = adoption.record_opt_out(s, launch_ref=action.get("value"), user=person.user_id, now=deps.clock())
+        customer = launch.customer
+    respond(text=f"Done — no more reminders about {escape(customer)}'s rollout. You can still ask anything in the "
+                 "launch channel.", response_type="ephemeral", replace_original=False)
+
+
+def register(app: App) -> None:
+    app.action(adoption.OPT_OUT_ACTION)(on_opt_out)

@@ -1,0 +1,276 @@
+"""Milestones in Slack: `/golive ready` with its checkboxes, `/golive live` with the confirmation modal,
+the 30-day goal review buttons, and the retrospective (`/golive retro`, the `retro_open` button, its modal)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot import launches, milestones, modals, retro
+from bot.app import Deps, person_from
+from bot.errors import GoliveError, InvalidInput, NotAllowed
+from bot.ids import ActionId
+from bot.milestones import MilestoneAction, MilestoneCallback
+from bot.roles import Person
+from bot.text import escape, user_text
+from handlers.commands import subcommand
+from storage.models import Launch
+
+log = logging.getLogger("golive.handlers.milestones")
+NOT_A_LAUNCH = ("This channel is not a launch channel, so there is no {what} here. Run `/golive {cmd}` in the "
+                "launch's channel{cli}.")
+MANAGERS_ONLY = "Only the launch's CSMs and admins can {what}. Nothing was changed."
+
+
+def _action(body: dict) -> dict:
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return actions[0]
+    return {}
+
+
+def _launch_or_none(s, body: dict) -> Launch | None:  # noqa: ANN001
+    return launches.launch_for_channel(s, body.get("channel_id"))
+
+
+def _require_manager(deps: Deps, s, launch: Launch, person: Person, what: str) -> None:  # noqa: ANN001
+    if not deps.roles.may_manage(s, launch, person):
+        raise NotAllowed(MANAGERS_ONLY.format(what=what))
+
+
+# -- /golive ready ----------------------------------------------------------------------------------
+
+
+@subcommand("ready")
+def slash_ready(deps: Deps, body: dict, rest: str) -> str:
+    person = person_from(body)
+    with deps.db.session() as s:
+        launch = _launch_or_none(s, body)
+        if launch is None:
+            return NOT_A_LAUNCH.format(what="go-live checklist", cmd="ready",
+                                       cli=", or `golive launch criteria ID`")
+        items = milestones.checklist(s, launch.id)
+        text = milestones.checklist_text(launch, items)
+        if not deps.roles.may_manage(s, launch, person):
+            return text + "\n_Read-only: only the launch's CSMs and admins can tick items._"
+        blocks = milestones.checklist_blocks(launch, items)
+        summary = f"Go-live checklist for {launch.customer}: {sum(i.done for i in items)} of {len(items)} done"
+    # The interactive list goes to the command's response URL (ephemeral, and it works whether or not the
+    # bot is in the channel); the command's own answer is a one-line pointer to it.
+    try:
+        response = WebhookClient(str(body.get("response_url") or "")).send(
+            text=summary, blocks=blocks, response_type="ephemeral")
+        if response.status_code != 200:
+            raise OSError(f"HTTP {response.status_code}")
+    except (OSError, ValueError) as err:
+        log.info("could not show the interactive checklist: %s", err)
+        return text
+    return summary + " — tick items in the list."
+
+
+def on_readiness_toggle(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    action = _action(body)
+    launch_id, shown = milestones.parse_block_id(str(action.get("block_id") or ""))
+    selected = set()
+    options = action.get("selected_options")
+    for option in options if isinstance(options, list) else []:
+        try:
+            selected.add(int(str(option.get("value"))))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    with deps.db.session() as s:
+        launch = launches.get_launch(s, launch_id)
+        _require_manager(deps, s, launch, person, "tick go-live criteria")
+        milestones.apply_selection(s, launch=launch, shown=shown, selected=selected, actor=person.user_id,
+                                   now=deps.clock())
+        items = milestones.checklist(s, launch.id)
+        blocks = milestones.checklist_blocks(launch, items)
+        summary = f"Go-live checklist for {launch.customer}: {sum(i.done for i in items)} of {len(items)} done"
+    respond(text=summary, blocks=blocks, replace_original=True, response_type="ephemeral")
+
+
+# -- /golive live -----------------------------------------------------------------------------------
+
+
+def live_confirm_modal(launch: Launch, open_items: list) -> dict:  # noqa: ANN001
+    listed = "\n".join(f"• {user_text(i.text, 200)}" for i in open_items[:20])
+    return {
+        "type": "modal", "callback_id": MilestoneCallback.LIVE_CONFIRM, "title": modals.plain("Go live anyway?"),
+        "submit": modals.plain("Go live"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"launch": launch.id}),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                f"*{escape(launch.customer)}* still has {len(open_items)} open go-live "
+                f"criteri{'on' if len(open_items) == 1 else 'a'}:\n{listed}")[:2900]}},
+            {"type": "input", "block_id": "reason", "label": modals.plain("Why go live now?"),
+             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                         "max_length": milestones.MAX_REASON}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+                "The reason is recorded and sent to the launch's CSMs. The customer never sees it.")}]},
+        ],
+    }
+
+
+def _live_answer(result: milestones.LiveResult) -> str:
+    launch = result.launch
+    if not result.declared:
+        since = launch.live_at.strftime("%Y-%m-%d %H:%M UTC") if launch.live_at else "before"
+        return f"{escape(launch.customer)} is live already (since {since}). Nothing was changed."
+    text = f":tada: *{escape(launch.customer)}* is live!"
+    if result.leadership_waiting:
+        text += (" The announcement to leadership waits until the launch has a leadership channel "
+                 "(your DM says how to set it).")
+    else:
+        text += f" The announcement goes to <#{launch.leadership_channel}>."
+    text += " This channel gets a how-to-get-help post."
+    return text
+
+
+@subcommand("live")
+def slash_live(deps: Deps, body: dict, rest: str) -> str:
+    person = person_from(body)
+    if not deps.roles.is_vendor(person):
+        return MANAGERS_ONLY.format(what="declare a launch live")
+    with deps.db.session() as s:
+        launch = _launch_or_none(s, body)
+        if launch is None:
+            return NOT_A_LAUNCH.format(what="launch to declare live", cmd="live", cli=", or `golive launch live ID`")
+        if not deps.roles.may_manage(s, launch, person):
+            return MANAGERS_ONLY.format(what="declare a launch live")
+        try:
+            result = milestones.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock())
+        except milestones.CriteriaOpen as refused:
+            view = live_confirm_modal(launch, refused.items)
+            message = str(refused)
+        else:
+            return _live_answer(result)
+    try:
+        deps.client.views_open(trigger_id=body.get("trigger_id"), view=view)
+    except SlackApiError as err:
+        log.info("could not open the go-live confirmation: %s", err.response.get("error"))
+        return message
+    return message.replace(" Nothing was changed.", "") + \
+        "\nA confirmation form is open: give a reason there to go live anyway. Nothing has changed yet."
+
+
+def submit_live(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    meta = modals.unpack(view)
+    reason = (modals.values(view).get("reason") or "").strip()
+    if not reason:
+        ack(response_action="errors", errors={"reason": "Please say why the launch goes live with open criteria."})
+        return
+    try:
+        with deps.db.session() as s:
+            launch = launches.get_launch(s, milestones.db_id(meta.get("launch"), "That launch does not exist."))
+            _require_manager(deps, s, launch, person, "declare a launch live")
+            milestones.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(), force_reason=reason)
+    except GoliveError as err:
+        ack(response_action="errors", errors={"reason": str(err)[:150]})
+        return
+    ack()
+
+
+# -- the 30-day goal review -------------------------------------------------------------------------
+
+
+def on_goal_state(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    action = _action(body)
+    state = milestones.GOAL_STATES[MilestoneAction(action["action_id"])]
+    with deps.db.session() as s:
+        goal = milestones.get_goal(s, action.get("value"))
+        launch = launches.get_launch(s, goal.launch_id)
+        _require_manager(deps, s, launch, person, "review the goals")
+        milestones.set_goal_state(s, goal=goal, state=state, actor=person.user_id, now=deps.clock())
+        blocks = milestones.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=False)
+        text = f"30-day review for {launch.customer}"
+    respond(text=text, blocks=blocks, replace_original=True)
+
+
+def on_goals_confirm(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    launch_id = milestones.db_id(_action(body).get("value"), "That review is no longer valid.")
+    with deps.db.session() as s:
+        launch = launches.get_launch(s, launch_id)
+        _require_manager(deps, s, launch, person, "confirm the goal review")
+        waiting = milestones.confirm_goal_review(s, launch=launch, actor=person.user_id, now=deps.clock())
+        blocks = milestones.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=True)
+        text = f"30-day review for {launch.customer}: confirmed"
+    if waiting:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            "It waits until the launch has a leadership channel; see the note golive sent you.")}]})
+    respond(text=text, blocks=blocks, replace_original=True)
+
+
+# -- the retrospective ------------------------------------------------------------------------------
+
+
+@subcommand("retro")
+def slash_retro(deps: Deps, body: dict, rest: str) -> str:
+    person = person_from(body)
+    if not deps.roles.is_vendor(person):
+        return "The retrospective is run by the vendor's team; use the button on the retrospective post."
+    with deps.db.session() as s:
+        launch = _launch_or_none(s, body)
+        if launch is None:
+            return NOT_A_LAUNCH.format(what="retrospective", cmd="retro",
+                                       cli=", or `golive retro report --launch ID`")
+        return retro.state_text(s, launch, deps.clock())
+
+
+def open_retro(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+    ack()
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    with deps.db.session() as s:
+        launch = retro.open_launch(s, _action(body).get("value"))
+        from handlers.issues import channel_members
+
+        members = channel_members(deps)(launch.channel)
+        if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
+            raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+        view = retro.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id))
+    client.views_open(trigger_id=body.get("trigger_id"), view=view)
+
+
+def submit_retro(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
+    deps: Deps = context["deps"]
+    person = person_from(body)
+    meta = modals.unpack(view)
+    values = modals.values(view)
+    went_well, improve = values.get("went_well") or "", values.get("improve") or ""
+    try:
+        retro.parse_rating(values.get("rating"))
+    except InvalidInput as err:
+        ack(response_action="errors", errors={"rating": str(err)})
+        return
+    try:
+        with deps.db.session() as s:
+            retro.record_answer(s, launch_ref=meta.get("launch"), user=person.user_id, user_team=person.team_id,
+                                went_well=went_well, improve=improve, rating=values.get("rating"), now=deps.clock())
+    except GoliveError as err:
+        ack(response_action="errors", errors={"went_well": str(err)[:150]})
+        return
+    ack()
+
+
+def register(app: App) -> None:
+    app.action(MilestoneAction.READINESS_TOGGLE)(on_readiness_toggle)
+    app.view(MilestoneCallback.LIVE_CONFIRM)(submit_live)
+    for action_id in milestones.GOAL_STATES:
+        app.action(action_id)(on_goal_state)
+    app.action(MilestoneAction.GOALS_CONFIRM)(on_goals_confirm)
+    app.action(ActionId.RETRO_OPEN)(open_retro)
+    app.view(MilestoneCallback.RETRO)(submit_retro)
