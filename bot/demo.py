@@ -135,7 +135,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) ->
         slack = SlackRequestSender(server.url, secret, team_id=VENDOR, response_url_base=sim.response_url_base)
         stage = Stage(sim, console)
         try:
-            summary = _rehearse(runtime, slack, stage, clock, go_live, rng)
+            summary = _rehearse(runtime, slack, stage, clock, go_live, rng, out_dir)
         finally:
             server.stop()
             runtime.close()
@@ -149,7 +149,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) ->
 
 
 def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: DemoClock, go_live: date,
-              rng: random.Random) -> dict:
+              rng: random.Random, out_dir: Path) -> dict:
     from sqlmodel import func, select
 
     from bot.checkins import checkin_days
@@ -184,10 +184,15 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
     console.print(Panel(answer.json()["text"], title="only Carla sees: /golive status", title_align="left",
                         border_style="magenta", expand=False))
 
+    from bot.demo_adoption import show_digest_and_adoption
+    from bot.demo_milestones import after_launch_week, before_go_live
+
+    before_go_live(runtime, slack, stage, clock, go_live)
     friday = go_live - timedelta(days=3)
     tick(local(friday, 10), f"{friday:%a %d %b} 10:00 — the business day before go-live")
     moods = ["checkin_good"] * 5 + ["checkin_friction"] * 2 + ["checkin_blocked"]
     for number, day in enumerate(days, start=1):
+        tick(local(day, 8, 30), f"{day:%a %d %b} 08:30 — Carla's standup digest, before the daily standup")
         tick(local(day, 10), f"{day:%a %d %b} 10:00 — check-in, day {number}")
         post = [m for m in stage.sim.messages("C0ACME") if not m.is_reply and f"Day {number} of" in m.plain_text()][0]
         value = next(e["value"] for b in post.blocks if b["type"] == "actions" for e in b["elements"])
@@ -206,10 +211,13 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
         tick(local(day, 13), f"{day:%a %d %b} 13:00 — a gentle nudge for those who have not answered")
         if number == 2:
             _problem_story(runtime, slack, stage, clock, day, tick)
+    adoption = show_digest_and_adoption(runtime, slack, stage, clock, go_live, out_dir)
+    milestones = after_launch_week(runtime, slack, stage, clock, go_live)
     with runtime.db.session() as s:
         answers = s.exec(select(func.count(CheckInAnswer.id))).one()
         issues = s.exec(select(func.count(Issue.id))).one()
-    return {"checkins": len(days), "answers": answers, "issues": issues, "last_day": days[-1]}
+    return {"checkins": len(days), "answers": answers, "issues": issues, "last_day": days[-1],
+            "adoption": adoption, "milestones": milestones}
 
 
 def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: DemoClock, day: date,

@@ -20,6 +20,7 @@ from storage.models import (
     CheckInAnswer,
     CheckInAnswerHistory,
     EmailMatch,
+    Goal,
     HomeVisit,
     Issue,
     IssueEvent,
@@ -30,6 +31,7 @@ from storage.models import (
     OutboxStatus,
     PlannedWork,
     ProcessedEvent,
+    ReadinessItem,
     RetroAnswer,
     UsageRecord,
     WorkStatus,
@@ -133,6 +135,10 @@ def forget_user(session: Session, user_id: str) -> dict[str, int]:
     for model in (LaunchMember, NudgeMute, AdoptionOptOut):
         run("roles and preferences", delete(model).where(model.user_id == user_id))
     run("app home visits", delete(HomeVisit).where(HomeVisit.user_id == user_id))
+    run("go-live criteria", update(ReadinessItem).where(ReadinessItem.owner == user_id).values(owner=anon))
+    run("go-live criteria", update(ReadinessItem).where(ReadinessItem.changed_by == user_id).values(changed_by=anon))
+    run("goal reviews", update(Goal).where(Goal.reviewed_by == user_id).values(reviewed_by=anon))
+    run("launches declared live", update(Launch).where(Launch.live_by == user_id).values(live_by=anon))
     # Delivered messages that named them: keep the fact of delivery, drop the words.
     sent = session.exec(select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.PENDING)).all()
     scrubbed = 0
