@@ -3,25 +3,30 @@ acknowledges, triaged in the support channel, and followed by the reporter in th
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import launches, metrics
 from bot.clock import parse_hhmm
 from bot.errors import InvalidInput, NotAllowed, NotFound, parse_id
 from bot.ids import ActionId
-from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
+from bot.outbox import WRITE_BACK_TARGETS, enqueue, enqueue_many, message_payload, outbox_row, post_message
 from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
 from bot.text import clip, escape, mention, user_text
-from storage.models import Issue, IssueEvent, IssueStatus, Launch, MemberRole, OutboxMessage
+from schedules.registry import SweepChunk, set_based
+from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
 
+log = logging.getLogger("golive.issues")
 WRITE_BACK_TARGETS["Issue"] = Issue
 
 SEVERITIES = ("sev1", "sev2", "sev3")
@@ -260,12 +265,17 @@ def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
     return "chat.postMessage", payload
 
 
+def card_update(issue: Issue, event_id: int) -> tuple[str, dict[str, Any]]:
+    """The outbox key and payload that redraw the support card after event `event_id`."""
+    return (f"{card_key(issue)}:update:{event_id}",
+            {"channel": issue.support_channel, "issue_id": issue.id, "ts_from": card_key(issue)})
+
+
 def queue_card_update(session: Session, issue: Issue, event: IssueEvent, *, now: datetime) -> None:
     if not issue.support_channel:
         return
-    enqueue(session, key=f"{card_key(issue)}:update:{event.id}", method="golive.issue_card", now=now,
-            launch_id=issue.launch_id, payload={"channel": issue.support_channel, "issue_id": issue.id,
-                                                "ts_from": card_key(issue)})
+    key, payload = card_update(issue, event.id)
+    enqueue(session, key=key, method="golive.issue_card", now=now, launch_id=issue.launch_id, payload=payload)
 
 
 def notify_reporter(session: Session, issue: Issue, *, now: datetime, text: str, suffix: str,
@@ -402,16 +412,112 @@ def escalation_text(launch: Launch, issue: Issue, step: int, waited: timedelta) 
             f"{user_text(clip(issue.text, 300), 400)}")
 
 
+def next_escalation(launch: Launch, issue: Issue, step: int) -> datetime | None:
+    """After step `step`, when the following one falls due (from the deadline just passed), if any."""
+    if step >= launch.escalation_steps:
+        return None
+    return sla_deadline(launch, issue.severity, issue.next_escalation_at)
+
+
+def escalation_channel(launch: Launch, issue: Issue) -> str | None:
+    return launch.urgent_channel or issue.support_channel or launch.support_channel
+
+
+ESCALATION_COLUMNS = ("id", "launch_id", "number", "text", "severity", "support_channel", "created_at",
+                      "escalation_count", "next_escalation_at")
+
+
+def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> SweepChunk:
+    """The escalation sweep, set-based: up to `limit` due issues with ids above `after_id` move one step up
+    their ladder in this session's transaction, with exactly `escalate_one`'s effects (the urgent/support
+    post, a DM per CSM, an "escalated" event, a card update, the breach metric), in a handful of statements:
+    the chunk's issues (on PostgreSQL locked, FOR UPDATE SKIP LOCKED, so a second worker takes other rows),
+    their launches, their CSMs; the claim, one conditional UPDATE … RETURNING per step being left (status
+    still open, step unchanged, still due), so only what it returns is escalated, once per step; then
+    the events, and the outbox rows through `enqueue_many` (same keys, so a repeat queues nothing)."""
+    issue_t = Issue.__table__
+    # Plain rows of what escalation reads (they stand in for the Issue in escalation_text and
+    # next_escalation): no ORM objects to build, track and expire.
+    query = (sa_select(*(issue_t.c[name] for name in ESCALATION_COLUMNS))
+             .where(issue_t.c.status == IssueStatus.OPEN, issue_t.c.next_escalation_at <= now,
+                    issue_t.c.id > after_id).order_by(issue_t.c.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    due: list[Any] = list(session.execute(query).all())
+    if not due:
+        return SweepChunk(last_id=None, done=0)
+    launch_ids = {issue.launch_id for issue in due}
+    launch_of = {launch.id: launch for launch in session.exec(select(Launch).where(
+        col(Launch.id).in_(launch_ids))).all()}
+    csms: dict[int, list[str]] = defaultdict(list)
+    for launch_id, user in session.exec(
+            select(LaunchMember.launch_id, LaunchMember.user_id)
+            .where(col(LaunchMember.launch_id).in_(launch_ids), LaunchMember.role == MemberRole.CSM)
+            .order_by(LaunchMember.id)).all():
+        csms[launch_id].append(user)
+
+    plans: dict[int, tuple[int, datetime | None, str]] = {}
+    by_step: dict[int, list[int]] = defaultdict(list)
+    for issue in due:
+        try:
+            launch = launch_of[issue.launch_id]
+            step = issue.escalation_count + 1
+            plans[issue.id] = (step, next_escalation(launch, issue, step),
+                               escalation_text(launch, issue, step, now - issue.created_at))
+        except Exception:  # one bad row (say, unreadable support hours) must not stop the others
+            log.exception("escalation failed for issue %s", issue.id)
+            continue
+        by_step[issue.escalation_count].append(issue.id)
+
+    claimed: set[int] = set()
+    for old, ids in by_step.items():
+        claimed.update(session.execute(
+            update(issue_t).where(issue_t.c.id.in_(ids), issue_t.c.status == IssueStatus.OPEN,
+                                  issue_t.c.escalation_count == old, issue_t.c.next_escalation_at <= now)
+            .values(escalation_count=old + 1).returning(issue_t.c.id)).scalars())
+    escalated = [issue for issue in due if issue.id in claimed]
+    if not escalated:
+        return SweepChunk(last_id=due[-1].id, done=0)
+    session.execute(update(issue_t).where(issue_t.c.id == bindparam("b_id"))
+                    .values(next_escalation_at=bindparam("b_next")),
+                    [{"b_id": issue.id, "b_next": plans[issue.id][1]} for issue in escalated])
+    event_t = IssueEvent.__table__
+    event_of = dict((issue_id, event_id) for event_id, issue_id in session.execute(
+        insert(event_t).returning(event_t.c.id, event_t.c.issue_id),
+        [{"issue_id": issue.id, "at": now, "actor": None, "kind": "escalated",
+          "detail": f"step {plans[issue.id][0]}"} for issue in escalated]).all())
+    rows = []
+    for issue in escalated:
+        launch = launch_of[issue.launch_id]
+        step, _, text = plans[issue.id]
+        channel = escalation_channel(launch, issue)
+        if channel:
+            rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}", method="chat.postMessage",
+                                   payload=message_payload(channel, text), now=now, launch_id=launch.id))
+        for csm in csms[launch.id]:
+            rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}:{csm}", method="chat.postMessage",
+                                   payload=message_payload(csm, text), now=now, launch_id=launch.id))
+        if issue.support_channel:
+            key, payload = card_update(issue, event_of[issue.id])
+            rows.append(outbox_row(key=key, method="golive.issue_card", payload=payload, now=now,
+                                   launch_id=issue.launch_id))
+    enqueue_many(session, rows)
+    for severity, count in Counter(issue.severity for issue in escalated).items():
+        metrics.SLA_BREACHES.labels(severity=severity).inc(count)
+    return SweepChunk(last_id=due[-1].id, done=len(escalated))
+
+
+@set_based(escalate_due)
 def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
-    """Move one issue one step up its ladder, at most once per step (a conditional UPDATE on the step)."""
+    """Move one issue one step up its ladder, at most once per step (a conditional UPDATE on the step).
+    The sweep runs `escalate_due` (the same, set-based); this is its one-at-a-time fallback."""
     issue = session.get(Issue, issue_id)
     if issue is None or issue.status != IssueStatus.OPEN or issue.next_escalation_at is None \
             or issue.next_escalation_at > now:
         return False
     launch = session.get(Launch, issue.launch_id)
     step = issue.escalation_count + 1
-    following = sla_deadline(launch, issue.severity, issue.next_escalation_at) if step < launch.escalation_steps \
-        else None
+    following = next_escalation(launch, issue, step)
     claimed = session.execute(
         update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN,
                             Issue.escalation_count == issue.escalation_count)
@@ -421,7 +527,7 @@ def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
         return False
     session.refresh(issue)
     text = escalation_text(launch, issue, step, now - issue.created_at)
-    channel = launch.urgent_channel or issue.support_channel or launch.support_channel
+    channel = escalation_channel(launch, issue)
     if channel:
         post_message(session, key=f"issue:{issue.id}:escalation:{step}", channel=channel, text=text, now=now,
                      launch_id=launch.id)

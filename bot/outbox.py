@@ -15,6 +15,40 @@ from storage.models import OutboxMessage, OutboxStatus
 WRITE_BACK_TARGETS: dict[str, type] = {}
 
 
+def outbox_row(
+    *,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    launch_id: int | None = None,
+    write_back: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> dict[str, Any]:
+    """The outbox row `enqueue` writes (for `enqueue_many`)."""
+    if write_back is not None and write_back.get("model") not in WRITE_BACK_TARGETS:
+        raise ValueError(f"unknown write-back target {write_back.get('model')!r}")
+    return {
+        "dedupe_key": key,
+        "launch_id": launch_id,
+        "method": method,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "rate_limited": 0,
+        "next_attempt_at": not_before or now,
+        "write_back": write_back,
+        "created_at": now,
+    }
+
+
+def _insert(session: Session):  # noqa: ANN202
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Bind through the column types so UTC datetimes are normalised like ORM writes.
+    return insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
 def enqueue(
     session: Session,
     *,
@@ -32,27 +66,30 @@ def enqueue(
     `{"thread_ts_from": KEY}` or `{"ts_from": KEY}`; the sender waits until that post is out.
     Returns True when a new row was written.
     """
-    if write_back is not None and write_back.get("model") not in WRITE_BACK_TARGETS:
-        raise ValueError(f"unknown write-back target {write_back.get('model')!r}")
-    values = {
-        "dedupe_key": key,
-        "launch_id": launch_id,
-        "method": method,
-        "payload": payload,
-        "status": OutboxStatus.PENDING,
-        "attempts": 0,
-        "rate_limited": 0,
-        "next_attempt_at": not_before or now,
-        "write_back": write_back,
-        "created_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = OutboxMessage.__table__
-    # Bind through the column types so UTC datetimes are normalised like ORM writes.
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(stmt)
+    values = outbox_row(key=key, method=method, payload=payload, now=now, launch_id=launch_id,
+                        write_back=write_back, not_before=not_before)
+    result = session.execute(_insert(session).values(**values))
     return bool(result.rowcount)
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """`enqueue` for many calls at once (rows from `outbox_row`, written in their order): one statement,
+    and a key already queued is left alone, exactly as `enqueue` does."""
+    if rows:
+        session.execute(_insert(session), rows)
+
+
+def message_payload(channel: str, text: str, *, blocks: list[dict] | None = None, thread_ts: str | None = None,
+                    thread_ts_from: str | None = None) -> dict[str, Any]:
+    """The chat.postMessage payload `post_message` queues."""
+    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+    if blocks is not None:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    if thread_ts_from:
+        payload["thread_ts_from"] = thread_ts_from
+    return payload
 
 
 def post_message(
@@ -70,12 +107,6 @@ def post_message(
     not_before: datetime | None = None,
 ) -> bool:
     """Queue a chat.postMessage (a DM when `channel` is a user id)."""
-    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
-    if blocks is not None:
-        payload["blocks"] = blocks
-    if thread_ts:
-        payload["thread_ts"] = thread_ts
-    if thread_ts_from:
-        payload["thread_ts_from"] = thread_ts_from
+    payload = message_payload(channel, text, blocks=blocks, thread_ts=thread_ts, thread_ts_from=thread_ts_from)
     return enqueue(session, key=key, method="chat.postMessage", payload=payload, now=now,
                    launch_id=launch_id, write_back=write_back, not_before=not_before)

@@ -18,6 +18,7 @@ from storage.models import PlannedWork, WorkStatus
 log = logging.getLogger("golive.engine")
 MAX_ATTEMPTS = 3
 BATCH = 200
+SWEEP_CHUNK = 500  # items per transaction of a set-based sweeper
 
 
 @dataclass
@@ -60,6 +61,27 @@ def tick(db: Database, now: datetime, *, worker_id: str, admins: tuple[str, ...]
 
 
 def _sweep(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
+    chunk = sweeper.chunked
+    if chunk is None:
+        return _sweep_each(db, sweeper, now)
+    # Set-based: chunk after chunk in id order (a cursor, so an item is visited at most once per tick),
+    # each chunk one transaction (a crash loses nothing; on PostgreSQL a second worker skips the rows
+    # this one has locked), until nothing is due: no per-tick cap.
+    count, after = 0, 0
+    while True:
+        try:
+            with db.session() as s:
+                done = chunk(s, now, after, SWEEP_CHUNK)
+        except Exception:  # a chunk that cannot be written: one item at a time, isolated, for this tick
+            log.exception("%s failed for the chunk after id %s; sweeping item by item", sweeper.name, after)
+            return count + _sweep_each(db, sweeper, now)
+        if done.last_id is None:
+            return count
+        count += done.done
+        after = done.last_id
+
+
+def _sweep_each(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
     with db.session() as s:
         ids = sweeper.due(s, now)
     count = 0
