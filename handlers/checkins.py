@@ -53,6 +53,7 @@ def open_note(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
     ack()
     deps: Deps = context["deps"]
     person = person_from(body)
+    require_channel_member(deps, _channel(body), person.user_id)
     with deps.db.session() as s:
         checkin, _ = checkins.find_open_checkin(s, checkin_ref=_action_value(body), channel=_channel(body),
                                                 now=deps.clock())
@@ -89,6 +90,7 @@ def submit_note(ack: Ack, body: dict, view: dict, context, client) -> None:  # n
         ack(response_action="errors", errors={"note": "Please write a few words, or close this form."})
         return
     try:
+        require_channel_member(deps, state.get("channel"), person.user_id)
         with deps.db.session() as s:
             recorded = checkins.record_answer(s, checkin_ref=state.get("checkin"), channel=state.get("channel"),
                                               user=person.user_id, user_team=person.team_id, answer=str(answer),

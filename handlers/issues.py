@@ -153,6 +153,13 @@ def submit_report(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: A
     else:
         source_key = f"modal:{view.get('id') or body.get('trigger_id')}"
     try:
+        if meta.get("source") == "shortcut":
+            if not deps.roles.is_vendor(person):
+                raise NotAllowed("Only the vendor's team can use this shortcut.")
+        else:
+            members = channel_members(deps)(channel) if channel else None
+            if members is not None and person.user_id not in members:
+                raise NotAllowed("Only members of this launch's channel can report a problem here.")
         with deps.db.session() as s:
             launch = _launch_here(s, channel)
             issues.open_issue(s, launch=launch, text=text, reporter=person.user_id, reporter_team=person.team_id,

@@ -11,12 +11,13 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import launches, milestones, modals, retro
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput, NotAllowed
+from bot.errors import GoliveError, InvalidInput, NotAllowed, parse_id
 from bot.ids import ActionId
 from bot.milestones import MilestoneAction, MilestoneCallback
 from bot.roles import Person
 from bot.text import escape, user_text
 from handlers.commands import subcommand
+from handlers.issues import channel_members
 from storage.models import Launch
 
 log = logging.getLogger("golive.handlers.milestones")
@@ -52,6 +53,10 @@ def slash_ready(deps: Deps, body: dict, rest: str) -> str:
         if launch is None:
             return NOT_A_LAUNCH.format(what="go-live checklist", cmd="ready",
                                        cli=", or `golive launch criteria ID`")
+        if not deps.roles.is_vendor(person):
+            members = channel_members(deps)(launch.channel)
+            if members is not None and person.user_id not in members:
+                return "Only the launch team and the people in its channel can see this checklist."
         items = milestones.checklist(s, launch.id)
         text = milestones.checklist_text(launch, items)
         if not deps.roles.may_manage(s, launch, person):
@@ -236,8 +241,6 @@ def open_retro(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
     person = person_from(body)
     with deps.db.session() as s:
         launch = retro.open_launch(s, _action(body).get("value"))
-        from handlers.issues import channel_members
-
         members = channel_members(deps)(launch.channel)
         if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
             raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
@@ -258,6 +261,11 @@ def submit_retro(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: AN
         return
     try:
         with deps.db.session() as s:
+            launch_id = parse_id(meta.get("launch"))
+            target = s.get(Launch, launch_id) if launch_id is not None else None
+            members = channel_members(deps)(target.channel) if target is not None else None
+            if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
+                raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
             retro.record_answer(s, launch_ref=meta.get("launch"), user=person.user_id, user_team=person.team_id,
                                 went_well=went_well, improve=improve, rating=values.get("rating"), now=deps.clock())
     except GoliveError as err:
