@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from bot import launches
@@ -428,9 +428,11 @@ def queue_digests(ctx: WorkContext) -> str | None:
 
 def previous_digest_at(session: Session, recipient: str, before: datetime) -> datetime | None:
     prefix = f"digest:{recipient}:"
-    return session.exec(select(func.max(OutboxMessage.sent_at)).where(
-        OutboxMessage.dedupe_key >= prefix, OutboxMessage.dedupe_key < prefix[:-1] + ";",
-        OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < before)).one()
+    # Only the key range goes in WHERE, so SQLite walks the unique dedupe_key index (not every sent row).
+    sent_before = case((and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < before),
+                        OutboxMessage.sent_at))
+    return session.exec(select(func.max(sent_before)).where(
+        OutboxMessage.dedupe_key >= prefix, OutboxMessage.dedupe_key < prefix[:-1] + ";")).one()
 
 
 def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> list[str] | None:

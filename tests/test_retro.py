@@ -108,13 +108,15 @@ def test_prompt_modal_reminder_and_summary_at_the_planned_local_times(world):
 def test_long_answers_in_any_script_are_stored_whole_and_the_summary_stays_inside_slacks_limits(world):
     add_launch(world)
     world.tick(PROMPT)
+    for n in range(30):  # thirty people from the customer's organisation in the launch channel
+        world.sim.add_user(f"U0GUEST{n:02d}", f"guest{n}", team_id=CUSTOMER_TEAM)
+        world.sim.add_member("C0ACME", f"U0GUEST{n:02d}")
     view = open_form(world, "U0CUST1")
     scripts = "Ünïcödé 日本語のテキスト العربية עברית हिन्दी Ελληνικά 🚀🎉 <!channel> <@U0CSM> & "
     long_text = (scripts * 80)[:5200]
     submissions = {}
     for n in range(30):
         user = f"U0GUEST{n:02d}"
-        world.sim.add_user(user, f"guest{n}", team_id=CUSTOMER_TEAM)
         text = f"{n}: {long_text}"
         submissions[user] = text
         assert submit(world, view, user, text, text[::-1], str(1 + n % 5)).status == 200
