@@ -185,7 +185,7 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
                         border_style="magenta", expand=False))
 
     from bot.demo_adoption import show_digest_and_adoption
-    from bot.demo_milestones import after_launch_week, before_go_live
+    from bot.demo_milestones import after_launch_week, before_go_live, declare_live
 
     before_go_live(runtime, slack, stage, clock, go_live)
     friday = go_live - timedelta(days=3)
@@ -193,6 +193,8 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
     moods = ["checkin_good"] * 5 + ["checkin_friction"] * 2 + ["checkin_blocked"]
     for number, day in enumerate(days, start=1):
         tick(local(day, 8, 30), f"{day:%a %d %b} 08:30 — Carla's standup digest, before the daily standup")
+        if number == 1:
+            declare_live(runtime, slack, stage, clock, go_live)
         tick(local(day, 10), f"{day:%a %d %b} 10:00 — check-in, day {number}")
         post = [m for m in stage.sim.messages("C0ACME") if not m.is_reply and f"Day {number} of" in m.plain_text()][0]
         value = next(e["value"] for b in post.blocks if b["type"] == "actions" for e in b["elements"])

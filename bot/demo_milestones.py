@@ -115,28 +115,29 @@ def before_go_live(runtime, slack, stage, clock, go_live: date) -> dict[str, Any
     return {"reminder_days": [three_before, one_before]}
 
 
-def after_launch_week(runtime, slack, stage, clock, go_live: date) -> dict[str, Any]:  # noqa: ANN001
-    """Carla declares the launch live (announcement to leadership, launch-day post), the retrospective runs,
-    and 30 days after going live Carla confirms the goal review."""
+def declare_live(runtime, slack, stage, clock, go_live: date) -> None:  # noqa: ANN001
+    """Go-live morning, every criterion met: Carla declares the launch live (announcement to leadership,
+    launch-day post in the customer channel); a second /golive live changes nothing."""
     local, deliver = _helpers()
-    from bot import retro
-    from bot.checkins import checkin_days
-    from bot.launches import get_launch
-
-    launch_id = _launch_id(runtime)
-    with runtime.db.session() as s:
-        last_day = checkin_days(get_launch(s, launch_id))[-1]
-
-    clock.now = local(last_day, 16)
+    clock.now = local(go_live, 9, 15)
     answer = slack.slash_command("live", user_id=CSM, channel_id=CHANNEL).json()["text"]
-    stage.console.print(f"[dim]{last_day:%a} 16:00[/dim] Launch week went well: Carla runs /golive live")
+    stage.console.print(f"[dim]{go_live:%a} 09:15[/dim] The switch is done: Carla runs /golive live")
     stage.console.print(Panel(answer, title="only Carla sees: /golive live", title_align="left",
                               border_style="magenta", expand=False))
     deliver(runtime, clock)
-    stage.show_new(f"{last_day:%a %d %b} 16:00 — we are live: the announcement to leadership, and how to get help")
+    stage.show_new(f"{go_live:%a %d %b} 09:15 — we are live: the announcement to leadership, and how to get help")
     again = slack.slash_command("live", user_id=CSM, channel_id=CHANNEL).json()["text"]
     stage.console.print(Panel(again, title="only Carla sees: /golive live, a second time", title_align="left",
                               border_style="magenta", expand=False))
+
+
+def after_launch_week(runtime, slack, stage, clock, go_live: date) -> dict[str, Any]:  # noqa: ANN001
+    """The retrospective runs, and 30 days after going live Carla confirms the goal review."""
+    local, deliver = _helpers()
+    from bot import retro
+    from bot.launches import get_launch
+
+    launch_id = _launch_id(runtime)
 
     with runtime.db.session() as s:
         plan = retro.retro_plan(get_launch(s, launch_id))
@@ -190,4 +191,4 @@ def after_launch_week(runtime, slack, stage, clock, go_live: date) -> dict[str, 
     _show(stage, "only Carla sees: the review, confirmed", stage.sim.responses[-1]["blocks"])
     deliver(runtime, clock)
     stage.show_new(f"{review_at:%a %d %b} — the 30-day outcome goes to leadership")
-    return {"live_on": last_day, "retro_answers": len(answers), "goal_review": review_at}
+    return {"live_on": go_live, "retro_answers": len(answers), "goal_review": review_at}
