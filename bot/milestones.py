@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 from bot import launches
 from bot.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
 from bot.errors import InvalidInput, NotFound
-from bot.ids import ActionId
 from bot.outbox import post_message
 from bot.text import clip, escape, mention, user_text
 from schedules.registry import Skip, WorkContext
@@ -446,26 +445,16 @@ def announcement(launch: Launch, numbers: WeekNumbers, goals: list[Goal], leader
 
 def customer_live_blocks(launch: Launch) -> list[dict[str, Any]]:
     """The launch-day post in the customer channel: how to get help and where the fallback procedure is."""
-    hours = (f"Support answers {launch.support_hours} on weekdays ({launch.support_tz or launch.timezone})."
-             if launch.support_hours else "Support is watching around the clock.")
+    from bot.help_post import report_button, ways_to_get_help
+
     if launch.fallback_doc:
         url = escape(launch.fallback_doc).replace("|", "%7C")
         fallback = f"If you ever need to fall back, the agreed procedure is here: <{url}|fallback procedure>."
     else:
         fallback = "If you ever need to fall back, your CSM has the agreed fallback procedure."
     text = (f":tada: *We are live, {escape(launch.customer)}!* Thank you all for getting here.\n"
-            "*How to get help:*\n"
-            "• click *Report a problem* below\n"
-            "• react with :rotating_light: to any message in this channel\n"
-            "• mention the bot with a description, e.g. `@golive exports time out`\n"
-            "• vendor staff can use `/golive issue TEXT`\n"
-            f"{hours} You will hear back in the thread where you reported.\n{fallback}")
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": ActionId.ISSUE_REPORT_OPEN, "value": f"live:{launch.id}",
-             "text": {"type": "plain_text", "text": ":rotating_light: Report a problem", "emoji": True}}]},
-    ]
+            f"*How to get help:*\n{ways_to_get_help(launch)}\n{fallback}")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}")]
 
 
 # -- posts to the customer's leadership -------------------------------------------------------------

@@ -24,6 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
+def _native_tracebacks_on_python_3_11_7(request: pytest.FixtureRequest) -> Iterator[None]:
+    """CPython 3.11.7 can fail to re-parse a test file while pytest formats a long traceback ('SystemError:
+    AST constructor recursion depth mismatch', fixed in 3.11.8), turning a failure into an INTERNALERROR.
+    Python's own traceback format does not re-parse whole files, so failures are shown that way there."""
+    option = request.config.option
+    style = getattr(option, "tbstyle", "auto")
+    if sys.version_info < (3, 11, 8) and style in ("auto", "long", "short"):
+        option.tbstyle = "native"
+    yield
+    option.tbstyle = style
+
+
+@pytest.fixture(autouse=True)
 def _clean_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bolt silently falls back to SLACK_* variables: tests must never see real ones."""
     for name in list(os.environ):

@@ -21,10 +21,8 @@ import json
 import logging
 import os
 import secrets
-import sys
 import time
 import traceback
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,18 +64,6 @@ HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<@U0CUST2>", "<#C0SUP>", "<!
            "<https://evil.test|click me>", "&lt;!channel&gt;", "*bold* _it_ ~s~ `code` ```block```", "> quote",
            "'; DROP TABLE issue; --", "\x00", "\u202e\u200b", "🚀" * 10, "é" * 5]
 
-
-@pytest.fixture(autouse=True)
-def _native_tracebacks_on_python_3_11_7(request: pytest.FixtureRequest) -> Iterator[None]:
-    """CPython 3.11.7 can fail to re-parse this file while pytest formats a long traceback ('SystemError:
-    AST constructor recursion depth mismatch', fixed in 3.11.8), turning a failure into an INTERNALERROR.
-    Python's own traceback format does not re-parse whole files, so failures here are shown that way."""
-    option = request.config.option
-    style = getattr(option, "tbstyle", "auto")
-    if sys.version_info < (3, 11, 8) and style in ("auto", "long", "short"):
-        option.tbstyle = "native"
-    yield
-    option.tbstyle = style
 
 
 # -- strategies -------------------------------------------------------------------------------------

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.launches import LaunchInput, save_launch
@@ -40,18 +37,6 @@ ALLOWED_TOKEN = re.compile(
     r"|<https://sim\.slack\.test/archives/C0[A-Z]+/p\d+(\?[^|>]*)?\|source message>")
 SECTION_LIMIT, HEADER_LIMIT, CONTEXT_LIMIT, TEXT_LIMIT = 3000, 150, 3000, 40_000
 
-
-@pytest.fixture(autouse=True)
-def _native_tracebacks_on_python_3_11_7(request: pytest.FixtureRequest) -> Iterator[None]:
-    """CPython 3.11.7 can fail to re-parse this file while pytest formats a long traceback ('SystemError:
-    AST constructor recursion depth mismatch', fixed in 3.11.8), turning a failure into an INTERNALERROR.
-    Python's own traceback format does not re-parse whole files, so failures here are shown that way."""
-    option = request.config.option
-    style = getattr(option, "tbstyle", "auto")
-    if sys.version_info < (3, 11, 8) and style in ("auto", "long", "short"):
-        option.tbstyle = "native"
-    yield
-    option.tbstyle = style
 
 
 def add_launch(world, **overrides: Any) -> int:  # noqa: ANN001

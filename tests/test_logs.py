@@ -32,18 +32,6 @@ from tests.conftest import CUSTOMER_TEAM, ROOT, VENDOR, populate, run_golive
 TOKEN_SHAPE = re.compile(r"xox[abposr]-|xapp-")
 
 
-@pytest.fixture(autouse=True)
-def _native_tracebacks_on_python_3_11_7(request: pytest.FixtureRequest) -> Iterator[None]:
-    """CPython 3.11.7 can fail to re-parse this file while pytest formats a long traceback ('SystemError:
-    AST constructor recursion depth mismatch', fixed in 3.11.8), turning a failure into an INTERNALERROR.
-    Python's own traceback format does not re-parse whole files, so failures here are shown that way."""
-    option = request.config.option
-    style = getattr(option, "tbstyle", "auto")
-    if sys.version_info < (3, 11, 8) and style in ("auto", "long", "short"):
-        option.tbstyle = "native"
-    yield
-    option.tbstyle = style
-
 
 def new_secrets() -> dict[str, str]:
     return {
