@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-BASE = ["launch", "add", "--customer", "Acme Corp", "--channel", "C0ACME", "--go-live", "2027-03-08",
+BASE = ["launch", "add", "--customer", "Acme Corp", "--channel", "C0ACME", "--go-live", "2032-03-08",
         "--tz", "Europe/Berlin"]
 
 
@@ -15,7 +15,7 @@ def test_launch_add_prints_only_the_id_and_list_and_show_find_it(golive):
     assert added.code == 0, added.stderr
     assert added.stdout.strip() == "1"
     listed = golive("launch", "list")
-    assert "Acme Corp" in listed.stdout and "2027-03-08" in listed.stdout
+    assert "Acme Corp" in listed.stdout and "2032-03-08" in listed.stdout
     shown = golive("launch", "show", "1")
     assert "U0CSM, U0CSM2" in shown.stdout and "50 active users" in shown.stdout
     assert "Fri 5 Mar 10:00" in shown.stdout and "heads-up to the CSMs" in shown.stdout
@@ -26,7 +26,7 @@ def test_launch_add_prints_only_the_id_and_list_and_show_find_it(golive):
     [
         (["--tz", "Mars/Olympus"], "unknown time zone"),
         (["--tz", "CET+1"], "unknown time zone"),
-        (["--go-live", "2027-02-30"], "bad go-live date"),
+        (["--go-live", "2032-02-30"], "bad go-live date"),
         (["--channel", "acme-golive"], "not a Slack channel id"),
         (["--csm", "carla"], "not a Slack user id"),
         (["--checkin-time", "25:00"], "bad checkin-time"),
@@ -60,9 +60,9 @@ def test_import_creates_then_updates_by_channel_and_replans(golive, tmp_path):
     first = tmp_path / "launches.yml"
     first.write_text(
         "launches:\n"
-        "  - customer: Acme Corp\n    channel: C0ACME\n    go_live: 2027-03-08\n    tz: Europe/Berlin\n"
+        "  - customer: Acme Corp\n    channel: C0ACME\n    go_live: 2032-03-08\n    tz: Europe/Berlin\n"
         "    csm: [U0CSM]\n    goal: [Go live, 50 users]\n"
-        "  - customer: Other Co\n    channel: C0OTHER\n    go_live: '2027-04-05'\n    tz: America/New_York\n"
+        "  - customer: Other Co\n    channel: C0OTHER\n    go_live: '2032-04-05'\n    tz: America/New_York\n"
         "    checkin_time: '09:30'\n",
         encoding="utf-8",
     )
@@ -70,7 +70,7 @@ def test_import_creates_then_updates_by_channel_and_replans(golive, tmp_path):
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == ["1\tcreated\tC0ACME", "2\tcreated\tC0OTHER"]
     update = tmp_path / "update.yml"
-    update.write_text("launches:\n  - channel: C0ACME\n    go_live: 2027-03-15\n", encoding="utf-8")
+    update.write_text("launches:\n  - channel: C0ACME\n    go_live: 2032-03-15\n", encoding="utf-8")
     result = golive("launch", "import", str(update))
     assert result.stdout.splitlines() == ["1\tupdated\tC0ACME"]
     shown = golive("launch", "show", "1").stdout
@@ -81,8 +81,8 @@ def test_import_with_one_bad_launch_writes_nothing(golive, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "launches:\n"
-        "  - {customer: Good, channel: C0GOOD, go_live: 2027-03-08, tz: UTC}\n"
-        "  - {customer: Bad, channel: C0BAD, go_live: 2027-03-08, tz: Nowhere/Land}\n",
+        "  - {customer: Good, channel: C0GOOD, go_live: 2032-03-08, tz: UTC}\n"
+        "  - {customer: Bad, channel: C0BAD, go_live: 2032-03-08, tz: Nowhere/Land}\n",
         encoding="utf-8",
     )
     result = golive("launch", "import", str(bad))
@@ -100,7 +100,7 @@ def test_export_json_and_csv_shapes(golive):
     assert set(data) >= {"launches", "checkin_responses", "issues"}
     launch = data["launches"][0]
     assert {k: launch[k] for k in ("id", "customer", "channel", "go_live_date", "timezone", "status")} == {
-        "id": 1, "customer": "Acme Corp", "channel": "C0ACME", "go_live_date": "2027-03-08",
+        "id": 1, "customer": "Acme Corp", "channel": "C0ACME", "go_live_date": "2032-03-08",
         "timezone": "Europe/Berlin", "status": "planned"}
     csv_text = golive("export", "--format", "csv").stdout
     header, row = csv_text.splitlines()[:2]
@@ -111,7 +111,7 @@ def test_export_json_and_csv_shapes(golive):
 
 
 def test_tick_refuses_an_instant_without_offset(golive):
-    result = golive("tick", "--at", "2027-03-05T09:00:00")
+    result = golive("tick", "--at", "2032-03-05T09:00:00")
     assert result.code == 2 and "no offset" in result.stderr
 
 

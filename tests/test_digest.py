@@ -148,11 +148,11 @@ def test_digest_builder_with_sixty_launches_keeps_every_limit():
 
 
 def test_report_command_writes_the_launch_week_chart(golive, tmp_path):
-    created = golive("launch", "add", "--customer", "Acme", "--channel", "C0ACME", "--go-live", "2027-03-08",
+    created = golive("launch", "add", "--customer", "Acme", "--channel", "C0ACME", "--go-live", "2032-03-08",
                      "--tz", "Europe/Berlin", "--csm", "U0CSM")
     assert created.code == 0, created.stderr
     out = tmp_path / "charts" / "week.png"
-    result = golive("report", "--launch", created.stdout.strip(), "--out", str(out), "--at", "2027-03-10T12:00:00Z")
+    result = golive("report", "--launch", created.stdout.strip(), "--out", str(out), "--at", "2032-03-10T12:00:00Z")
     assert result.code == 0, result.stderr
     assert out.read_bytes().startswith(b"\x89PNG") and str(out) in result.stdout
     missing = golive("report", "--launch", "999", "--out", str(out))
