@@ -247,12 +247,14 @@ def where(record: logging.LogRecord) -> str | None:
            f"{last.lineno} in {last.name}"
 
 
-def finish(ctx: Ctx) -> None:
-    """Let every backoff and tally bucket fall due, deliver, and check the invariants strictly."""
+def finish(ctx: Ctx) -> int:
+    """Let every backoff and tally bucket fall due, deliver, and check the invariants strictly; returns how
+    many signed requests were sent (each one already checked: no 5xx, nothing internal leaked)."""
     ctx.world.clock.advance(minutes=30)
     check_invariants(ctx, final=True)
     failed = sorted({w for r in ctx.errors if r.getMessage().startswith("unexpected error") and (w := where(r))})
     ctx.unexpected = failed  # payloads Slack never sends (a list where it sends a string) may end here
+    return ctx.requests
 
 
 # -- payload builders -------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ def test_fuzzed_slash_commands(ctx):
         check_invariants(ctx)
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def test_fuzzed_block_actions(ctx):
@@ -360,7 +362,7 @@ def test_fuzzed_block_actions(ctx):
         ctx.refresh()
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def view_values(data: st.DataObject) -> Any:
@@ -413,7 +415,7 @@ def test_fuzzed_view_submissions(ctx):
         ctx.refresh()
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def test_fuzzed_message_shortcuts(ctx):
@@ -438,7 +440,7 @@ def test_fuzzed_message_shortcuts(ctx):
         ctx.refresh()
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 @st.composite
@@ -500,7 +502,7 @@ def test_fuzzed_events_and_retries(ctx):
         ctx.refresh()
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def test_fuzzed_raw_signed_bodies(ctx):
@@ -528,7 +530,7 @@ def test_fuzzed_raw_signed_bodies(ctx):
         check_invariants(ctx)
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def test_well_typed_clicks_and_forms_are_always_explained(ctx):
@@ -579,7 +581,7 @@ def test_well_typed_clicks_and_forms_are_always_explained(ctx):
         ctx.refresh()
 
     example()
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 def test_zz_every_property_checked_at_the_end_of_a_mixed_run(ctx):
@@ -598,7 +600,7 @@ def test_zz_every_property_checked_at_the_end_of_a_mixed_run(ctx):
                                 values={"text": "broken form"})
     world.slack.slash_command("issue " + "🚀" * 50_000, user_id="U0CSM", channel_id="C0ACME")
     ctx.requests += 2
-    finish(ctx)
+    assert finish(ctx) > 0, "no fuzzed request was sent"
 
 
 # -- what the fuzzers found, pinned as plain examples ----------------------------------------------
