@@ -202,7 +202,8 @@ def _writer(ctx: ComposeContext):  # noqa: ANN202
 
 
 def channel_customers(ctx: ComposeContext, channel: str) -> list[str] | None:
-    from bot.usage import channel_people, customer_people
+    from bot.slack import channel_people
+    from bot.usage import customer_people
 
     try:
         people = channel_people(ctx.client, channel)

@@ -18,6 +18,7 @@ from bot.ids import ActionId
 from bot.issues import open_issue
 from bot.outbox import WRITE_BACK_TARGETS, enqueue, post_message
 from bot.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
+from bot.slack import channel_people
 from bot.text import clip
 from schedules.registry import Skip, WorkContext
 from storage.models import (
@@ -348,18 +349,7 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
     checkin = ctx.session.get(CheckIn, ctx.payload["check_in_id"])
     if checkin is None:
         return None
-    members: list[dict] = []
-    users: dict[str, dict] = {}
-    cursor = None
-    while True:
-        page = ctx.client.conversations_members(channel=checkin.channel, limit=200, cursor=cursor)
-        for uid in page.get("members", []):
-            if uid not in users:
-                users[uid] = ctx.client.users_info(user=uid)["user"]
-            members.append(users[uid])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
+    members = channel_people(ctx.client, checkin.channel)
     targets = nudge_targets(ctx.session, checkin, members, ctx.context.get("vendor_team_id"))
     if not targets:
         return None

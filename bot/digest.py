@@ -436,7 +436,8 @@ def previous_digest_at(session: Session, recipient: str, before: datetime) -> da
 
 
 def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> list[str] | None:
-    from bot.usage import channel_people, customer_people
+    from bot.slack import channel_people
+    from bot.usage import customer_people
 
     try:
         people = channel_people(ctx.client, channel, cache=cache)

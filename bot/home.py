@@ -26,6 +26,7 @@ from bot.issues import SEVERITIES, SEVERITY_EMOJI
 from bot.outbox import enqueue
 from bot.roles import Person, Roles
 from bot.sender import COMPOSERS, ComposeContext
+from bot.slack import channel_member_ids
 from bot.status import describe_work, local_time, next_step
 from bot.text import clip, escape, user_text
 from storage.models import (
@@ -69,14 +70,7 @@ class HomeCard:
 
 
 def channel_member(client: WebClient, channel: str, user: str) -> bool:
-    cursor = None
-    while True:
-        page = client.conversations_members(channel=channel, limit=500, cursor=cursor)
-        if user in page.get("members", []):
-            return True
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return False
+    return user in channel_member_ids(client, channel)
 
 
 def visible_launches(session: Session, client: WebClient, roles: Roles, user: str, team: str | None

@@ -17,3 +17,30 @@ def make_client(settings: Settings, *, for_outbox: bool = False, timeout: float 
     handlers = [] if for_outbox else [ConnectionErrorRetryHandler(max_retry_count=1)]
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=max(1, int(timeout)),
                      retry_handlers=handlers)
+
+
+def channel_member_ids(client: WebClient, channel: str, *, limit: int | None = None) -> list[str]:
+    """Every member id of a channel (conversations.members, page by page), at most `limit`."""
+    members: list[str] = []
+    cursor = None
+    while limit is None or len(members) < limit:
+        page = client.conversations_members(channel=channel, limit=200, cursor=cursor)
+        members.extend(page.get("members", []))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return members if limit is None else members[:limit]
+
+
+def channel_people(client: WebClient, channel: str, *, cache: dict[str, dict] | None = None,
+                   limit: int = 2000) -> list[dict]:
+    """Users in a channel (conversations.members + users.info), bots and deleted users left out."""
+    cache = {} if cache is None else cache
+    people: list[dict] = []
+    for uid in channel_member_ids(client, channel, limit=limit):
+        if uid not in cache:
+            cache[uid] = client.users_info(user=uid).get("user") or {"id": uid}
+        user = cache[uid]
+        if not (user.get("is_bot") or user.get("deleted") or uid == "USLACKBOT"):
+            people.append(user)
+    return people

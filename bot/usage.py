@@ -357,27 +357,6 @@ def _retry_after(headers: Any) -> float:
 # -- Slack people ------------------------------------------------------------------------------------
 
 
-def channel_people(client: WebClient, channel: str, *, cache: dict[str, dict] | None = None,
-                   limit: int = 2000) -> list[dict]:
-    """Users in a channel (conversations.members + users.info), bots and deleted users left out."""
-    cache = {} if cache is None else cache
-    people: list[dict] = []
-    cursor = None
-    while len(people) < limit:
-        page = client.conversations_members(channel=channel, limit=200, cursor=cursor)
-        for uid in page.get("members", []):
-            if uid not in cache:
-                cache[uid] = client.users_info(user=uid).get("user") or {"id": uid}
-            user = cache[uid]
-            if user.get("is_bot") or user.get("deleted") or uid == "USLACKBOT":
-                continue
-            people.append(user)
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return people
-
-
 def customer_people(people: list[dict], vendor_team: str | None) -> list[dict]:
     """People of other organisations than the vendor's (everyone, when the vendor's team is unknown)."""
     return [p for p in people if vendor_team is None or p.get("team_id") != vendor_team]

@@ -18,6 +18,7 @@ from bot.errors import GoliveError, InvalidInput, NotAllowed
 from bot.ids import ActionId, CallbackId
 from bot.outbox import post_message
 from bot.roles import Person
+from bot.slack import channel_member_ids
 from bot.text import escape
 from handlers.commands import subcommand
 from storage.models import Issue, IssueStatus, Launch
@@ -41,15 +42,8 @@ def channel_members(deps: Deps) -> Any:
         hit = cache.get(channel)
         if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
             return hit[1]
-        members: set[str] = set()
-        cursor = None
         try:
-            while True:
-                page = deps.client.conversations_members(channel=channel, limit=500, cursor=cursor)
-                members.update(page.get("members", []))
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+            members = set(channel_member_ids(deps.client, channel))
         except SlackApiError as err:
             log.info("cannot read members of %s: %s", channel, err.response.get("error"))
             return None
