@@ -1,6 +1,6 @@
 """Ack latency of `/golive help` over signed HTTP, against a bare Bolt app on the same server stack.
 
-Both apps sit behind golive's own web layer (bot.web.create_web + WebServer: uvicorn, signature
+Both apps sit behind golive's own web layer (bot.slack.web.create_web + WebServer: uvicorn, signature
 check, Bolt dispatch in Starlette's thread pool), so the only difference is the Bolt app:
 
 * golive:   Runtime(settings).web(port=0) — the real app, SQLite temp file, simulator as Slack API;
@@ -49,10 +49,10 @@ def start_servers(tmp: str) -> tuple[dict[str, str], Callable[[], None]]:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.core.settings import Settings
+    from bot.devkit.simulator import SlackSimulator
     from bot.runtime import Runtime
-    from bot.settings import Settings
-    from bot.simulator import SlackSimulator
-    from bot.web import WebServer, create_web
+    from bot.slack.web import WebServer, create_web
 
     clean_environ()
     sim = SlackSimulator(team_id=VENDOR).start()
@@ -97,7 +97,7 @@ def _serve_child(conn, tmp: str) -> None:  # noqa: ANN001 - a multiprocessing Co
 
 def load(url: str, response_url_base: str, requests: int, clients: int) -> tuple[list[float], float, int]:
     """`requests` slash commands from `clients` threads; returns latencies (s), wall time, errors."""
-    from bot.slack_requests import SlackRequestSender
+    from bot.devkit.slack_requests import SlackRequestSender
 
     per_client = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -132,7 +132,7 @@ def load(url: str, response_url_base: str, requests: int, clients: int) -> tuple
 
 def check_answers(urls: dict[str, str]) -> None:
     """One request to each app: golive must answer with its help text, the baseline with an empty ack."""
-    from bot.slack_requests import SlackRequestSender
+    from bot.devkit.slack_requests import SlackRequestSender
 
     for name in (GOLIVE, BASELINE):
         sender = SlackRequestSender(urls[name], SECRET, team_id=VENDOR, response_url_base=urls["response_url_base"])

@@ -75,9 +75,9 @@ class ClickHost:
 
     def __init__(self, tmp: str, launches: int, users_per_launch: int, experiment: str = "none",
                  sim_backlog: int = SIM_BACKLOG):
+        from bot.core.settings import Settings
+        from bot.devkit.simulator import SlackSimulator
         from bot.runtime import Runtime
-        from bot.settings import Settings
-        from bot.simulator import SlackSimulator
         from storage.models import CheckIn
 
         widen_sim_backlog(sim_backlog)

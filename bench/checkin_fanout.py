@@ -82,7 +82,7 @@ class SimHost:
     """The simulator (in a child process by default): the launch channels, the CSMs, and summaries."""
 
     def __init__(self, count: int, sim_backlog: int = SIM_BACKLOG):
-        from bot.simulator import SlackSimulator
+        from bot.devkit.simulator import SlackSimulator
 
         widen_sim_backlog(sim_backlog)
         self.channels = channel_ids(count)
@@ -174,8 +174,8 @@ def main() -> int:
 
     from sqlmodel import col, func, select
 
+    from bot.core.settings import Settings
     from bot.runtime import Runtime
-    from bot.settings import Settings
     from storage.models import CheckIn, OutboxMessage, PlannedWork, WorkStatus
 
     host = Remote(SimHost, args.launches, args.sim_backlog, same_process=args.same_process)

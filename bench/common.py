@@ -45,7 +45,7 @@ def child_environ(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def populate(sim) -> None:  # noqa: ANN001 - bot.simulator.SlackSimulator
+def populate(sim) -> None:  # noqa: ANN001 - bot.devkit.simulator.SlackSimulator
     """The few people and channels every benchmark needs."""
     sim.add_user(CSM, "carla.csm", email="carla@vendor.test")
     sim.add_user("U0ADMIN", "ada.admin", email="ada@vendor.test")
@@ -73,9 +73,9 @@ def free_port() -> int:
 
 
 def golive_command() -> list[str]:
-    """The installed `golive` console script next to this interpreter, or `python -m bot.cli`."""
+    """The installed `golive` console script next to this interpreter, or `python -m bot.cli.main`."""
     exe = Path(sys.executable).with_name("golive")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli.main"]
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -148,29 +148,29 @@ class ShiftedClock:
 
 @contextmanager
 def cached_zone_listing() -> Iterator[None]:
-    """SET-UP SHORTCUT (not product code): while inside, `bot.clock.parse_zone` checks names against a
+    """SET-UP SHORTCUT (not product code): while inside, `bot.core.clock.parse_zone` checks names against a
     zone list read once instead of `zoneinfo.available_timezones()` on every call (~12 ms each: it
     walks the whole tz database on disk; save_launch + replan call it about ten times per launch).
     Same answers, only faster; used around launch creation, never around what a benchmark measures."""
     import functools
 
-    import bot.clock
+    import bot.core.clock
 
-    original = bot.clock.available_timezones
-    bot.clock.available_timezones = functools.cache(original)
+    original = bot.core.clock.available_timezones
+    bot.core.clock.available_timezones = functools.cache(original)
     try:
         yield
     finally:
-        bot.clock.available_timezones = original
+        bot.core.clock.available_timezones = original
 
 
 def create_launches(db, raws: Sequence[dict], now: datetime, *,  # noqa: ANN001 - storage.db.Database
                     cache_zones: bool = True) -> list[int]:
-    """`bot.launches.save_launch` + `schedules.plan.replan` for each raw launch, all in one transaction
+    """`bot.features.launches.service.save_launch` + `schedules.plan.replan` for each raw launch, all in one transaction
     (what `golive launch import` does); returns the launch ids in order. With `cache_zones` (default)
     inside `cached_zone_listing()`."""
-    import schedules.kinds  # noqa: F401 - registers the planners
-    from bot.launches import LaunchInput, save_launch
+    import schedules.kinds.base  # noqa: F401 - registers the planners
+    from bot.features.launches.service import LaunchInput, save_launch
     from schedules.plan import replan
 
     ids = []
@@ -305,8 +305,8 @@ def bare_bolt_app(bot_token: str, api_url: str):  # noqa: ANN201
 
 def serve_pair(runtime, sim):  # noqa: ANN001, ANN201
     """golive's web server (`runtime.web(port=0)`) and the bare-Bolt baseline behind the same web layer
-    (`bot.web.create_web` + `WebServer`, sharing golive's database object: only the Bolt app differs)."""
-    from bot.web import WebServer, create_web
+    (`bot.slack.web.create_web` + `WebServer`, sharing golive's database object: only the Bolt app differs)."""
+    from bot.slack.web import WebServer, create_web
 
     golive_server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
     baseline = create_web(bare_bolt_app(sim.bot_token, sim.url), runtime.db, signing_secret=SECRET)
@@ -338,7 +338,7 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
     second, all clients together) each client sends on a fixed schedule, evenly staggered, so requests
     arrive at that rate whatever the answers do (as Slack's do); a request whose slot has passed is sent
     at once, and its latency counts from its slot (no coordinated omission)."""
-    from bot.slack_requests import SlackRequestSender
+    from bot.devkit.slack_requests import SlackRequestSender
 
     clients = len(per_client)
     interval = clients / rate if rate else 0.0

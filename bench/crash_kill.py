@@ -1,7 +1,7 @@
 """Crash-safe delivery at full size: SIGKILL the worker at random moments while it delivers.
 
 `--posts` posts (distinct dedupe keys, spread over `--channels` channels so each channel's history
-stays short) are queued with `bot.outbox.post_message` in one transaction in a temporary SQLite
+stays short) are queued with `bot.outbox.queue.post_message` in one transaction in a temporary SQLite
 database. Then `golive run --role worker` (GOLIVE_SEND_LEASE_SECONDS=`--lease`, GOLIVE_TICK_SECONDS=0.5)
 delivers them against the Slack simulator, which answers chat.postMessage after `--latency` seconds so
 that kills often land while posts are in flight (Slack has the post, the database does not know). The
@@ -43,7 +43,7 @@ def run(sim, workdir: Path, *, label: str, posts: int, channels: int, kills: int
         lease: float, latency: float, timeout: float, kill_window: float) -> dict:
     from sqlalchemy import text
 
-    from bot.outbox import post_message
+    from bot.outbox.queue import post_message
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -144,7 +144,7 @@ def main() -> int:
     args = parser.parse_args()
     clean_environ()
 
-    from bot.simulator import SlackSimulator
+    from bot.devkit.simulator import SlackSimulator
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="golive-crash-") as tmp, SlackSimulator() as sim:

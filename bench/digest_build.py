@@ -1,9 +1,9 @@
 """Standup digest build time: one CSM with 50 launches, each holding 2,000 check-in answers and 200 issues.
 
 What is timed is the digest's pure build from the database, the send-time code path without Slack:
-`bot.digest.gather` (both of its sessions: `recipient_launches`, `previous_digest_at`, one
-`build_launch_digest` and one `bot.chart.launch_series` per launch) followed by `digest_blocks`. Only
-`bot.digest._customers` (the channel members, read from Slack with conversations.members + users.info
+`bot.features.digest.service.gather` (both of its sessions: `recipient_launches`, `previous_digest_at`, one
+`build_launch_digest` and one `bot.features.digest.chart.launch_series` per launch) followed by `digest_blocks`. Only
+`bot.features.digest.service._customers` (the channel members, read from Slack with conversations.members + users.info
 before the second session opens) is replaced, in this process, by a lookup in the generated data; the
 chart's rendering and upload and the chat.postMessage are not timed.
 
@@ -103,7 +103,7 @@ def add_csm(db, ids: Ids, csm: str, launches: int, answers: int, issues: int, se
     would say the channel's customers are)."""
     from sqlalchemy import insert
 
-    from bot.checkins import checkin_days
+    from bot.features.checkins.service import checkin_days
     from storage.models import (
         CheckIn,
         CheckInAnswer,
@@ -272,7 +272,7 @@ def build_digest(case: dict) -> tuple[str, list]:
     """The send-time build without Slack: `gather` (its two sessions) and `digest_blocks`."""
     from sqlmodel import Session
 
-    from bot.digest import digest_blocks, gather
+    from bot.features.digest.service import digest_blocks, gather
 
     with Session(case["db"].engine) as anchor:
         ctx = SimpleNamespace(session=anchor, now=NOW, payload={"channel": CSM_ID, "date": "2027-03-12"},
@@ -381,7 +381,7 @@ def main() -> int:
     args = parser.parse_args()
     clean_environ()
 
-    import bot.digest
+    import bot.features.digest.service
 
     small = (max(1, args.answers // args.scale), max(1, args.issues // args.scale))
     plan = [("small", *small, 0), ("full", args.answers, args.issues, 0)]
@@ -402,7 +402,7 @@ def main() -> int:
         lookup: dict[str, list[str]] = {}
         for case in cases.values():
             lookup.update(case["customers"])
-        bot.digest._customers = lambda _ctx, channel, _cache: lookup.get(channel)  # noqa: SLF001
+        bot.features.digest.service._customers = lambda _ctx, channel, _cache: lookup.get(channel)  # noqa: SLF001
 
         for case in cases.values():  # warm-up: statement caches, imports, SQLite page cache
             text, blocks = build_digest(case)

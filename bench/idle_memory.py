@@ -165,7 +165,7 @@ def main() -> int:
     args = parser.parse_args()
     clean_environ()
 
-    from bot.simulator import SlackSimulator
+    from bot.devkit.simulator import SlackSimulator
 
     results: list[tuple[Measured, Measured]] = []
     with SlackSimulator() as sim, tempfile.TemporaryDirectory(prefix="golive-bench-") as tmp:

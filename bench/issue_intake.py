@@ -73,9 +73,9 @@ class IntakeHost:
 
     def __init__(self, tmp: str, launches: int, supports: int, staff: int, experiment: str = "none",
                  sim_backlog: int = SIM_BACKLOG):
+        from bot.core.settings import Settings
+        from bot.devkit.simulator import SlackSimulator
         from bot.runtime import Runtime
-        from bot.settings import Settings
-        from bot.simulator import SlackSimulator
 
         widen_sim_backlog(sim_backlog)
         self.sim = SlackSimulator(team_id=VENDOR).start()

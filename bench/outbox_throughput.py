@@ -1,6 +1,6 @@
 """Outbox delivery throughput under Slack's rate limits, against the workspace limit's floor.
 
-N posts to N distinct channels are queued with `bot.outbox.post_message` in one transaction; the
+N posts to N distinct channels are queued with `bot.outbox.queue.post_message` in one transaction; the
 simulator allows 1 chat.postMessage per second per channel and 50 per second per workspace (token
 buckets holding one second's worth). The floor is N / workspace rate (1,000 posts: 20 s); the
 result is the time to deliver everything divided by that floor.
@@ -42,7 +42,7 @@ class SimHost:
     """The simulator with the benchmark's channels and limits; summarises what it received."""
 
     def __init__(self, count: int, channel_rate: float, workspace_rate: float):
-        from bot.simulator import SlackSimulator
+        from bot.devkit.simulator import SlackSimulator
 
         self.channels = channel_ids(count)
         self.sim = SlackSimulator(team_id=VENDOR).start()
@@ -86,8 +86,8 @@ def _sim_child(conn, count: int, channel_rate: float, workspace_rate: float) -> 
 
 def queue_posts(db, channels: list[str]) -> float:  # noqa: ANN001
     """All posts in one transaction; returns the seconds it took."""
-    from bot.clock import utcnow
-    from bot.outbox import post_message
+    from bot.core.clock import utcnow
+    from bot.outbox.queue import post_message
 
     started = time.perf_counter()
     now = utcnow()
@@ -100,8 +100,8 @@ def queue_posts(db, channels: list[str]) -> float:  # noqa: ANN001
 def run_worker_mode(sender, clock, deadline: float, total: int, runs: list[float]) -> object:  # noqa: ANN001
     """deliver_due every DELIVERY_SECONDS, like Runtime.start_worker's APScheduler job; the
     duration of each run is appended to `runs`."""
+    from bot.outbox.sender import DeliveryStats
     from bot.runtime import DELIVERY_SECONDS
-    from bot.sender import DeliveryStats
 
     stats = DeliveryStats()
     start = time.monotonic()
@@ -117,7 +117,7 @@ def run_worker_mode(sender, clock, deadline: float, total: int, runs: list[float
 
 
 def gated_sender_class(wait: bool, pace: float | None = None):  # noqa: ANN201
-    """EXPERIMENT (not product code): the suggested change to bot/sender.py, as a subclass.
+    """EXPERIMENT (not product code): the suggested change to bot/outbox/sender.py, as a subclass.
 
     A 429 on a channel that has had no accepted post within the last second cannot be the
     per-channel limit, so it is taken as the workspace limit and closes a gate shared by all
@@ -129,7 +129,7 @@ def gated_sender_class(wait: bool, pace: float | None = None):  # noqa: ANN201
     """
     import threading
 
-    from bot.sender import Sender, _Outcome
+    from bot.outbox.sender import Sender, _Outcome
 
     max_gate_wait = 10.0
 
@@ -191,10 +191,10 @@ def main() -> int:
 
     from sqlmodel import func, select
 
-    from bot.clock import utcnow
-    from bot.sender import Sender
-    from bot.settings import Settings
-    from bot.slack import make_client
+    from bot.core.clock import utcnow
+    from bot.core.settings import Settings
+    from bot.outbox.sender import Sender
+    from bot.slack.client import make_client
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.models import OutboxMessage
@@ -271,7 +271,7 @@ def main() -> int:
 
     print(f"outbox throughput: {args.count} posts to {args.count} channels, limits {args.channel_rate:g}/s per "
           f"channel and {args.workspace_rate:g}/s per workspace, mode {args.mode}, "
-          f"{'bot.sender.Sender' if args.experiment == 'none' else 'EXPERIMENT ' + args.experiment}, "
+          f"{'bot.outbox.sender.Sender' if args.experiment == 'none' else 'EXPERIMENT ' + args.experiment}, "
           f"simulator in {'this' if args.same_process else 'a child'} process")
     rows = [
         ("queued (one transaction)", f"{queued_in:.2f} s"),

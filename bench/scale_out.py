@@ -3,7 +3,7 @@
 A throwaway PostgreSQL cluster (tests/pg_cluster.py: initdb/pg_ctl) holds one template database,
 prepared once with the real domain: `--launches` launches (go-live two weeks ahead, each with its own
 launch channel, support channel and CSM; `save_launch` + `replan`) and `--sla-issues` issues opened
-90 minutes ago (`bot.issues.open_issue` with a past `now`), whose 1 h time to acknowledge has passed.
+90 minutes ago (`bot.features.issues.service.open_issue` with a past `now`), whose 1 h time to acknowledge has passed.
 Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) and a fresh simulator (in a child process,
 so it does not share a GIL with the load generator): per-channel limit 1 chat.postMessage/s, no
 workspace cap, `--latency` seconds per chat.postMessage/chat.update, and 429s, 500s, 503s and dropped
@@ -75,7 +75,7 @@ class SimHost:
     """The simulator with the benchmark's workspace, limits and faults (lives in a child process)."""
 
     def __init__(self, launches: int, latency: float, fault_rate: float, seed: int):
-        from bot.simulator import SlackSimulator
+        from bot.devkit.simulator import SlackSimulator
 
         widen_sim_backlog()
         self.sim = SlackSimulator(team_id=VENDOR).start()
@@ -113,9 +113,9 @@ class SimHost:
 
 
 def prepare_template(url: str, launches: int, sla_issues: int) -> None:
-    import schedules.kinds  # noqa: F401 - registers the planners
-    from bot.issues import open_issue
-    from bot.launches import LaunchInput, save_launch
+    import schedules.kinds.base  # noqa: F401 - registers the planners
+    from bot.features.issues.service import open_issue
+    from bot.features.launches.service import LaunchInput, save_launch
     from schedules.plan import replan
     from storage.db import Database
     from storage.migrate import upgrade
@@ -141,7 +141,7 @@ def prepare_template(url: str, launches: int, sla_issues: int) -> None:
 
 
 def send_issues(urls: list[str], response_url_base: str, count: int, launches: int, clients: int) -> dict:
-    from bot.slack_requests import SlackRequestSender
+    from bot.devkit.slack_requests import SlackRequestSender
 
     senders = [SlackRequestSender(url, SECRET, team_id=VENDOR, response_url_base=response_url_base, timeout=30)
                for url in urls]

@@ -57,7 +57,7 @@ CSMS = [f"U0CSM{i:02d}" for i in range(20)]
 def build_base(path: Path, launches: int) -> tuple[float, list[int]]:
     """Launch rows (and their CSM) written directly with the ORM: only what escalation reads. (Planned
     work is left out: none of it would be due, and save_launch + replan costs ~0.1 s per launch,
-    mostly bot/clock.py's parse_zone listing every zone on disk on each call.)"""
+    mostly bot/core/clock.py's parse_zone listing every zone on disk on each call.)"""
     from datetime import date
 
     from storage.db import Database
@@ -198,7 +198,7 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
 
 def set_based_escalations(db, now: datetime, chunk: int = 500) -> int:  # noqa: ANN001
     """EXPERIMENT (not product code): the escalation sweep done set-based, a chunk of due issues per
-    transaction, with the same effects as `bot.issues.escalate_one` (step +1 and the next deadline, the
+    transaction, with the same effects as `bot.features.issues.service.escalate_one` (step +1 and the next deadline, the
     urgent/support post, a DM per CSM, an "escalated" event, a card update). Per chunk: one SELECT of
     the due issues, one of their launches, one of their CSMs, one executemany UPDATE (the claim, still
     conditional on status and step), one executemany INSERT of outbox rows and one of events (RETURNING
@@ -211,7 +211,8 @@ def set_based_escalations(db, now: datetime, chunk: int = 500) -> int:  # noqa: 
     from sqlalchemy.dialects import sqlite as sqlite_dialect
     from sqlmodel import select
 
-    from bot import issues, metrics
+    from bot.core import metrics
+    from bot.features.issues import service as issues
     from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
 
     issue_t, outbox_t, event_t = Issue.__table__, OutboxMessage.__table__, IssueEvent.__table__
@@ -325,11 +326,12 @@ def print_profile(profiler: cProfile.Profile, escalations: int) -> None:
     total = stats.total_tt
     wanted = [
         ("schedules/engine.py", "tick"), ("schedules/engine.py", "_sweep"),
-        ("bot/issues.py", "due_escalations"), ("bot/issues.py", "escalate_one"),
-        ("storage/db.py", "session"), ("orm/session.py", "commit"), ("bot/issues.py", "sla_deadline"),
-        ("orm/session.py", "get"), ("orm/session.py", "refresh"), ("bot/launches.py", "members"),
-        ("bot/issues.py", "escalation_text"), ("bot/outbox.py", "post_message"), ("bot/outbox.py", "enqueue"),
-        ("bot/issues.py", "add_event"), ("bot/issues.py", "queue_card_update"), ("orm/session.py", "flush"),
+        ("bot/features/issues/service.py", "due_escalations"), ("bot/features/issues/service.py", "escalate_one"),
+        ("storage/db.py", "session"), ("orm/session.py", "commit"), ("bot/features/issues/service.py", "sla_deadline"),
+        ("orm/session.py", "get"), ("orm/session.py", "refresh"), ("bot/features/launches/service.py", "members"),
+        ("bot/features/issues/service.py", "escalation_text"), ("bot/outbox/queue.py", "post_message"),
+        ("bot/outbox/queue.py", "enqueue"), ("bot/features/issues/service.py", "add_event"),
+        ("bot/features/issues/service.py", "queue_card_update"), ("orm/session.py", "flush"),
         ("engine/base.py", "_execute_context"), ("{method 'execute' of 'sqlite3.Cursor' objects}", ""),
         ("{method 'commit' of 'sqlite3.Connection' objects}", ""),
     ]
@@ -374,7 +376,7 @@ def main() -> int:
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     growth_target = args.growth_target or 1.2 * sizes[-1] / sizes[0]
 
-    import schedules.kinds  # noqa: F401 - registers the sweepers
+    import schedules.kinds.base  # noqa: F401 - registers the sweepers
 
     use_experiment(args.experiment)
 
@@ -406,7 +408,8 @@ def main() -> int:
 
     print(f"SLA escalation tick: {args.launches} launches, sizes {', '.join(map(str, sizes))}; SQLite; "
           f"now = {NOW:%Y-%m-%d %H:%M} UTC; "
-          + ("bot.issues.escalate_one per issue" if args.experiment == "none" else f"EXPERIMENT {args.experiment}"))
+          + ("bot.features.issues.service.escalate_one per issue" if args.experiment == "none"
+             else f"EXPERIMENT {args.experiment}"))
     rows = []
     for case in cases:
         for out in results[case]:

@@ -74,7 +74,7 @@ class SoakSim:
     """The simulator for the soak (in a child process): workspace, faults, customer messages."""
 
     def __init__(self, launches: int, fault_rate: float, latency: float, seed: int):
-        from bot.simulator import SlackSimulator
+        from bot.devkit.simulator import SlackSimulator
 
         widen_sim_backlog()
         self.sim = SlackSimulator(team_id=VENDOR).start()
@@ -146,7 +146,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one straight script
 
     from sqlalchemy import text
 
-    from bot.slack_requests import SlackRequestSender
+    from bot.devkit.slack_requests import SlackRequestSender
     from storage.db import Database
     from storage.migrate import upgrade
 

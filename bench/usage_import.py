@@ -9,7 +9,7 @@ future, a missing column). A header-only file (0 rows) is the baseline: the fixe
 (interpreter, imports, migrations check, one transaction) in time and memory.
 
 The real command then runs as a subprocess, `/usr/bin/time -v golive usage import FILE --launch ID`, with
-`SLACK_BOT_TOKEN` and `SLACK_API_URL` pointing at a `bot.simulator.SlackSimulator` in this process that
+`SLACK_BOT_TOKEN` and `SLACK_API_URL` pointing at a `bot.devkit.simulator.SlackSimulator` in this process that
 knows `--matched` (85%) of the people's emails, so matching is real (without `SLACK_BOT_TOKEN` the
 command imports the rows and leaves every email "pending": no users.lookupByEmail at all). The command
 runs in two phases, timed apart from the moment its first stdout line appears (PYTHONUNBUFFERED=1):
@@ -291,7 +291,7 @@ def main() -> int:
     clean_environ()
     sizes = [int(x) for x in args.sizes.split(",")]
 
-    from bot.simulator import SlackSimulator
+    from bot.devkit.simulator import SlackSimulator
 
     emails = people(args.users)
     rng = random.Random(7)

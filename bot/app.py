@@ -12,11 +12,11 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
-from bot import metrics
-from bot.clock import utcnow
-from bot.errors import GoliveError
-from bot.roles import Person, Roles
-from bot.settings import Settings
+from bot.core import metrics
+from bot.core.clock import utcnow
+from bot.core.errors import GoliveError
+from bot.core.roles import Person, Roles
+from bot.core.settings import Settings
 from storage.db import Database
 from storage.models import ProcessedEvent
 

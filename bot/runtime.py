@@ -14,14 +14,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-import schedules.kinds  # noqa: F401  (registers every kind of work)
-from bot import sender as sender_module
+import schedules.kinds.base  # noqa: F401  (registers every kind of work)
 from bot.app import create_app
-from bot.clock import utcnow
-from bot.sender import Sender
-from bot.settings import Settings
-from bot.slack import DEFAULT_TIMEOUT, make_client
-from bot.web import WebServer, create_web
+from bot.core.clock import utcnow
+from bot.core.settings import Settings
+from bot.outbox import sender as sender_module
+from bot.outbox.sender import Sender
+from bot.slack.client import DEFAULT_TIMEOUT, make_client
+from bot.slack.web import WebServer, create_web
 from schedules.engine import tick
 from storage.db import Database
 from storage.migrate import upgrade
@@ -68,7 +68,7 @@ class Runtime:
 
     def web(self, host: str | None = None, port: int | None = None) -> WebServer:
         secret = self.settings.slack_signing_secret
-        from bot.usage import usage_route
+        from bot.features.usage.service import usage_route
 
         asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None,
                           extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot import adoption
 from bot.app import Deps, person_from
-from bot.text import escape
+from bot.core.text import escape
+from bot.features.adoption import service as adoption
 
 
 def on_opt_out(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001

@@ -7,10 +7,11 @@ import logging
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from bot import checkins, modals
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput, NotAllowed, parse_id
-from bot.ids import ActionId, CallbackId
+from bot.core import blocks as modals
+from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
+from bot.core.ids import ActionId, CallbackId
+from bot.features.checkins import service as checkins
 from storage.models import Answer
 
 log = logging.getLogger("golive.handlers.checkins")

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App
 
-from bot import launches, status
 from bot.app import Deps, person_from
-from bot.ids import SLASH_COMMAND
+from bot.core.ids import SLASH_COMMAND
+from bot.features.launches import service as launches
+from bot.features.status import service as status
 
 HELP = (
     "*golive* — your customer's go-live week in Slack.\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot import home
 from bot.app import Deps
+from bot.features.home import service as home
 
 
 def on_home_opened(ack: Ack, event: dict, context, client) -> None:  # noqa: ANN001

@@ -12,14 +12,16 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot import issues, launches, modals
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput, NotAllowed
-from bot.ids import ActionId, CallbackId
-from bot.outbox import post_message
-from bot.roles import Person
-from bot.slack import channel_member_ids
-from bot.text import escape
+from bot.core import blocks as modals
+from bot.core.errors import GoliveError, InvalidInput, NotAllowed
+from bot.core.ids import ActionId, CallbackId
+from bot.core.roles import Person
+from bot.core.text import escape
+from bot.features.issues import service as issues
+from bot.features.launches import service as launches
+from bot.outbox.queue import post_message
+from bot.slack.client import channel_member_ids
 from handlers.commands import subcommand
 from storage.models import Issue, IssueStatus, Launch
 

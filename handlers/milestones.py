@@ -9,13 +9,16 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import launches, milestones, modals, retro
 from bot.app import Deps, person_from
-from bot.errors import GoliveError, InvalidInput, NotAllowed, parse_id
-from bot.ids import ActionId
-from bot.milestones import MilestoneAction, MilestoneCallback
-from bot.roles import Person
-from bot.text import escape, user_text
+from bot.core import blocks as modals
+from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
+from bot.core.ids import ActionId
+from bot.core.roles import Person
+from bot.core.text import escape, user_text
+from bot.features.launches import service as launches
+from bot.features.milestones import service as milestones
+from bot.features.milestones.service import MilestoneAction, MilestoneCallback
+from bot.features.retro import service as retro
 from handlers.commands import subcommand
 from handlers.issues import channel_members
 from storage.models import Launch

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import metrics
+from bot.core import metrics
 from schedules.registry import KINDS, SWEEPERS, Skip, WorkContext
 from storage.db import Database
 from storage.models import PlannedWork, WorkStatus

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings import Settings
+from bot.devkit.simulator import SlackSimulator
+from bot.devkit.slack_requests import SlackRequestSender
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.simulator import SlackSimulator
-from bot.slack_requests import SlackRequestSender
 
 SECRET = "test-signing-secret-0123456789"
 VENDOR = "T0VENDOR"
@@ -157,7 +157,7 @@ def run_golive(args: list[str], env: dict[str, str], *, cwd: Path | None = None,
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOLIVE_"))}
     full_env.update(env)
     exe = Path(sys.executable).with_name("golive")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli.main"]
     proc = subprocess.run(command + args, env=full_env, cwd=cwd or ROOT, capture_output=True, text=True,
                           timeout=timeout)
     return CliResult(proc.returncode, proc.stdout, proc.stderr)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.adoption import top_themes
-from bot.launches import LaunchInput, save_launch
-from bot.usage import store_rows, validate_json_rows
+from bot.features.adoption.service import top_themes
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.usage.service import store_rows, validate_json_rows
 from schedules.plan import replan, stored_plan
 from storage.models import AdoptionOptOut, Launch
 from tests.conftest import CUSTOMER_TEAM

@@ -49,18 +49,19 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import SQLModel, delete, select
 
-from bot import issues as issue_domain
-from bot import modals, retro
-from bot.adoption import OPT_OUT_ACTION
-from bot.home import READINESS_ACTION
-from bot.ids import ActionId, CallbackId
-from bot.launches import LaunchInput, save_launch
-from bot.milestones import MilestoneAction, MilestoneCallback, block_id_for, checklist, leadership_key
-from bot.outbox import post_message
+from bot.core import blocks as modals
+from bot.core.ids import ActionId, CallbackId
+from bot.core.settings import Settings
+from bot.devkit.simulator import SlackSimulator
+from bot.devkit.slack_requests import SlackRequestSender
+from bot.features.adoption.service import OPT_OUT_ACTION
+from bot.features.home.service import READINESS_ACTION
+from bot.features.issues import service as issue_domain
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.milestones.service import MilestoneAction, MilestoneCallback, block_id_for, checklist, leadership_key
+from bot.features.retro import service as retro
+from bot.outbox.queue import post_message
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.simulator import SlackSimulator
-from bot.slack_requests import SlackRequestSender
 from handlers.commands import SUBCOMMANDS
 from schedules.plan import replan
 from storage.models import (
@@ -675,7 +676,7 @@ def test_slack_matrix(ctx: Ctx, name: str, role: str) -> None:
 
 def test_matrix_covers_every_registered_surface() -> None:
     """Every registered subcommand, action id and modal is a row (a new one without a row fails here)."""
-    from bot.milestones import GOAL_STATES
+    from bot.features.milestones.service import GOAL_STATES
 
     rows = " ".join(ACTIONS_BY_NAME)
     for sub in SUBCOMMANDS:
@@ -705,7 +706,7 @@ def test_usage_api_matrix(ctx: Ctx, case: str) -> None:
     body = json.dumps([{"email": f"cora{ctx.next()}@acme.test", "last_active_at": "2027-03-07T10:00:00Z",
                         "feature": "reports"}])
     if headers == "slack":
-        from bot.slack_requests import sign
+        from bot.devkit.slack_requests import sign
 
         headers = sign(SECRET, body, time.time(), content_type="application/json")
     before = ctx.count(UsageRecord)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.checkins import checkin_days
-from bot.launches import LaunchInput, save_launch
+from bot.features.checkins.service import checkin_days
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan, stored_plan
 from storage.models import CheckIn, CheckInAnswer, CheckInAnswerHistory, Issue, Launch, PlannedWork, WorkStatus
 from tests.conftest import CUSTOMER_TEAM, run_golive

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bot.outbox import post_message
+from bot.outbox.queue import post_message
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import ROOT
@@ -42,7 +42,7 @@ def start_worker(env: dict[str, str], log) -> subprocess.Popen:  # noqa: ANN001
     full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOLIVE_"))}
     full.update(env)
     full.update({"GOLIVE_TICK_SECONDS": "0.5", "GOLIVE_SEND_LEASE_SECONDS": str(LEASE_SECONDS)})
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--role", "worker"], env=full, cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--role", "worker"], env=full, cwd=ROOT,
                             stdout=log, stderr=log)
 
 

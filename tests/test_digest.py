@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.digest import MAX_BLOCKS, LaunchDigest, digest_blocks
-from bot.launches import LaunchInput, save_launch
+from bot.features.digest.service import MAX_BLOCKS, LaunchDigest, digest_blocks
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan, stored_plan
 from tests.conftest import CUSTOMER_TEAM
 

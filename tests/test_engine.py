@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan, stored_plan
 from storage.models import PlannedWork, WorkStatus
 from tests.conftest import ROOT, run_golive
@@ -104,7 +104,7 @@ def test_two_tick_processes_on_one_sqlite_file_do_each_piece_of_work_once(world)
         add_launch(world, channel=channel, customer=f"Customer {channel}", csm=["U0CSM"])
     env = {**world.env}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "bot.cli", "tick", "--at", "2027-03-05T09:00:00Z", "--wait", "5"],
+        subprocess.Popen([sys.executable, "-m", "bot.cli.main", "tick", "--at", "2027-03-05T09:00:00Z", "--wait", "5"],
                          env={**env, "PATH": "/usr/bin:/bin"}, cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
         for _ in range(2)

@@ -1,5 +1,5 @@
 """The SLA sweep, set-based: every due issue escalates once in ONE tick, chunk by chunk, with exactly the
-effects of `bot.issues.escalate_one`; ticks racing at the same instant escalate each issue once; an
+effects of `bot.features.issues.service.escalate_one`; ticks racing at the same instant escalate each issue once; an
 acknowledged issue is never escalated, even when the acknowledgement lands after the chunk read it."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from sqlalchemy import event, text
 from sqlmodel import select
 
 import schedules.engine as engine
-import schedules.kinds  # noqa: F401 - registers the sweepers
-from bot import issues, metrics
-from bot.launches import LaunchInput, save_launch
+import schedules.kinds.base  # noqa: F401 - registers the sweepers
+from bot.core import metrics
+from bot.features.issues import service as issues
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules import registry
 from schedules.engine import tick
 from storage.db import Database

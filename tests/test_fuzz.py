@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.ids import ActionId, CallbackId
-from bot.launches import LaunchInput, save_launch
-from bot.slack_requests import FORM, JSON
+from bot.core.ids import ActionId, CallbackId
+from bot.devkit.slack_requests import FORM, JSON
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.models import CheckIn, CheckInAnswer, Issue, OutboxMessage, OutboxStatus
 from tests.conftest import CUSTOMER_TEAM, SECRET, VENDOR
@@ -614,7 +614,7 @@ def test_zz_every_property_checked_at_the_end_of_a_mixed_run(ctx):
 ])
 def test_a_signed_payload_bolt_cannot_read_is_answered_400_not_500(world, body):
     """Bolt builds its context from the body before any listener runs; a shape it cannot read makes it
-    raise TypeError/AttributeError there, which bot/web.py must answer as a malformed request."""
+    raise TypeError/AttributeError there, which bot/slack/web.py must answer as a malformed request."""
     result = world.slack.send(body, FORM)
     assert result.status == 400, (result.status, result.body_text)
     assert result.json() == {"ok": False, "error": "malformed request"}

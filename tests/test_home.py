@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import delete, select
 
-from bot.launches import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.models import HomeVisit, ReadinessItem
 from tests.conftest import CUSTOMER_TEAM

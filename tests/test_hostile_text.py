@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.models import Issue, OutboxMessage, OutboxStatus
 from tests.conftest import CUSTOMER_TEAM

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from bot.launches import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 
 
@@ -40,7 +40,7 @@ def test_status_describes_the_channels_launch_and_next_step(world):
     assert "Acme Corp" in body["text"]
     assert "planned" in body["text"]
     with world.runtime.db.session() as s:
-        from bot.status import describe_work, local_time, next_step
+        from bot.features.status.service import describe_work, local_time, next_step
         from storage.models import Launch
 
         upcoming = next_step(s, s.get(Launch, 1))
@@ -97,7 +97,7 @@ def test_malformed_payloads_never_get_a_5xx_or_a_traceback(world):
         ("\u202e\U0001f6a8 <!channel>".encode(), "application/octet-stream"),
         (b"command=%2Fgolive&text=" + b"x" * 50_000, "application/x-www-form-urlencoded"),
     ]
-    from bot.slack_requests import sign
+    from bot.devkit.slack_requests import sign
 
     for body, ctype in cases:
         headers = sign(world.settings.slack_signing_secret.get_secret_value(), body, int(time.time()))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.models import Issue, IssueEvent
 from tests.conftest import CUSTOMER_TEAM, run_golive

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.issues import open_issue
-from bot.launches import LaunchInput, save_launch
-from bot.lessons import add_template_item, find_themes
-from bot.milestones import checklist, set_done
+from bot.core.errors import InvalidInput
+from bot.features.issues.service import open_issue
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.lessons.service import add_template_item, find_themes
+from bot.features.milestones.service import checklist, set_done
 from schedules.plan import replan
 from storage.models import Launch, RetroAnswer
 from tests.conftest import run_golive
@@ -62,7 +62,7 @@ def test_lessons_lists_recurring_phrases_with_counts_and_examples(world):
 
 
 def test_themes_count_each_document_once_and_keep_any_script():
-    from bot.lessons import Document
+    from bot.features.lessons.service import Document
 
     docs = [Document("issue", "A", "ログイン 画面 ログイン 画面"), Document("retro", "B", "ログイン 画面 遅い"),
             Document("issue", "C", "Unrelated")]

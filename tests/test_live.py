@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
-from bot.milestones import set_done
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.milestones.service import set_done
 from schedules.plan import replan
 from storage.models import Goal, Launch
 from tests.conftest import CUSTOMER_TEAM, run_golive

@@ -1,5 +1,5 @@
 """Logs never carry a token or a secret — not in messages, arguments or exception tracebacks, in plain or
-JSON format — and JSON logs are one JSON object per line. Checked on bot.logs directly and on the stderr
+JSON format — and JSON logs are one JSON object per line. Checked on bot.core.logs directly and on the stderr
 of a real `golive run --role all --http` driven through a scenario at LOG_LEVEL=DEBUG."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from bot.launches import LaunchInput, save_launch
-from bot.logs import configure
-from bot.simulator import SlackSimulator
-from bot.slack_requests import SlackRequestSender
+from bot.core.logs import configure
+from bot.devkit.simulator import SlackSimulator
+from bot.devkit.slack_requests import SlackRequestSender
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.db import Database
 from storage.migrate import upgrade
@@ -154,7 +154,7 @@ def test_a_real_run_at_debug_level_logs_no_secret_even_in_tracebacks(tmp_path):
         value = next(e["value"] for b in checkin.blocks if b["type"] == "actions" for e in b["elements"])
 
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--http", "--role", "all"],
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "run", "--http", "--role", "all"],
                                 env={**env, "GOLIVE_PORT": str(port), "GOLIVE_TICK_SECONDS": "0.5",
                                      "PATH": "/usr/bin:/bin"},
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

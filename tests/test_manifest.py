@@ -14,7 +14,7 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.validators import validator_for
 
-from bot.ids import SLASH_COMMAND, CallbackId
+from bot.core.ids import SLASH_COMMAND, CallbackId
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO / "manifest.yml"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
-from bot.operations import anonymous_id, purge
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.flows.operations import anonymous_id, purge
 from schedules.plan import replan
 from storage.models import CheckInAnswer, Issue
 from tests.conftest import CUSTOMER_TEAM, run_golive

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.outbox import post_message
-from bot.sender import Sender
+from bot.outbox.queue import post_message
+from bot.outbox.sender import Sender
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Launch, LaunchMember, OutboxMessage, OutboxStatus
@@ -123,7 +123,7 @@ def test_dead_letter_after_the_last_attempt_alerts_the_launch_csms(sim, db_url):
 def test_invalid_blocks_are_dead_at_once_without_retrying(sim, db_url):
     db, sender = make_sender(sim, db_url)
     with db.session() as s:
-        from bot.outbox import enqueue
+        from bot.outbox.queue import enqueue
 
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51
         enqueue(s, key="kblocks", method="chat.postMessage", payload={"channel": "C0ACME", "text": "x",

@@ -8,8 +8,8 @@ import sys
 
 from sqlalchemy import text
 
-from bot.launches import LaunchInput, save_launch
-from bot.simulator import SlackSimulator
+from bot.devkit.simulator import SlackSimulator
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.db import Database
 from storage.migrate import upgrade
@@ -32,7 +32,8 @@ def test_three_tick_processes_on_one_postgres_database_do_each_piece_of_work_onc
         env = {"SLACK_BOT_TOKEN": sim.bot_token, "SLACK_API_URL": sim.url, "GOLIVE_DATABASE_URL": pg_url,
                "PATH": "/usr/bin:/bin"}
         procs = [
-            subprocess.Popen([sys.executable, "-m", "bot.cli", "tick", "--at", "2027-03-05T09:00:00Z", "--wait", "5"],
+            subprocess.Popen([sys.executable, "-m", "bot.cli.main", "tick", "--at", "2027-03-05T09:00:00Z",
+                              "--wait", "5"],
                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(3)
         ]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.errors import InvalidInput
-from bot.launches import LaunchInput, save_launch
-from bot.lessons import add_template_item
-from bot.milestones import checklist, set_done
+from bot.core.errors import InvalidInput
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.lessons.service import add_template_item
+from bot.features.milestones.service import checklist, set_done
 from schedules.plan import replan, stored_plan
 from storage.models import Launch, ReadinessItem
 from tests.conftest import run_golive

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.launches import LaunchInput, save_launch
-from bot.milestones import declare_live
+from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.milestones.service import declare_live
 from schedules.plan import replan
 from storage.models import Launch, RetroAnswer, RetroSummary
 from tests.conftest import CUSTOMER_TEAM, run_golive

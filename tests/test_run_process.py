@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.outbox import post_message
-from bot.slack_requests import SlackRequestSender
+from bot.devkit.slack_requests import SlackRequestSender
+from bot.outbox.queue import post_message
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import ROOT, SECRET
@@ -26,7 +26,7 @@ def free_port() -> int:
 
 def start(role: str, env: dict[str, str], port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--http", "--role", role],
+        [sys.executable, "-m", "bot.cli.main", "run", "--http", "--role", role],
         env={**env, "GOLIVE_PORT": str(port), "GOLIVE_TICK_SECONDS": "0.5", "PATH": "/usr/bin:/bin"},
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -6,7 +6,7 @@ Load (reduced for CI; the full size is bench/scale_out.py):
   then each launch's day-1 check-in row is made due now (its `due_at` set to the current instant).
   This is deterministic, unlike waiting for a wall-clock check-in minute (which also never falls
   on a weekend), and the check-in itself still runs through the real scheduled-work kind;
-* SLA_ISSUES issues opened 90 minutes ago (`bot.issues.open_issue` with a past `now`), so their
+* SLA_ISSUES issues opened 90 minutes ago (`bot.features.issues.service.open_issue` with a past `now`), so their
   time to acknowledge (1 h for sev2) has passed and the workers' SLA sweep must escalate each once;
 * SLASH_ISSUES signed `/golive issue …` slash commands, sent to the two web processes alternately
   from several client threads while the workers tick and deliver.
@@ -31,10 +31,10 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 from sqlalchemy import text
 
-import schedules.kinds  # noqa: F401 - registers the planners
-from bot.issues import open_issue
-from bot.launches import LaunchInput, save_launch
-from bot.slack_requests import SlackRequestSender
+import schedules.kinds.base  # noqa: F401 - registers the planners
+from bot.devkit.slack_requests import SlackRequestSender
+from bot.features.issues.service import open_issue
+from bot.features.launches.service import LaunchInput, save_launch
 from schedules.plan import replan
 from storage.db import Database
 from storage.migrate import upgrade
@@ -60,7 +60,7 @@ def start(role: str, env: dict[str, str], log, port: int | None = None) -> subpr
     full["GOLIVE_TICK_SECONDS"] = "0.5"
     if port is not None:
         full["GOLIVE_PORT"] = str(port)
-    command = [sys.executable, "-m", "bot.cli", "run", "--role", role] + (["--http"] if role == "web" else [])
+    command = [sys.executable, "-m", "bot.cli.main", "run", "--role", role] + (["--http"] if role == "web" else [])
     return subprocess.Popen(command, env=full, cwd=ROOT, stdout=log, stderr=log)
 
 

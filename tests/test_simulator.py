@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
-from bot.simulator import SlackSimulator, render_blocks, validate_blocks
+from bot.devkit.simulator import SlackSimulator, render_blocks, validate_blocks
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -467,7 +467,7 @@ def test_standalone_module():
         [
             sys.executable,
             "-m",
-            "bot.simulator",
+            "bot.devkit.simulator",
             "--port",
             "0",
             "--user",

@@ -15,8 +15,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.simulator import SlackSimulator
-from bot.slack_requests import SlackRequestSender, shape_state_values, sign
+from bot.devkit.simulator import SlackSimulator
+from bot.devkit.slack_requests import SlackRequestSender, shape_state_values, sign
 
 SECRET = "test-signing-secret"
 

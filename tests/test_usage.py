@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from bot.launches import LaunchInput, save_launch
+from bot.core.settings import Settings
+from bot.features.launches.service import LaunchInput, save_launch
 from bot.runtime import Runtime
-from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import EmailMatch, OutboxMessage, UsageRecord
@@ -110,7 +110,7 @@ def test_a_fatal_csv_error_exits_2_with_one_line_and_writes_nothing(golive, laun
 # VmHWM is this process's own peak (ru_maxrss would carry over the forking pytest process's peak).
 PEAK_RSS = """
 import sys
-from bot.cli import main
+from bot.cli.main import main
 try:
     main()
 finally:

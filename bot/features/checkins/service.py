@@ -1,0 +1,363 @@
+"""Daily check-ins in launch week: the post, the answers, the live tally and the nudges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from bot.core.clock import business_days_from, parse_date
+from bot.core.errors import InvalidInput, NotFound, parse_id
+from bot.core.ids import ActionId
+from bot.core.text import clip
+from bot.features.issues.service import open_issue
+from bot.features.launches import service as launches
+from bot.outbox.queue import WRITE_BACK_TARGETS, enqueue, post_message
+from bot.outbox.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
+from bot.slack.client import channel_people
+from schedules.registry import Skip, WorkContext
+from storage.models import (
+    Answer,
+    CheckIn,
+    CheckInAnswer,
+    CheckInAnswerHistory,
+    Launch,
+    NudgeMute,
+)
+
+WRITE_BACK_TARGETS["CheckIn"] = CheckIn
+
+ANSWER_LABELS = {Answer.GOOD: "All good", Answer.FRICTION: "Some friction", Answer.BLOCKED: "Blocked"}
+ANSWER_EMOJI = {Answer.GOOD: ":large_green_circle:", Answer.FRICTION: ":large_yellow_circle:",
+                Answer.BLOCKED: ":red_circle:"}
+ACTION_ANSWERS = {ActionId.CHECKIN_GOOD: Answer.GOOD, ActionId.CHECKIN_FRICTION: Answer.FRICTION,
+                  ActionId.CHECKIN_BLOCKED: Answer.BLOCKED}
+MAX_NOTE_STORED = 100_000
+TALLY_BUCKET_SECONDS = 3
+AWAY_EMOJI = frozenset({":palm_tree:", ":airplane:", ":face_with_thermometer:", ":no_entry:", ":beach_with_umbrella:",
+                        ":sleeping:", ":hospital:", ":baby:", ":desert_island:"})
+AWAY_WORDS = ("vacation", "holiday", "out of office", "ooo", "away", "on leave", "sick", "off today", "pto")
+
+
+def holidays_of(launch: Launch) -> frozenset[date]:
+    return frozenset(parse_date(d) for d in (launch.holidays or []))
+
+
+def checkin_days(launch: Launch) -> list[date]:
+    """Go-live day (or the first business day from it) and the business days after it."""
+    return business_days_from(launch.go_live_date, launch.checkin_days, holidays_of(launch))
+
+
+def launch_week_last_day(launch: Launch) -> date:
+    return checkin_days(launch)[-1]
+
+
+def post_key(launch_id: int, day_number: int) -> str:
+    return f"launch:{launch_id}:checkin:{day_number}"
+
+
+# -- the post ---------------------------------------------------------------------------------------
+
+
+def question(day_number: int, total: int) -> str:
+    if day_number == 1:
+        return "*Go-live day — Day 1 of launch week.* How is it going so far?"
+    return f"*Day {day_number} of launch week* ({day_number} of {total}). How is it going today?"
+
+
+@dataclass(frozen=True)
+class Tally:
+    good: int = 0
+    friction: int = 0
+    blocked: int = 0
+    names: dict[str, list[str]] | None = None
+
+    @property
+    def total(self) -> int:
+        return self.good + self.friction + self.blocked
+
+
+def tally_text(tally: Tally) -> str:
+    parts = [f"{ANSWER_EMOJI[a]} {getattr(tally, a.value)} {ANSWER_LABELS[a].lower()}" for a in Answer]
+    text = "Answers so far: " + " · ".join(parts)
+    if tally.names:
+        for answer in Answer:
+            people = tally.names.get(answer.value) or []
+            if people:
+                text += f"\n{ANSWER_LABELS[answer]}: " + ", ".join(f"<@{u}>" for u in people[:30])
+    return clip(text, 2900)
+
+
+def checkin_blocks(checkin: CheckIn, total_days: int, tally: Tally, *, late: bool, closed: bool = False) -> list[dict]:
+    value = str(checkin.id)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": "checkin_question", "text": {"type": "mrkdwn", "text": question(
+            checkin.day_number, total_days) + "\nOne click tells your launch team; add a note if you like."}},
+    ]
+    if not closed:
+        blocks.append({"type": "actions", "block_id": "checkin_answers", "elements": [
+            {"type": "button", "action_id": ActionId.CHECKIN_GOOD, "value": value, "style": "primary",
+             "text": {"type": "plain_text", "text": ":large_green_circle: All good", "emoji": True}},
+            {"type": "button", "action_id": ActionId.CHECKIN_FRICTION, "value": value,
+             "text": {"type": "plain_text", "text": ":large_yellow_circle: Some friction", "emoji": True}},
+            {"type": "button", "action_id": ActionId.CHECKIN_BLOCKED, "value": value, "style": "danger",
+             "text": {"type": "plain_text", "text": ":red_circle: Blocked", "emoji": True}},
+            {"type": "button", "action_id": ActionId.CHECKIN_NOTE, "value": value,
+             "text": {"type": "plain_text", "text": "Add a note", "emoji": True}},
+            {"type": "button", "action_id": ActionId.ISSUE_REPORT_OPEN, "value": value,
+             "text": {"type": "plain_text", "text": ":rotating_light: Report a problem", "emoji": True}},
+        ]})
+    context = [{"type": "mrkdwn", "text": tally_text(tally)}]
+    if late:
+        context.append({"type": "mrkdwn", "text": "_Posted late: golive's scheduler was not running on time._"})
+    blocks.append({"type": "context", "block_id": "checkin_tally", "elements": context})
+    return blocks
+
+
+def current_tally(session: Session, checkin: CheckIn, show_names: bool) -> Tally:
+    rows = session.exec(select(CheckInAnswer.answer, CheckInAnswer.user_id)
+                        .where(CheckInAnswer.check_in_id == checkin.id).order_by(CheckInAnswer.recorded_at)).all()
+    counts = {a.value: 0 for a in Answer}
+    names: dict[str, list[str]] = {a.value: [] for a in Answer}
+    for answer, user in rows:
+        counts[answer] += 1
+        names[answer].append(user)
+    return Tally(**counts, names=names if show_names else None)
+
+
+def post_checkin(ctx: WorkContext) -> str | None:
+    """Scheduled: post one day's check-in (late, with a note, or skipped past the launch's grace)."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    grace = timedelta(hours=launch.checkin_grace_hours)
+    if ctx.late_by > grace:
+        raise Skip(f"skipped: the worker was down; found {int(ctx.late_by.total_seconds() // 60)} min late, "
+                   f"past the {launch.checkin_grace_hours:g} h grace period")
+    day_number = int(ctx.work.payload["day"])
+    local_date = parse_date(ctx.work.payload["date"])
+    key = post_key(launch.id, day_number)
+    checkin = s.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.day_number == day_number)).first()
+    if checkin is not None:
+        return "already posted"
+    checkin = CheckIn(launch_id=launch.id, day_number=day_number, local_date=local_date, channel=launch.channel,
+                      outbox_key=key, late=ctx.is_late, posted_at=ctx.now)
+    s.add(checkin)
+    s.flush()
+    blocks = checkin_blocks(checkin, launch.checkin_days, Tally(), late=ctx.is_late)
+    post_message(s, key=key, channel=launch.channel, now=ctx.now, launch_id=launch.id, blocks=blocks,
+                 text=f"Day {day_number} of launch week: how is it going?",
+                 write_back={"model": "CheckIn", "id": checkin.id, "ts_field": "message_ts"})
+    return "posted late" if ctx.is_late else None
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    checkin: CheckIn
+    answer: str
+    issue_number: int | None
+    changed_from: str | None
+
+
+def find_open_checkin(
+    session: Session, *, checkin_ref: Any, channel: str | None, now: datetime
+) -> tuple[CheckIn, Launch]:
+    checkin_id = parse_id(checkin_ref)
+    checkin = session.get(CheckIn, checkin_id) if checkin_id is not None else None
+    if checkin is None:
+        raise NotFound("That check-in does not exist (any more). Nothing was recorded.")
+    launch = session.get(Launch, checkin.launch_id)
+    if channel is not None and channel != checkin.channel:
+        raise InvalidInput("That check-in belongs to another launch's channel. Nothing was recorded.")
+    local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
+    if local_today > launch_week_last_day(launch) or local_today > checkin.local_date + timedelta(days=7):
+        raise InvalidInput("Launch week is over, so this check-in is closed. If something is wrong, use "
+                           "*Report a problem* or mention the bot. Nothing was recorded.")
+    return checkin, launch
+
+
+def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, user: str, user_team: str | None,
+                  answer: str, note: str | None, now: datetime) -> Recorded:
+    """One current answer per person per day (a later click replaces it); every click kept in history.
+    A blocked answer, or friction with a note, opens an issue."""
+    if answer not in {a.value for a in Answer}:
+        raise InvalidInput(f"Unknown answer {answer!r}.")
+    checkin, launch = find_open_checkin(session, checkin_ref=checkin_ref, channel=channel, now=now)
+    note = note[:MAX_NOTE_STORED] if note and note.strip() else None  # kept as written, not trimmed
+    previous = session.exec(select(CheckInAnswer).where(
+        CheckInAnswer.check_in_id == checkin.id, CheckInAnswer.user_id == user)).first()
+    changed_from = previous.answer if previous else None
+    values = {"check_in_id": checkin.id, "launch_id": launch.id, "user_id": user, "user_team": user_team,
+              "answer": answer, "note": note, "recorded_at": now}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(CheckInAnswer.__table__).values(**values)
+    update_values = {"answer": answer, "recorded_at": now, "user_team": user_team}
+    if note is not None:
+        update_values["note"] = note
+    session.execute(stmt.on_conflict_do_update(index_elements=["check_in_id", "user_id"], set_=update_values))
+    session.add(CheckInAnswerHistory(check_in_id=checkin.id, user_id=user, answer=answer, note=note, recorded_at=now))
+    queue_tally_update(session, checkin, launch, now=now)
+    issue_number = None
+    if answer == Answer.BLOCKED or (answer == Answer.FRICTION and note):
+        text = note or f"Blocked on day {checkin.day_number} of launch week (check-in answer, no details yet)."
+        reported = open_issue(
+            session, launch=launch, text=text, reporter=user, reporter_team=user_team, source="check-in",
+            source_key=f"checkin:{checkin.id}:{user}:{answer}", now=now,
+            source_channel=checkin.channel, source_ts=checkin.message_ts, thread_ts=checkin.message_ts,
+            thread_key=None if checkin.message_ts else checkin.outbox_key)
+        issue_number = reported.issue.number
+    return Recorded(checkin, answer, issue_number, changed_from)
+
+
+def confirmation(recorded: Recorded) -> str:
+    label = ANSWER_LABELS[Answer(recorded.answer)]
+    text = f"Thanks — recorded *{label}* for day {recorded.checkin.day_number} of launch week."
+    if recorded.changed_from and recorded.changed_from != recorded.answer:
+        text += f" (It replaces your earlier answer, {ANSWER_LABELS[Answer(recorded.changed_from)].lower()}.)"
+    if recorded.issue_number is not None:
+        text += (f"\nSupport has it: this is issue *#{recorded.issue_number}*, and we will follow up in the "
+                 "check-in's thread.")
+    return text
+
+
+def queue_tally_update(session: Session, checkin: CheckIn, launch: Launch, *, now: datetime) -> None:
+    """Refresh the message's tally at most once per few seconds; the update renders the tally current at
+    send time, so the last click in a burst is always shown."""
+    bucket = int(now.timestamp()) // TALLY_BUCKET_SECONDS
+    send_at = datetime.fromtimestamp((bucket + 1) * TALLY_BUCKET_SECONDS, tz=now.tzinfo)
+    enqueue(session, key=f"tally:{checkin.id}:{bucket}", method="golive.checkin_tally",
+            payload={"channel": checkin.channel, "check_in_id": checkin.id, "ts_from": checkin.outbox_key},
+            now=now, launch_id=launch.id, not_before=send_at)
+
+
+def compose_tally(ctx: ComposeContext) -> tuple[str, dict] | None:
+    """At send time: the message with the tally as it is now."""
+    session, payload, now = ctx.session, ctx.payload, ctx.now
+    checkin = session.get(CheckIn, payload["check_in_id"])
+    if checkin is None:
+        return None
+    launch = session.get(Launch, checkin.launch_id)
+    tally = current_tally(session, checkin, launch.show_names)
+    local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
+    closed = local_today > launch_week_last_day(launch)
+    blocks = checkin_blocks(checkin, launch.checkin_days, tally, late=checkin.late, closed=closed)
+    return "chat.update", {"channel": payload["channel"], "ts": payload["ts"], "blocks": blocks,
+                           "text": f"Day {checkin.day_number} of launch week: {tally.total} answer(s)"}
+
+
+def record_mute(session: Session, *, launch_id: int, user: str, now: datetime) -> None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(NudgeMute.__table__).values(launch_id=launch_id, user_id=user, muted_at=now)
+                    .on_conflict_do_nothing(index_elements=["launch_id", "user_id"]))
+
+
+# -- nudges -----------------------------------------------------------------------------------------
+
+
+def queue_nudge(ctx: WorkContext) -> str | None:
+    """Scheduled: a few hours after the check-in, one threaded reminder; who to remind is decided at send
+    time, so anyone who answered in the meantime is left alone."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if not launch.nudges_enabled:
+        raise Skip("nudges are turned off for this launch")
+    day_number = int(ctx.work.payload["day"])
+    checkin = s.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.day_number == day_number)).first()
+    if checkin is None:
+        raise Skip("no check-in was posted that day, so there is nothing to remind about")
+    local_today = ctx.now.astimezone(ZoneInfo(launch.timezone)).date()
+    if local_today > launch_week_last_day(launch):
+        raise Skip("launch week is over")
+    enqueue(s, key=f"nudge:{checkin.id}", method="golive.checkin_nudge", now=ctx.now, launch_id=launch.id,
+            payload={"channel": checkin.channel, "check_in_id": checkin.id, "thread_ts_from": checkin.outbox_key})
+    return None
+
+
+def is_away(user: dict) -> bool:
+    profile = user.get("profile") or {}
+    emoji = (profile.get("status_emoji") or "").lower()
+    text = (profile.get("status_text") or "").lower()
+    return emoji in AWAY_EMOJI or any(word in text for word in AWAY_WORDS)
+
+
+def nudge_targets(session: Session, checkin: CheckIn, members: list[dict], vendor_team: str | None) -> list[str]:
+    """Channel members who have not answered: no bots, no vendor staff, nobody muted or away."""
+    answered = set(session.exec(select(CheckInAnswer.user_id).where(CheckInAnswer.check_in_id == checkin.id)).all())
+    muted = set(session.exec(select(NudgeMute.user_id).where(NudgeMute.launch_id == checkin.launch_id)).all())
+    targets = []
+    for user in members:
+        uid = user.get("id")
+        if not uid or uid in answered or uid in muted:
+            continue
+        if user.get("is_bot") or user.get("deleted") or uid == "USLACKBOT":
+            continue
+        if vendor_team is not None and user.get("team_id") == vendor_team:
+            continue
+        if is_away(user):
+            continue
+        targets.append(uid)
+    return targets
+
+
+def nudge_message(checkin: CheckIn, targets: list[str]) -> tuple[str, list[dict]]:
+    mentions = " ".join(f"<@{u}>" for u in targets[:40])
+    more = f" and {len(targets) - 40} more" if len(targets) > 40 else ""
+    text = (f"Friendly reminder {mentions}{more}: how is day {checkin.day_number} going? "
+            "One click on the check-in above is all it takes.")
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": ActionId.NUDGE_MUTE, "value": str(checkin.launch_id),
+             "text": {"type": "plain_text", "text": "Don't remind me this week"}}]},
+    ]
+    return text, blocks
+
+
+def count_answers_by_day(session: Session, launch_id: int) -> dict[date, dict[str, int]]:
+    rows = session.exec(
+        select(CheckIn.local_date, CheckInAnswer.answer, func.count(CheckInAnswer.id))
+        .join(CheckInAnswer, CheckInAnswer.check_in_id == CheckIn.id)
+        .where(CheckIn.launch_id == launch_id)
+        .group_by(CheckIn.local_date, CheckInAnswer.answer)
+    ).all()
+    out: dict[date, dict[str, int]] = {}
+    for day, answer, count in rows:
+        out.setdefault(day, {a.value: 0 for a in Answer})[answer] = count
+    return out
+
+
+def export_rows(session: Session, launch_id: int | None) -> list[dict]:
+    query = (select(CheckInAnswer, CheckIn.local_date)
+             .join(CheckIn, CheckIn.id == CheckInAnswer.check_in_id)
+             .order_by(CheckIn.local_date, CheckInAnswer.recorded_at, CheckInAnswer.id))
+    if launch_id is not None:
+        query = query.where(CheckInAnswer.launch_id == launch_id)
+    return [{"launch_id": a.launch_id, "day": day.isoformat(), "user": a.user_id, "answer": a.answer,
+             "note": a.note, "recorded_at": a.recorded_at} for a, day in session.exec(query)]
+
+
+
+def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
+    """At send time: the members who still have not answered, read from Slack now."""
+    checkin = ctx.session.get(CheckIn, ctx.payload["check_in_id"])
+    if checkin is None:
+        return None
+    members = channel_people(ctx.client, checkin.channel)
+    targets = nudge_targets(ctx.session, checkin, members, ctx.context.get("vendor_team_id"))
+    if not targets:
+        return None
+    text, blocks = nudge_message(checkin, targets)
+    return "chat.postMessage", {"channel": ctx.payload["channel"], "thread_ts": ctx.payload["thread_ts"],
+                                "text": text, "blocks": blocks}
+
+
+COMPOSERS["golive.checkin_tally"] = compose_tally
+COMPOSERS["golive.checkin_nudge"] = compose_nudge
+READ_ONLY_COMPOSERS.update({'golive.checkin_tally', 'golive.checkin_nudge'})

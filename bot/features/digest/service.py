@@ -1,0 +1,565 @@
+"""The CSM's standup digest: one message per CSM (or CSM channel) per launch-week business day, covering
+all that person's active launches, with a launch-week chart uploaded through Slack's external upload flow.
+
+The plan row only queues an outbox row per recipient (dedupe key per recipient and local date, so a CSM
+with several launches gets one digest); the content is composed at send time from the data as it is then."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, select
+
+from bot.core.clock import parse_date
+from bot.core.text import clip, escape, user_text
+from bot.features.checkins.service import checkin_days, launch_week_last_day
+from bot.features.issues.service import SEVERITIES, SEVERITY_EMOJI, age_text
+from bot.features.launches import service as launches
+from bot.outbox.queue import enqueue
+from bot.outbox.sender import COMPOSERS, ComposeContext
+from schedules.registry import Skip, WorkContext
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    Issue,
+    IssueEvent,
+    IssueStatus,
+    Launch,
+    LaunchMember,
+    LaunchStatus,
+    MemberRole,
+    OutboxMessage,
+    OutboxStatus,
+    PlannedWork,
+    ReadinessItem,
+    WorkStatus,
+)
+
+log = logging.getLogger("golive.digest")
+
+HEALTH_ORDER = {"stuck": 0, "at risk": 1, "on track": 2}
+HEALTH_EMOJI = {"stuck": ":red_circle:", "at risk": ":large_yellow_circle:", "on track": ":large_green_circle:"}
+# A launch is in a CSM's digest from two weeks before go-live until the end of launch week.
+LEAD_DAYS = 14
+MAX_BLOCKS = 50
+BLOCK_BUDGET = 46  # leave room for the header, the summary line and a compact tail
+TEXT_BUDGET = 9_000  # detailed launches; with the one-line tail the total stays under TOTAL_BUDGET
+TOTAL_BUDGET = 12_000  # well under the ~13k of block text where Slack has been seen refusing messages
+SECTION = 2900
+# DM failures that mean the person is gone or cannot be written to: their digest goes to the admins.
+GONE_ERRORS = frozenset({"user_not_found", "users_not_found", "user_disabled", "account_inactive", "cannot_dm_bot",
+                         "user_not_visible", "messages_tab_disabled"})
+CHART_ERRORS = (SlackApiError, SlackRequestError, OSError, ValueError)
+
+
+# -- what one launch looks like this morning ------------------------------------------------------
+
+
+@dataclass
+class IssueLine:
+    number: int
+    severity: str
+    status: str
+    age: str
+    sla: str
+    breached: bool
+    text: str
+
+
+@dataclass
+class LaunchDigest:
+    launch_id: int
+    customer: str
+    channel: str
+    stage: str
+    go_live: date
+    status: str
+    live_text: str
+    last_day: date | None = None
+    last_day_number: int | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {"good": 0, "friction": 0, "blocked": 0})
+    blocked_people: list[str] = field(default_factory=list)
+    missing: list[str] | None = None
+    issues: list[IssueLine] = field(default_factory=list)
+    escalations: list[str] = field(default_factory=list)
+    missed_work: list[str] = field(default_factory=list)
+    readiness_open: int = 0
+    readiness_total: int = 0
+    health: str = "on track"
+    reasons: list[str] = field(default_factory=list)
+    talking_points: list[str] = field(default_factory=list)
+    blocked_theme: str | None = None
+    friction_theme: tuple[str, int] | None = None
+
+    @property
+    def answered(self) -> int:
+        return sum(self.counts.values())
+
+    def open_by_severity(self) -> dict[str, int]:
+        return {s: sum(1 for i in self.issues if i.severity == s) for s in SEVERITIES}
+
+
+def local_today(launch: Launch, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(launch.timezone)).date()
+
+
+def is_active(launch: Launch, now: datetime) -> bool:
+    """Not done, and between two weeks before go-live and the end of launch week (local dates)."""
+    if launch.status == LaunchStatus.DONE:
+        return False
+    today = local_today(launch, now)
+    return launch.go_live_date - timedelta(days=LEAD_DAYS) <= today <= launch_week_last_day(launch)
+
+
+def stage_text(launch: Launch, today: date) -> str:
+    days = checkin_days(launch)
+    if today < days[0]:
+        left = (days[0] - today).days
+        return f"go-live in {left} day{'s' if left != 1 else ''}"
+    done = [d for d in days if d <= today]
+    if len(done) == len(days) and today > days[-1]:
+        return "launch week is over"
+    return f"launch week, day {len(done)} of {len(days)}"
+
+
+def sla_state(issue: Issue, now: datetime) -> tuple[str, bool]:
+    if issue.status == IssueStatus.ACKNOWLEDGED:
+        return "acknowledged", False
+    if issue.escalation_count:
+        return f"SLA breached, escalated {issue.escalation_count}×", True
+    if issue.next_escalation_at is None or issue.next_escalation_at <= now:
+        return "SLA breached", True
+    left = issue.next_escalation_at - now
+    return f"acknowledge within {age_text(left)}", False
+
+
+def build_launch_digest(session: Session, launch: Launch, now: datetime, since: datetime,
+                        channel_customers: list[str] | None = None) -> LaunchDigest:
+    """Everything the digest says about one launch (indexed reads only: launch, check-in, issue ids)."""
+    from bot.features.adoption.service import top_themes
+
+    today = local_today(launch, now)
+    live_text = "not live yet"
+    if launch.status != LaunchStatus.PLANNED:
+        when = f" since {launch.live_at.astimezone(ZoneInfo(launch.timezone)):%a %-d %b %H:%M}" \
+            if launch.live_at else ""
+        live_text = f"{launch.status}{when}"
+    digest = LaunchDigest(launch_id=launch.id, customer=launch.customer, channel=launch.channel,
+                          stage=stage_text(launch, today), go_live=launch.go_live_date, status=launch.status,
+                          live_text=live_text)
+    last = session.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.local_date < today)
+                        .order_by(CheckIn.local_date.desc()).limit(1)).first()
+    blocked_notes: list[str] = []
+    friction_notes: list[str] = []
+    if last is not None:
+        digest.last_day, digest.last_day_number = last.local_date, last.day_number
+        rows = session.exec(select(CheckInAnswer.user_id, CheckInAnswer.answer, CheckInAnswer.note)
+                            .where(CheckInAnswer.check_in_id == last.id).order_by(CheckInAnswer.recorded_at)).all()
+        answered = set()
+        for user, answer, note in rows:
+            digest.counts[answer] = digest.counts.get(answer, 0) + 1
+            answered.add(user)
+            if answer == "blocked":
+                digest.blocked_people.append(user)
+                if note:
+                    blocked_notes.append(note)
+            elif answer == "friction" and note:
+                friction_notes.append(note)
+        if channel_customers is not None:
+            digest.missing = [u for u in channel_customers if u not in answered]
+    issues = session.exec(select(Issue).where(Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED)
+                          .order_by(Issue.number)).all()
+    for issue in issues:
+        sla, breached = sla_state(issue, now)
+        digest.issues.append(IssueLine(issue.number, issue.severity, issue.status, age_text(now - issue.created_at),
+                                       sla, breached, issue.text))
+    digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
+    escalated = session.exec(
+        select(Issue.number, IssueEvent.detail, IssueEvent.at).join(IssueEvent, IssueEvent.issue_id == Issue.id)
+        .where(Issue.launch_id == launch.id, IssueEvent.kind == "escalated", IssueEvent.at > since,
+               IssueEvent.at <= now).order_by(IssueEvent.at)).all()
+    digest.escalations = [f"#{number} {detail or ''}".strip() for number, detail, _ in escalated]
+    work = session.exec(select(PlannedWork).where(
+        PlannedWork.launch_id == launch.id, PlannedWork.finished_at > since, PlannedWork.finished_at <= now,
+        PlannedWork.kind != "digest",  # this very digest's own lateness is no news to its reader
+        PlannedWork.status.in_([WorkStatus.SKIPPED, WorkStatus.FAILED, WorkStatus.DONE]))
+        .order_by(PlannedWork.due_at)).all()
+    from bot.features.status.service import describe_work
+
+    for item in work:
+        late = item.status == WorkStatus.DONE and item.note and "late" in item.note
+        if item.status != WorkStatus.DONE or late:
+            digest.missed_work.append(f"{describe_work(item)}: {item.note or item.status}")
+    total, done = session.exec(select(func.count(ReadinessItem.id), func.sum(case((ReadinessItem.done, 1), else_=0)))
+                               .where(ReadinessItem.launch_id == launch.id)).one()
+    digest.readiness_total = int(total or 0)
+    digest.readiness_open = digest.readiness_total - int(done or 0)
+    blocked_texts = blocked_notes + [i.text for i in digest.issues]
+    themes = top_themes(blocked_texts, 1)
+    digest.blocked_theme = themes[0][0] if themes else None
+    friction = top_themes(friction_notes + [i.text for i in digest.issues], 1)
+    digest.friction_theme = friction[0] if friction and friction[0][1] >= 2 else None
+    assess(digest, launch, today)
+    digest.talking_points = talking_points(digest, launch, today)
+    return digest
+
+
+def assess(digest: LaunchDigest, launch: Launch, today: date) -> None:
+    """On track / at risk / stuck, with the reasons, from blocked answers, sev1s, SLA breaches and criteria."""
+    stuck: list[str] = []
+    risk: list[str] = []
+    blocked = digest.counts.get("blocked", 0)
+    if blocked >= 2 and blocked * 2 >= digest.answered:
+        stuck.append(f"{blocked} of {digest.answered} people blocked on day {digest.last_day_number}")
+    elif blocked:
+        risk.append(f"{blocked} blocked on day {digest.last_day_number}")
+    sev1_breached = [i for i in digest.issues if i.severity == "sev1" and i.breached]
+    sev1_other = [i for i in digest.issues if i.severity == "sev1" and not i.breached]
+    if sev1_breached:
+        stuck.append(f"sev1 {', '.join(f'#{i.number}' for i in sev1_breached)} not acknowledged in time")
+    if sev1_other:
+        risk.append(f"{len(sev1_other)} open sev1")
+    breached = [i for i in digest.issues if i.breached and i.severity != "sev1"]
+    if breached:
+        risk.append(f"{len(breached)} issue(s) past their SLA")
+    if digest.readiness_open and launch.status == LaunchStatus.PLANNED:
+        if today > launch.go_live_date:
+            stuck.append(f"go-live date passed with {digest.readiness_open} criteria open")
+        elif (launch.go_live_date - today).days <= 2:
+            risk.append(f"{digest.readiness_open} go-live criteria open")
+    if digest.missed_work:
+        risk.append(f"{len(digest.missed_work)} scheduled step(s) missed or late")
+    if digest.missing and digest.answered < len(digest.missing):
+        risk.append(f"{len(digest.missing)} did not answer")
+    digest.health = "stuck" if stuck else "at risk" if risk else "on track"
+    digest.reasons = stuck + risk if stuck or risk else ["no blockers, no overdue issues"]
+
+
+def talking_points(digest: LaunchDigest, launch: Launch, today: date) -> list[str]:
+    """Three suggestions, most urgent first, each derived from the data."""
+    points: list[str] = []
+    blocked = digest.counts.get("blocked", 0)
+    if blocked:
+        on = f" on {digest.blocked_theme}" if digest.blocked_theme else ""
+        points.append(f"{blocked} {'people' if blocked != 1 else 'person'} blocked{on} — cover it first")
+    for issue in digest.issues:
+        if issue.severity == "sev1":
+            points.append(f"sev1 #{issue.number} has been open {issue.age} ({issue.sla}) — get an ETA from support "
+                          "before the standup")
+            break
+    late = [i for i in digest.issues if i.breached and i.severity != "sev1"]
+    if late:
+        points.append(f"{len(late)} issue(s) waited past their SLA ({', '.join(f'#{i.number}' for i in late[:5])}) "
+                      "— chase support")
+    if digest.readiness_open and launch.status == LaunchStatus.PLANNED:
+        if today >= launch.go_live_date:
+            points.append(f"Go-live was {launch.go_live_date:%a %-d %b} and {digest.readiness_open} criteria are "
+                          "still open — decide today: finish them or go live with a reason")
+        else:
+            points.append(f"{digest.readiness_open} go-live criteria still open — agree owners and dates")
+    if digest.friction_theme:
+        word, count = digest.friction_theme
+        points.append(f"“{word}” comes up {count}× in notes and issues — show the workaround or plan a session")
+    if digest.missing:
+        who = "people" if len(digest.missing) != 1 else "person"
+        points.append(f"{len(digest.missing)} {who} did not answer day {digest.last_day_number} — ask them directly")
+    if digest.escalations:
+        points.append(f"{len(digest.escalations)} escalation(s) since the last digest — review the response "
+                      "times with support")
+    if digest.missed_work:
+        points.append("A scheduled step was missed or late — check `golive launch show` and repost by hand if needed")
+    fallbacks = [
+        "Nothing is blocked — ask what works well and note a quote for the retrospective",
+        "Remind people of the *Report a problem* button and the :rotating_light: reaction",
+        "Review progress on the 30-day goals",
+    ]
+    if digest.last_day is None:
+        fallbacks.insert(0, "No check-in yet — tell the customer when the first one comes and what it asks")
+    for extra in fallbacks:
+        if len(points) >= 3:
+            break
+        points.append(extra)
+    return points[:3]
+
+
+# -- the message ------------------------------------------------------------------------------------
+
+
+def _mentions(users: list[str], limit: int = 10) -> str:
+    shown = ", ".join(f"<@{u}>" for u in users[:limit])
+    return shown + (f" and {len(users) - limit} more" if len(users) > limit else "")
+
+
+def launch_section(d: LaunchDigest) -> str:
+    lines = [f"{HEALTH_EMOJI[d.health]} *{escape(d.customer)}* (<#{d.channel}>) — *{d.health}*: "
+             f"{'; '.join(d.reasons)}",
+             f"{d.stage} · go-live {d.go_live:%a %-d %b} · {d.live_text} · readiness: "
+             + (f"{d.readiness_open} of {d.readiness_total} criteria open" if d.readiness_total else "no criteria")]
+    if d.last_day is None:
+        lines.append("*Yesterday:* no check-in yet")
+    else:
+        text = (f"*Day {d.last_day_number} ({d.last_day:%a}):* {d.counts.get('good', 0)} good · "
+                f"{d.counts.get('friction', 0)} friction · {d.counts.get('blocked', 0)} blocked")
+        if d.blocked_people:
+            text += f" — blocked: {_mentions(d.blocked_people)}"
+        lines.append(text)
+        if d.missing is None:
+            lines.append("*No answer yet:* unknown (could not read the channel's members)")
+        elif d.missing:
+            lines.append(f"*No answer yet:* {_mentions(d.missing)}")
+        else:
+            lines.append("*No answer yet:* nobody — everyone answered")
+    if d.issues:
+        by = d.open_by_severity()
+        summary = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in by.items() if n)
+        lines.append(f"*Open issues:* {summary}")
+        for issue in d.issues[:6]:
+            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla} · "
+                         f"{user_text(clip(issue.text, 70), 110)}")
+        if len(d.issues) > 6:
+            lines.append(f"    …and {len(d.issues) - 6} more")
+    else:
+        lines.append("*Open issues:* none")
+    if d.escalations:
+        lines.append(f"*Escalations since the last digest:* {', '.join(d.escalations[:10])}")
+    if d.missed_work:
+        lines.append("*Missed or late:* " + "; ".join(escape(w) for w in d.missed_work[:4]))
+    return clip("\n".join(lines), SECTION)
+
+
+def points_section(d: LaunchDigest) -> str:
+    return clip("*Talking points*\n" + "\n".join(f"{n}. {p}" for n, p in enumerate(d.talking_points, 1)), SECTION)
+
+
+def compact_line(d: LaunchDigest) -> str:
+    by = d.open_by_severity()
+    return (f"{HEALTH_EMOJI[d.health]} *{escape(clip(d.customer, 60))}* — {d.health} · {d.stage} · "
+            f"{sum(by.values())} open issue(s) · {d.counts.get('blocked', 0)} blocked")
+
+
+def digest_blocks(digests: list[LaunchDigest], day: date, chart_note: str, *, preface: str | None = None
+                  ) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) within Block Kit's limits however many launches there are: the most urgent
+    launches in full, the rest one line each."""
+    ordered = sorted(digests, key=lambda d: (HEALTH_ORDER[d.health], d.go_live, d.launch_id))
+    tally = {h: sum(1 for d in ordered if d.health == h) for h in HEALTH_ORDER}
+    summary = f"{len(ordered)} launch(es): " + " · ".join(f"{n} {h}" for h, n in tally.items() if n)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Standup digest — {day:%a %-d %b %Y}"}},
+    ]
+    if preface:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(preface, SECTION)}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(f"{summary}\n{chart_note}",
+                                                                                    SECTION)}]})
+    used = sum(len(b.get("text", {}).get("text", "")) for b in blocks) + len(summary) + len(chart_note)
+    rest: list[LaunchDigest] = []
+    for d in ordered:
+        first, second = launch_section(d), points_section(d)
+        if rest or len(blocks) + 3 > BLOCK_BUDGET or used + len(first) + len(second) > TEXT_BUDGET:
+            rest.append(d)
+            continue
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": first}},
+                   {"type": "section", "text": {"type": "mrkdwn", "text": second}},
+                   {"type": "divider"}]
+        used += len(first) + len(second)
+    if rest:
+        room = min(SECTION, TOTAL_BUDGET - used) - 80
+        lines = [f"*{len(rest)} more launch(es)*"]
+        size = len(lines[0])
+        for shown, d in enumerate(rest):
+            line = compact_line(d)
+            if size + len(line) + 1 > room:
+                lines.append(f"…and {len(rest) - shown} more: `golive launch list`")
+                break
+            lines.append(line)
+            size += len(line) + 1
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), SECTION)}})
+    text = f"Standup digest for {day:%a %-d %b}: {summary}"
+    return text, blocks[:MAX_BLOCKS]
+
+
+# -- scheduled: queue the digests -------------------------------------------------------------------
+
+
+def digest_key(recipient: str, day: date | str) -> str:
+    return f"digest:{recipient}:{day}"
+
+
+def recipient_launches(session: Session, recipient: str, now: datetime) -> list[Launch]:
+    """A CSM channel: the launches that name it. A CSM: their launches without a CSM channel."""
+    if recipient.startswith(("C", "G")):
+        candidates = session.exec(select(Launch).where(Launch.csm_channel == recipient).order_by(Launch.id)).all()
+    else:
+        candidates = session.exec(
+            select(Launch).join(LaunchMember, LaunchMember.launch_id == Launch.id)
+            .where(LaunchMember.user_id == recipient, LaunchMember.role == MemberRole.CSM,
+                   Launch.csm_channel.is_(None)).order_by(Launch.id)).all()
+    return [launch for launch in candidates if is_active(launch, now)]
+
+
+def queue_digests(ctx: WorkContext) -> str | None:
+    """Scheduled at the digest time of each launch-week business day: one outbox row per recipient."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if launch.status == LaunchStatus.DONE:
+        raise Skip("the launch is done")
+    day = ctx.work.payload["date"]
+    recipients = [launch.csm_channel] if launch.csm_channel else launches.members(s, launch.id, MemberRole.CSM)
+    if not recipients:
+        raise Skip("the launch has no CSM and no CSM channel: nobody to send the digest to")
+    queued = 0
+    for recipient in recipients:
+        covered = [lnch.id for lnch in recipient_launches(s, recipient, ctx.now)] or [launch.id]
+        queued += enqueue(s, key=digest_key(recipient, day), method="golive.digest", now=ctx.now,
+                          launch_id=launch.id,
+                          payload={"channel": recipient, "date": day, "launch_ids": covered,
+                                   "admins": list(ctx.admins)})
+    return None if queued else "already queued by another launch of the same CSM"
+
+
+# -- send time: compose, upload the chart, fall back ----------------------------------------------
+
+
+def previous_digest_at(session: Session, recipient: str, before: datetime) -> datetime | None:
+    prefix = f"digest:{recipient}:"
+    # Only the key range goes in WHERE, so SQLite walks the unique dedupe_key index (not every sent row).
+    sent_before = case((and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < before),
+                        OutboxMessage.sent_at))
+    return session.exec(select(func.max(sent_before)).where(
+        OutboxMessage.dedupe_key >= prefix, OutboxMessage.dedupe_key < prefix[:-1] + ";")).one()
+
+
+def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> list[str] | None:
+    from bot.features.usage.service import customer_people
+    from bot.slack.client import channel_people
+
+    try:
+        people = channel_people(ctx.client, channel, cache=cache)
+    except (SlackApiError, OSError) as err:
+        log.info("could not read the members of %s: %s", channel, err)
+        return None
+    return [p["id"] for p in customer_people(people, ctx.context.get("vendor_team_id"))]
+
+
+def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], list[Any]]:
+    """Read everything in a short session of its own (Slack calls happen outside any transaction)."""
+    from bot.features.digest.chart import launch_series
+
+    engine = ctx.session.get_bind()
+    with Session(engine) as s:
+        chosen = recipient_launches(s, launch_owner, ctx.now)
+        channels = {launch.id: launch.channel for launch in chosen}
+    cache: dict[str, dict] = {}
+    members = {lid: _customers(ctx, channel, cache) for lid, channel in channels.items()}
+    with Session(engine) as s:
+        chosen = recipient_launches(s, launch_owner, ctx.now)
+        since = previous_digest_at(s, ctx.payload["channel"], ctx.now) or ctx.now - timedelta(hours=24)
+        digests = [build_launch_digest(s, launch, ctx.now, since, members.get(launch.id)) for launch in chosen]
+        order = {d.launch_id: (HEALTH_ORDER[d.health], d.go_live) for d in digests}
+        series = [launch_series(s, launch, ctx.now) for launch in sorted(chosen, key=lambda lnch: order[lnch.id])]
+    return digests, series
+
+
+def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str) -> tuple[str | None, str]:
+    """(file id, note for the digest). Any failure leaves a note that the chart is missing."""
+    from bot.features.digest.chart import MAX_PANELS, render_png
+
+    try:
+        png = render_png(series)
+    except Exception as err:  # noqa: BLE001 - a digest without a picture beats no digest
+        log.warning("chart rendering failed: %r", err)
+        return None, f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
+    try:
+        response = ctx.client.files_upload_v2(
+            channel=channel_id, file=png, filename=f"launch-week-{day}.png", title=f"Launch week — {day}",
+            alt_txt="Check-in answers per launch-week day (good, friction, blocked) and open issues",
+            initial_comment=f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
+    except CHART_ERRORS as err:
+        error = err.response.get("error") if isinstance(err, SlackApiError) else type(err).__name__
+        log.warning("chart upload failed: %s", error)
+        return None, f":warning: The chart is missing today: Slack did not take the upload ({error})."
+    file_id = (response.get("file") or {}).get("id")
+    more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
+    return file_id, f":bar_chart: The launch-week chart{more} is in the message above."
+
+
+def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
+    payload = ctx.payload
+    recipient = payload["channel"]
+    owner = payload.get("on_behalf_of") or recipient
+    digests, series = gather(ctx, owner)
+    if not digests:
+        return None
+    day = payload["date"]
+    if recipient.startswith(("U", "W")):
+        try:
+            channel_id = ctx.client.conversations_open(users=recipient)["channel"]["id"]
+        except SlackApiError as err:
+            error = str(err.response.get("error", ""))
+            if error not in GONE_ERRORS:
+                raise
+            return fall_back(ctx, error)
+    else:
+        channel_id = recipient
+    chart_note = payload.get("chart_note")
+    if chart_note is None:
+        _, chart_note = upload_chart(ctx, channel_id, series, day)
+        row = ctx.session.get(OutboxMessage, ctx.row.id)
+        if row is not None:  # a retried send does not upload the chart twice
+            row.payload = {**row.payload, "chart_note": chart_note}
+            ctx.session.add(row)
+    preface = None
+    if payload.get("on_behalf_of"):
+        preface = (f":warning: This is <@{payload['on_behalf_of']}>'s digest. golive could not send it to them "
+                   f"(`{payload.get('reason', 'unknown error')}`), so it comes to you as an admin. Please find the "
+                   "launches a new CSM (`golive launch import` with `csm:`).")
+    text, blocks = digest_blocks(digests, parse_date(day), chart_note, preface=preface)
+    return "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}
+
+
+def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:
+    """The CSM cannot be reached: the admins get the digest with a note; this row is then tried once more
+    as a plain DM so Slack's permanent error marks it dead, visible in `golive launch show`."""
+    payload = ctx.payload
+    if not payload.get("on_behalf_of"):
+        for admin in payload.get("admins") or []:
+            if admin == payload["channel"]:
+                continue
+            enqueue(ctx.session, key=f"{ctx.row.dedupe_key}:admin:{admin}", method="golive.digest", now=ctx.now,
+                    launch_id=ctx.row.launch_id,
+                    payload={"channel": admin, "date": payload["date"], "launch_ids": payload.get("launch_ids", []),
+                             "on_behalf_of": payload["channel"], "reason": error})
+    return "chat.postMessage", {"channel": payload["channel"], "text": f"Standup digest for {payload['date']}"}
+
+
+# -- `golive launch show` ---------------------------------------------------------------------------
+
+
+def delivery_problems(session: Session, launch_id: int) -> list[str]:
+    """Dead outbox rows of this launch (digests that cover it included), and where copies went instead."""
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
+                        .order_by(OutboxMessage.id)).all()
+    lines = []
+    for row in rows:
+        covered = row.launch_id == launch_id or launch_id in (row.payload.get("launch_ids") or [])
+        if not covered:
+            continue
+        what = "digest" if row.method == "golive.digest" else row.method
+        lines.append(f"dead: {what} to {row.payload.get('channel', '?')} ({row.dedupe_key}) after {row.attempts} "
+                     f"attempt(s): {row.last_error}")
+        if row.method == "golive.digest":
+            copies = session.exec(select(OutboxMessage).where(
+                OutboxMessage.dedupe_key >= f"{row.dedupe_key}:admin:",
+                OutboxMessage.dedupe_key < f"{row.dedupe_key}:admin;")).all()
+            for copy in copies:
+                lines.append(f"      copy to admin {copy.payload.get('channel')}: {copy.status}")
+    return lines
+
+
+COMPOSERS["golive.digest"] = compose_digest

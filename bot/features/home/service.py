@@ -1,0 +1,306 @@
+"""App Home: the launches a person may see, with their state, refreshed for recent visitors after changes.
+
+Who sees what: admins see every launch that is not done; a CSM sees their own launches; anyone else (vendor
+staff or a customer) sees the launches whose channel they are a member of, checked with
+conversations.members for each launch channel (Tier 4, at most MAX_CHANNEL_CHECKS launches)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from bot.core.errors import NotAllowed, NotFound
+from bot.core.roles import Person, Roles
+from bot.core.text import clip, escape, user_text
+from bot.features.checkins.service import current_tally, tally_text
+from bot.features.digest.service import stage_text
+from bot.features.issues.service import SEVERITIES, SEVERITY_EMOJI
+from bot.features.status.service import describe_work, local_time, next_step
+from bot.outbox import sender as sender_module
+from bot.outbox.queue import enqueue
+from bot.outbox.sender import COMPOSERS, ComposeContext
+from bot.slack.client import channel_member_ids
+from storage.models import (
+    CheckIn,
+    CheckInAnswer,
+    HomeVisit,
+    Issue,
+    IssueEvent,
+    IssueStatus,
+    Launch,
+    LaunchStatus,
+    PlannedWork,
+    ReadinessItem,
+)
+
+READINESS_ACTION = "home_open_readiness"
+READINESS_MODAL = "home_readiness_modal"
+RECENT = timedelta(hours=24)  # visitors within this window get refreshed after changes
+BUCKET_SECONDS = 30  # at most one refresh per visitor per bucket
+MAX_CHANNEL_CHECKS = 50
+MAX_VIEW_BLOCKS = 100
+SECTION = 2900
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    launch_id: int
+    customer: str
+    channel: str
+    stage: str
+    go_live: date
+    status: str
+    today: str
+    issues: dict[str, int]
+    next_step: str
+    channel_url: str
+    readiness: str
+
+
+# -- who sees which launches ------------------------------------------------------------------------
+
+
+def channel_member(client: WebClient, channel: str, user: str) -> bool:
+    return user in channel_member_ids(client, channel)
+
+
+def visible_launches(session: Session, client: WebClient, roles: Roles, user: str, team: str | None
+                     ) -> tuple[list[Launch], str]:
+    """(launches, why): see the module docstring. A person whose team is unknown is treated as a guest."""
+    person = Person(user, team)
+    staff = team is not None and roles.is_vendor(person)
+    open_launches = list(session.exec(select(Launch).where(Launch.status != LaunchStatus.DONE)
+                                      .order_by(Launch.go_live_date, Launch.id)).all())
+    if staff and roles.is_admin(person):
+        return open_launches, "every open launch (you are an admin)"
+    if staff:
+        mine = set(roles.csm_launch_ids(session, person))
+        if mine:
+            return [launch for launch in open_launches if launch.id in mine], "your launches as CSM"
+    seen = []
+    for launch in open_launches[:MAX_CHANNEL_CHECKS]:
+        try:
+            if channel_member(client, launch.channel, user):
+                seen.append(launch)
+        except SlackApiError:
+            continue
+    return seen, "launches of channels you are in"
+
+
+# -- one launch's card ------------------------------------------------------------------------------
+
+
+def channel_url(channel: str, team: str | None) -> str:
+    url = f"https://slack.com/app_redirect?channel={channel}"
+    return url + (f"&team={team}" if team else "")
+
+
+def home_card(session: Session, launch: Launch, now: datetime, team: str | None) -> HomeCard:
+    today = now.astimezone(ZoneInfo(launch.timezone)).date()
+    if launch.status == LaunchStatus.PLANNED:
+        stage = stage_text(launch, today)
+    elif launch.status == LaunchStatus.LIVE:
+        stage = f"live · {stage_text(launch, today)}"
+    else:
+        stage = {"retro": "retrospective", "done": "done"}.get(launch.status, launch.status)
+    checkin = session.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.local_date == today)).first()
+    tally = tally_text(current_tally(session, checkin, False)).replace("Answers so far: ", "") if checkin \
+        else "no check-in today"
+    counts = dict(session.exec(select(Issue.severity, func.count(Issue.id)).where(
+        Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED).group_by(Issue.severity)).all())
+    upcoming = next_step(session, launch)
+    step = f"{describe_work(upcoming)} on {local_time(upcoming.due_at, launch.timezone)}" if upcoming \
+        else "nothing scheduled"
+    items = session.exec(select(ReadinessItem.done).where(ReadinessItem.launch_id == launch.id)).all()
+    readiness = f"{sum(1 for d in items if d)} of {len(items)} go-live criteria met" if items else "no criteria"
+    return HomeCard(launch.id, launch.customer, launch.channel, stage, launch.go_live_date, launch.status,
+                    tally, {s: int(counts.get(s, 0)) for s in SEVERITIES}, step, channel_url(launch.channel, team),
+                    readiness)
+
+
+def card_blocks(card: HomeCard) -> list[dict[str, Any]]:
+    issues = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in card.issues.items())
+    return [
+        {"type": "section", "block_id": f"home_launch_{card.launch_id}", "text": {"type": "mrkdwn", "text": clip(
+            f"*{escape(card.customer)}* · <#{card.channel}>\n*Stage:* {card.stage} · *go-live* "
+            f"{card.go_live:%a %-d %b %Y} · status {card.status} · {card.readiness}", SECTION)}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": clip(f"*Today:* {card.today}", SECTION)},
+            {"type": "mrkdwn", "text": f"*Open issues:* {issues}"},
+            {"type": "mrkdwn", "text": clip(f"*Next:* {card.next_step}", SECTION)},
+        ]},
+        {"type": "actions", "block_id": f"home_actions_{card.launch_id}", "elements": [
+            {"type": "button", "action_id": "home_open_channel", "url": card.channel_url,
+             "text": {"type": "plain_text", "text": "Open channel"}},
+            {"type": "button", "action_id": READINESS_ACTION, "value": str(card.launch_id),
+             "text": {"type": "plain_text", "text": "Readiness checklist"}},
+        ]},
+        {"type": "divider"},
+    ]
+
+
+def home_view(cards: list[HomeCard], why: str, now: datetime) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your launches"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"Showing {why}: {len(cards)} launch(es). Updated {now:%Y-%m-%d %H:%M} UTC.")}]},
+    ]
+    if not cards:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            "No launches to show. CSMs see their launches here; everyone else sees the launches of the channels "
+            "they are in.")}})
+    room = (MAX_VIEW_BLOCKS - len(blocks) - 1) // 4
+    for card in cards[:room]:
+        blocks += card_blocks(card)
+    rest = cards[room:]
+    if rest:
+        lines = [f"*{len(rest)} more:* "] + [f"• {user_text(clip(c.customer, 60), 90)} (<#{c.channel}>) — {c.stage}"
+                                              for c in rest]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), SECTION)}})
+    return {"type": "home", "blocks": blocks}
+
+
+def render_home(session_factory: Callable[[], Any], client: WebClient, roles: Roles, user: str, team: str | None,
+                now: datetime) -> dict[str, Any]:
+    with session_factory() as s:
+        launches, why = visible_launches(s, client, roles, user, team)
+        cards = [home_card(s, launch, now, roles.vendor_team_id) for launch in launches]
+    return home_view(cards, why, now)
+
+
+def user_team(client: WebClient, user: str) -> str | None:
+    try:
+        return (client.users_info(user=user).get("user") or {}).get("team_id")
+    except SlackApiError:
+        return None
+
+
+def record_visit(session: Session, *, user: str, team: str | None, now: datetime) -> None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(HomeVisit.__table__).values(user_id=user, team_id=team, opened_at=now)
+                    .on_conflict_do_update(index_elements=["user_id"], set_={"team_id": team, "opened_at": now}))
+
+
+# -- refresh after changes (a sweeper queues, a composer renders at send time) ----------------------
+
+
+def latest_change(session: Session) -> datetime | None:
+    """The newest instant anything shown on a Home changed."""
+    candidates = [
+        session.exec(select(func.max(CheckInAnswer.recorded_at))).one(),
+        session.exec(select(func.max(Issue.created_at))).one(),
+        session.exec(select(func.max(IssueEvent.at))).one(),
+        session.exec(select(func.max(ReadinessItem.changed_at))).one(),
+        session.exec(select(func.max(Launch.updated_at))).one(),
+        session.exec(select(func.max(PlannedWork.finished_at))).one(),
+    ]
+    found = [c for c in candidates if c is not None]
+    return max(found) if found else None
+
+
+def due_refreshes(session: Session, now: datetime) -> list[str]:
+    """Recent visitors who opened their Home before the latest change."""
+    if not session.exec(select(HomeVisit.user_id).where(HomeVisit.opened_at >= now - RECENT).limit(1)).first():
+        return []
+    changed = latest_change(session)
+    if changed is None:
+        return []
+    return list(session.exec(select(HomeVisit.user_id).where(HomeVisit.opened_at >= now - RECENT,
+                                                             HomeVisit.opened_at < changed)).all())
+
+
+def queue_refresh(session: Session, user: str, now: datetime) -> bool:
+    """One refresh per visitor per time bucket of the latest change, sent at the bucket's end so it shows
+    every change in the bucket."""
+    changed = latest_change(session) or now
+    bucket = int(changed.timestamp()) // BUCKET_SECONDS
+    send_at = datetime.fromtimestamp((bucket + 1) * BUCKET_SECONDS, tz=now.tzinfo)
+    return enqueue(session, key=f"home:{user}:{bucket}", method="golive.home", now=now, not_before=send_at,
+                   payload={"channel": "", "user": user})
+
+
+def compose_home(ctx: ComposeContext) -> tuple[str, dict] | None:
+    from sqlalchemy.orm import sessionmaker
+
+    user = ctx.payload["user"]
+    # Own short sessions only: ctx.session would hold SQLite's write lock across the Slack calls below.
+    factory = sessionmaker(ctx.session.get_bind(), class_=Session)
+    with factory() as s:
+        visit = s.get(HomeVisit, user)
+    if visit is None:
+        return None
+    team = visit.team_id
+    # GOLIVE_ADMINS reach the sender as ALERT_FALLBACK (set at start); the vendor's team via its context.
+    roles = Roles(admins=tuple(sender_module.ALERT_FALLBACK), vendor_team_id=ctx.context.get("vendor_team_id"))
+    view = render_home(factory, ctx.client, roles, user, team, ctx.now)
+    return "views.publish", {"user_id": user, "view": view}
+
+
+# -- the readiness checklist (read-only) ----------------------------------------------------------
+
+
+def readiness_view(launch: Launch, items: list[ReadinessItem]) -> dict[str, Any]:
+    done = sum(1 for i in items if i.done)
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(
+        f"*{escape(launch.customer)}* — go-live {launch.go_live_date:%a %-d %b %Y}\n"
+        f"{done} of {len(items)} go-live criteria met." if items else
+        f"*{escape(launch.customer)}* has no go-live criteria yet.", SECTION)}}]
+    chunk: list[str] = []
+    for item in items:
+        mark = ":white_check_mark:" if item.done else ":white_large_square:"
+        line = f"{mark} {user_text(clip(item.text, 300), 400)}"
+        if item.owner:
+            line += f" — owner <@{item.owner}>"
+        if item.done and item.changed_by:
+            line += f" (ticked by <@{item.changed_by}>)"
+        if sum(len(c) + 1 for c in chunk) + len(line) > SECTION:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    blocks = blocks[:MAX_VIEW_BLOCKS - 1]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "Read-only. CSMs change the checklist with `/golive ready` in the launch channel.")}]})
+    return {"type": "modal", "callback_id": READINESS_MODAL, "title": {"type": "plain_text", "text": "Readiness"},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks}
+
+
+def as_id(value: Any) -> int | None:
+    """A database id from a button value, or None (garbage, or too large for a 64-bit column)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
+
+
+def readiness_for(session: Session, client: WebClient, roles: Roles, *, launch_ref: Any, user: str,
+                  team: str | None) -> dict[str, Any]:
+    """The checklist modal for a person who may see the launch (admin, its CSM, or in its channel)."""
+    launch_id = as_id(launch_ref)
+    launch = session.get(Launch, launch_id) if launch_id is not None else None
+    if launch is None:
+        raise NotFound("That launch does not exist (any more).")
+    person = Person(user, team)
+    staff = team is not None and roles.is_vendor(person)
+    allowed = staff and roles.may_manage(session, launch, person)
+    if not allowed:
+        try:
+            allowed = channel_member(client, launch.channel, user)
+        except SlackApiError:
+            allowed = False
+    if not allowed:
+        raise NotAllowed("Only the launch's CSMs, admins and people in its channel can see its checklist.")
+    items = list(session.exec(select(ReadinessItem).where(ReadinessItem.launch_id == launch.id)
+                              .order_by(ReadinessItem.position, ReadinessItem.id)).all())
+    return readiness_view(launch, items)
+
+
+COMPOSERS["golive.home"] = compose_home

@@ -1,0 +1,691 @@
+"""Reported problems: one record per source, routed by severity and keywords, escalated until someone
+acknowledges, triaged in the support channel, and followed by the reporter in their own thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.core import metrics
+from bot.core.clock import parse_hhmm
+from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
+from bot.core.ids import ActionId
+from bot.core.text import clip, escape, mention, user_text
+from bot.features.launches import service as launches
+from bot.outbox.queue import WRITE_BACK_TARGETS, enqueue, enqueue_many, message_payload, outbox_row, post_message
+from bot.outbox.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
+from schedules.registry import SweepChunk, set_based
+from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
+
+log = logging.getLogger("golive.issues")
+WRITE_BACK_TARGETS["Issue"] = Issue
+
+SEVERITIES = ("sev1", "sev2", "sev3")
+SEVERITY_LABELS = {"sev1": "sev1 · blocking", "sev2": "sev2 · slowing down", "sev3": "sev3 · question"}
+SEVERITY_EMOJI = {"sev1": ":red_circle:", "sev2": ":large_orange_circle:", "sev3": ":large_blue_circle:"}
+SLA_DEFAULT_MINUTES = {"sev1": 15, "sev2": 60, "sev3": 240}
+MAX_STORED_TEXT = 200_000
+USAGE = ("Please describe the problem: what happened, and what you expected. For example "
+         "`/golive issue Exports to CSV time out for reports over 10k rows`, or mention the bot with a description.")
+
+
+@dataclass(frozen=True)
+class Reported:
+    issue: Issue
+    created: bool
+
+
+# -- SLA clocks ---------------------------------------------------------------------------------------
+
+
+def parse_support_hours(text: str) -> tuple[Any, Any]:
+    match = re.fullmatch(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*", text or "")
+    if not match:
+        raise InvalidInput(f"support hours {text!r} must look like 09:00-18:00")
+    start, end = parse_hhmm(match.group(1), "support hours"), parse_hhmm(match.group(2), "support hours")
+    if end <= start:
+        raise InvalidInput(f"support hours {text!r} must end after they start")
+    return start, end
+
+
+def add_support_minutes(start: datetime, minutes: float, hours: str | None, zone: str) -> datetime:
+    """`minutes` of SLA clock from `start`, counting only support hours (weekdays, in `zone`) when set."""
+    if not hours:
+        return start + timedelta(minutes=minutes)
+    open_at, close_at = parse_support_hours(hours)
+    tz = ZoneInfo(zone)
+    remaining = timedelta(minutes=minutes)
+    cursor = start.astimezone(tz)
+    for _ in range(400):  # a year of days at most
+        day = cursor.date()
+        window_start = datetime.combine(day, open_at, tzinfo=tz)
+        window_end = datetime.combine(day, close_at, tzinfo=tz)
+        if day.weekday() < 5 and cursor < window_end:
+            begin = max(cursor, window_start)
+            available = window_end - begin
+            if remaining <= available:
+                return (begin + remaining).astimezone(start.tzinfo)
+            remaining -= available
+        cursor = datetime.combine(day + timedelta(days=1), open_at, tzinfo=tz)
+    return start + timedelta(minutes=minutes)
+
+
+def sla_minutes(launch: Launch, severity: str) -> float:
+    return float((launch.sla_minutes or {}).get(severity, SLA_DEFAULT_MINUTES[severity]))
+
+
+def sla_deadline(launch: Launch, severity: str, start: datetime) -> datetime:
+    return add_support_minutes(start, sla_minutes(launch, severity), launch.support_hours,
+                               launch.support_tz or launch.timezone)
+
+
+# -- routing ----------------------------------------------------------------------------------------
+
+
+def route_channel(launch: Launch, issue: Issue) -> str | None:
+    """Keyword rules first, then a per-severity channel, then the launch's support channel."""
+    routing = launch.routing or {}
+    text = issue.text.lower()
+    for rule in routing.get("keywords") or []:
+        keyword = str(rule.get("keyword", "")).lower()
+        if keyword and re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
+            return rule["channel"]
+    by_severity = routing.get("severity_channels") or {}
+    return by_severity.get(issue.severity) or launch.support_channel
+
+
+def next_number(session: Session, launch_id: int) -> int:
+    current = session.exec(select(func.max(Issue.number)).where(Issue.launch_id == launch_id)).one()
+    return (current or 0) + 1
+
+
+def open_issue(
+    session: Session,
+    *,
+    launch: Launch,
+    text: str,
+    reporter: str,
+    reporter_team: str | None,
+    source: str,
+    source_key: str,
+    now: datetime,
+    severity: str = "sev2",
+    source_channel: str | None = None,
+    source_ts: str | None = None,
+    thread_ts: str | None = None,
+    thread_key: str | None = None,
+) -> Reported:
+    """Record a problem once per `source_key`, and in the same transaction queue its support-channel card,
+    the urgent post for sev1, and the reporter's notice in their thread."""
+    if not (text or "").strip():
+        raise InvalidInput(USAGE)
+    if severity not in SEVERITIES:
+        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
+    existing = session.exec(select(Issue).where(Issue.source_key == source_key)).first()
+    if existing is not None:
+        return Reported(existing, created=False)
+    for _ in range(5):
+        issue = Issue(
+            launch_id=launch.id, number=next_number(session, launch.id), text=text[:MAX_STORED_TEXT],
+            severity=severity, status=IssueStatus.OPEN, reporter=reporter, reporter_team=reporter_team,
+            source=source, source_key=source_key, source_channel=source_channel, source_ts=source_ts,
+            thread_ts=thread_ts, thread_key=thread_key, created_at=now,
+            next_escalation_at=sla_deadline(launch, severity, now),
+        )
+        try:
+            with session.begin_nested():
+                session.add(issue)
+                session.flush()
+            break
+        except IntegrityError:
+            # Someone recorded the same source, or took this number, at the same moment.
+            session.expunge(issue)
+            existing = session.exec(select(Issue).where(Issue.source_key == source_key)).first()
+            if existing is not None:
+                return Reported(existing, created=False)
+    else:
+        raise RuntimeError("could not number the issue")
+    if severity == "sev1":
+        issue.next_update_reminder_at = now + timedelta(minutes=launch.update_reminder_minutes)
+    add_event(session, issue, now, reporter, "reported", f"via {source}")
+    route_issue(session, launch, issue, now=now)
+    notify_reporter(session, issue, now=now, suffix="reported",
+                    text=f"Thanks <@{reporter}> — this is issue *#{issue.number}* for {escape(launch.customer)}. "
+                         "Our support team has it and will follow up in this thread.")
+    return Reported(issue, created=True)
+
+
+def add_event(session: Session, issue: Issue, now: datetime, actor: str | None, kind: str,
+              detail: str | None = None) -> IssueEvent:
+    event = IssueEvent(issue_id=issue.id, at=now, actor=actor, kind=kind, detail=detail)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def route_issue(session: Session, launch: Launch, issue: Issue, *, now: datetime) -> None:
+    """The card in the support channel (rendered at send time, so it is always current); sev1 also goes
+    to the urgent channel with the oncall mentioned. With no channel to route to, the CSMs hear by DM."""
+    target = route_channel(launch, issue)
+    if target:
+        issue.support_channel = target
+        session.add(issue)
+        enqueue(session, key=card_key(issue), method="golive.issue_card", now=now, launch_id=launch.id,
+                payload={"channel": target, "issue_id": issue.id},
+                write_back={"model": "Issue", "id": issue.id, "ts_field": "support_ts"})
+    else:
+        for csm in launches.members(session, launch.id, MemberRole.CSM):
+            post_message(session, key=f"issue:{issue.id}:nosupport:{csm}", channel=csm, now=now, launch_id=launch.id,
+                         text=f":warning: {summary_text(launch, issue)}\n_{escape(launch.customer)} has no support "
+                              "channel set; add `support_channel` to the launch (`golive launch import`)._")
+    if issue.severity == "sev1":
+        post_urgent(session, launch, issue, now=now)
+
+
+def post_urgent(session: Session, launch: Launch, issue: Issue, *, now: datetime) -> None:
+    channel = launch.urgent_channel or route_channel(launch, issue)
+    if not channel:
+        return
+    issue.urgent_channel = channel
+    who = f"{mention(launch.oncall)} " if launch.oncall else ""
+    post_message(session, key=f"issue:{issue.id}:urgent", channel=channel, now=now, launch_id=launch.id,
+                 text=f":rotating_light: {who}sev1 for *{escape(launch.customer)}* — {summary_text(launch, issue)}",
+                 write_back={"model": "Issue", "id": issue.id, "ts_field": "urgent_ts"})
+
+
+def card_key(issue: Issue) -> str:
+    return f"issue:{issue.id}:card"
+
+
+def summary_text(launch: Launch, issue: Issue) -> str:
+    return (f"Issue #{issue.number} · {escape(launch.customer)} · {issue.severity} · reported by "
+            f"<@{issue.reporter}>: {user_text(clip(issue.text, 300), 400)}")
+
+
+def card_blocks(launch: Launch, issue: Issue, permalink: str | None) -> list[dict]:
+    state = {IssueStatus.OPEN: ":hourglass_flowing_sand: open, not acknowledged",
+             IssueStatus.ACKNOWLEDGED: f":eyes: acknowledged by <@{issue.acknowledged_by}>",
+             IssueStatus.RESOLVED: f":white_check_mark: resolved by <@{issue.resolved_by}>"}[IssueStatus(issue.status)]
+    source = f"<{permalink}|source message>" if permalink else f"via {issue.source}"
+    header = (f"{SEVERITY_EMOJI[issue.severity]} *Issue #{issue.number}* · *{escape(launch.customer)}* · "
+              f"{SEVERITY_LABELS[issue.severity]}\nReported by <@{issue.reporter}> · {source} · {state}")
+    if issue.escalation_count:
+        header += f" · escalated {issue.escalation_count}×"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": "issue_header", "text": {"type": "mrkdwn", "text": header}},
+        {"type": "section", "block_id": "issue_text", "text": {"type": "mrkdwn", "text": user_text(issue.text, 2900)}},
+    ]
+    if issue.resolution:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "Resolution: " + user_text(issue.resolution, 2800)}]})
+    if issue.status != IssueStatus.RESOLVED:
+        options = [{"text": {"type": "plain_text", "text": SEVERITY_LABELS[s]}, "value": s} for s in SEVERITIES]
+        elements: list[dict[str, Any]] = []
+        if issue.status == IssueStatus.OPEN:
+            elements.append({"type": "button", "action_id": ActionId.ISSUE_ACK, "value": str(issue.id),
+                             "style": "primary", "text": {"type": "plain_text", "text": "Acknowledge"}})
+        elements.append({"type": "button", "action_id": ActionId.ISSUE_RESOLVE, "value": str(issue.id),
+                         "text": {"type": "plain_text", "text": "Resolve"}})
+        elements.append({"type": "static_select", "action_id": ActionId.ISSUE_SEVERITY, "options": options,
+                         "initial_option": options[SEVERITIES.index(issue.severity)],
+                         "placeholder": {"type": "plain_text", "text": "Severity"}})
+        blocks.append({"type": "actions", "block_id": f"issue_triage_{issue.id}", "elements": elements})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "Reply in this thread starting with `>>` to answer the customer; other replies stay internal.")}]})
+    return blocks
+
+
+def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
+    """At send time: the support card as the issue is now (first a post, then updates in place)."""
+    issue = ctx.session.get(Issue, ctx.payload["issue_id"])
+    if issue is None:
+        return None
+    launch = ctx.session.get(Launch, issue.launch_id)
+    permalink = None
+    if issue.source_channel and issue.source_ts:
+        try:
+            permalink = ctx.client.chat_getPermalink(channel=issue.source_channel,
+                                                     message_ts=issue.source_ts).get("permalink")
+        except Exception:  # noqa: BLE001 - a card without a link beats no card
+            permalink = None
+    payload = {"channel": ctx.payload["channel"], "blocks": card_blocks(launch, issue, permalink),
+               "text": summary_text(launch, issue)}
+    if "ts" in ctx.payload:
+        payload["ts"] = ctx.payload["ts"]
+        return "chat.update", payload
+    return "chat.postMessage", payload
+
+
+def card_update(issue: Issue, event_id: int) -> tuple[str, dict[str, Any]]:
+    """The outbox key and payload that redraw the support card after event `event_id`."""
+    return (f"{card_key(issue)}:update:{event_id}",
+            {"channel": issue.support_channel, "issue_id": issue.id, "ts_from": card_key(issue)})
+
+
+def queue_card_update(session: Session, issue: Issue, event: IssueEvent, *, now: datetime) -> None:
+    if not issue.support_channel:
+        return
+    key, payload = card_update(issue, event.id)
+    enqueue(session, key=key, method="golive.issue_card", now=now, launch_id=issue.launch_id, payload=payload)
+
+
+def notify_reporter(session: Session, issue: Issue, *, now: datetime, text: str, suffix: str,
+                    blocks: list[dict] | None = None) -> None:
+    """Tell the reporter in the thread where they reported (a thread reaches guests from other
+    organisations, where ephemeral messages may not). A slash command's notice starts the thread."""
+    if not issue.source_channel:
+        return
+    thread_ts, thread_key = issue.thread_ts, issue.thread_key
+    write_back = None
+    if thread_ts is None and thread_key is None:
+        if suffix == "reported":
+            write_back = {"model": "Issue", "id": issue.id, "ts_field": "thread_ts"}
+        else:
+            thread_key = f"issue:{issue.id}:reporter:reported"
+    post_message(session, key=f"issue:{issue.id}:reporter:{suffix}", channel=issue.source_channel, text=text,
+                 blocks=blocks, now=now, launch_id=issue.launch_id, thread_ts=thread_ts, thread_ts_from=thread_key,
+                 write_back=write_back)
+
+
+def customer_thread_ts(session: Session, issue: Issue) -> str | None:
+    if issue.thread_ts:
+        return issue.thread_ts
+    key = issue.thread_key or f"issue:{issue.id}:reporter:reported"
+    return session.exec(select(OutboxMessage.result_ts).where(OutboxMessage.dedupe_key == key)).first()
+
+
+# -- triage -----------------------------------------------------------------------------------------
+
+
+def get_issue(session: Session, issue_ref: Any) -> Issue:
+    issue_id = parse_id(issue_ref)
+    issue = session.get(Issue, issue_id) if issue_id is not None else None
+    if issue is None:
+        raise NotFound("That issue does not exist. Nothing was changed.")
+    return issue
+
+
+def acknowledge(session: Session, *, issue: Issue, actor: str, now: datetime) -> Issue:
+    """Open → acknowledged, once: two engineers clicking at the same moment make one acknowledgement."""
+    if issue.status == IssueStatus.RESOLVED:
+        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+    claimed = session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN)
+        .values(status=IssueStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor, next_escalation_at=None)
+        .execution_options(synchronize_session=False))
+    session.refresh(issue)
+    if claimed.rowcount != 1:
+        raise InvalidInput(f"Issue #{issue.number} was already acknowledged by <@{issue.acknowledged_by}>. "
+                           "Nothing was changed.")
+    event = add_event(session, issue, now, actor, "acknowledged")
+    queue_card_update(session, issue, event, now=now)
+    notify_reporter(session, issue, now=now, suffix="acknowledged",
+                    text=f"<@{issue.reporter}> issue *#{issue.number}* has been picked up by our support team "
+                         f"(<@{actor}>). We will keep you posted here.")
+    return issue
+
+
+def change_severity(session: Session, *, issue: Issue, severity: str, actor: str, now: datetime) -> Issue:
+    if severity not in SEVERITIES:
+        raise InvalidInput(f"Unknown severity {severity!r}. Nothing was changed.")
+    if issue.status == IssueStatus.RESOLVED:
+        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+    if severity == issue.severity:
+        return issue
+    launch = session.get(Launch, issue.launch_id)
+    old = issue.severity
+    issue.severity = severity
+    if issue.status == IssueStatus.OPEN:
+        issue.next_escalation_at = sla_deadline(launch, severity, now)
+    if severity == "sev1" and issue.next_update_reminder_at is None and issue.status != IssueStatus.RESOLVED:
+        issue.next_update_reminder_at = now + timedelta(minutes=launch.update_reminder_minutes)
+    session.add(issue)
+    event = add_event(session, issue, now, actor, "severity", f"{old} → {severity}")
+    queue_card_update(session, issue, event, now=now)
+    if severity == "sev1":
+        post_urgent(session, launch, issue, now=now)
+    return issue
+
+
+def resolve(session: Session, *, issue: Issue, actor: str, note: str | None, now: datetime) -> Issue:
+    claimed = session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.status != IssueStatus.RESOLVED)
+        .values(status=IssueStatus.RESOLVED, resolved_at=now, resolved_by=actor,
+                resolution=(note or None) and note[:MAX_STORED_TEXT], next_escalation_at=None,
+                next_update_reminder_at=None)
+        .execution_options(synchronize_session=False))
+    session.refresh(issue)
+    if claimed.rowcount != 1:
+        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+    event = add_event(session, issue, now, actor, "resolved", note)
+    queue_card_update(session, issue, event, now=now)
+    text = f"<@{issue.reporter}> issue *#{issue.number}* is resolved."
+    if note:
+        text += f"\n{user_text(note, 2500)}"
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": f"satisfaction_{issue.id}", "elements": [
+            {"type": "button", "action_id": ActionId.ISSUE_SATISFIED, "value": f"{issue.id}:up",
+             "text": {"type": "plain_text", "text": ":thumbsup: Helpful", "emoji": True}},
+            {"type": "button", "action_id": ActionId.ISSUE_UNSATISFIED, "value": f"{issue.id}:down",
+             "text": {"type": "plain_text", "text": ":thumbsdown: Not really", "emoji": True}},
+        ]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "How did we do? One click tells us."}]},
+    ]
+    notify_reporter(session, issue, now=now, suffix="resolved", text=text + " How did we do?", blocks=blocks)
+    return issue
+
+
+def record_satisfaction(session: Session, *, value: str, user: str, now: datetime) -> Issue:
+    issue_ref, _, verdict = value.partition(":")
+    issue = get_issue(session, issue_ref)
+    if verdict not in ("up", "down"):
+        raise InvalidInput("That answer is not valid. Nothing was recorded.")
+    if user != issue.reporter:
+        raise NotAllowed("Only the person who reported this issue can rate it. Nothing was recorded.")
+    if issue.status != IssueStatus.RESOLVED:
+        raise InvalidInput("This issue is not resolved yet. Nothing was recorded.")
+    issue.satisfaction, issue.satisfaction_at = verdict, now
+    session.add(issue)
+    add_event(session, issue, now, user, "satisfaction", verdict)
+    return issue
+
+
+# -- escalation (runs in the due-work engine) ------------------------------------------------------
+
+
+def escalation_text(launch: Launch, issue: Issue, step: int, waited: timedelta) -> str:
+    who = f"{mention(launch.oncall)} " if launch.oncall else ""
+    minutes = int(waited.total_seconds() // 60)
+    return (f":rotating_light: {who}*Escalation {step}/{launch.escalation_steps}*: issue #{issue.number} for "
+            f"*{escape(launch.customer)}* ({issue.severity}) has waited {minutes} min without acknowledgement. "
+            f"Open it in <#{issue.support_channel or launch.support_channel or launch.channel}>.\n"
+            f"{user_text(clip(issue.text, 300), 400)}")
+
+
+def next_escalation(launch: Launch, issue: Issue, step: int) -> datetime | None:
+    """After step `step`, when the following one falls due (from the deadline just passed), if any."""
+    if step >= launch.escalation_steps:
+        return None
+    return sla_deadline(launch, issue.severity, issue.next_escalation_at)
+
+
+def escalation_channel(launch: Launch, issue: Issue) -> str | None:
+    return launch.urgent_channel or issue.support_channel or launch.support_channel
+
+
+ESCALATION_COLUMNS = ("id", "launch_id", "number", "text", "severity", "support_channel", "created_at",
+                      "escalation_count", "next_escalation_at")
+
+
+def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> SweepChunk:
+    """The escalation sweep, set-based: up to `limit` due issues with ids above `after_id` move one step up
+    their ladder in this session's transaction, with exactly `escalate_one`'s effects (the urgent/support
+    post, a DM per CSM, an "escalated" event, a card update, the breach metric), in a handful of statements:
+    the chunk's issues (on PostgreSQL locked, FOR UPDATE SKIP LOCKED, so a second worker takes other rows),
+    their launches, their CSMs; the claim, one conditional UPDATE … RETURNING per step being left (status
+    still open, step unchanged, still due), so only what it returns is escalated, once per step; then
+    the events, and the outbox rows through `enqueue_many` (same keys, so a repeat queues nothing)."""
+    issue_t = Issue.__table__
+    # Plain rows of what escalation reads (they stand in for the Issue in escalation_text and
+    # next_escalation): no ORM objects to build, track and expire.
+    query = (sa_select(*(issue_t.c[name] for name in ESCALATION_COLUMNS))
+             .where(issue_t.c.status == IssueStatus.OPEN, issue_t.c.next_escalation_at <= now,
+                    issue_t.c.id > after_id).order_by(issue_t.c.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    due: list[Any] = list(session.execute(query).all())
+    if not due:
+        return SweepChunk(last_id=None, done=0)
+    launch_ids = {issue.launch_id for issue in due}
+    launch_of = {launch.id: launch for launch in session.exec(select(Launch).where(
+        col(Launch.id).in_(launch_ids))).all()}
+    csms: dict[int, list[str]] = defaultdict(list)
+    for launch_id, user in session.exec(
+            select(LaunchMember.launch_id, LaunchMember.user_id)
+            .where(col(LaunchMember.launch_id).in_(launch_ids), LaunchMember.role == MemberRole.CSM)
+            .order_by(LaunchMember.id)).all():
+        csms[launch_id].append(user)
+
+    plans: dict[int, tuple[int, datetime | None, str]] = {}
+    by_step: dict[int, list[int]] = defaultdict(list)
+    for issue in due:
+        try:
+            launch = launch_of[issue.launch_id]
+            step = issue.escalation_count + 1
+            plans[issue.id] = (step, next_escalation(launch, issue, step),
+                               escalation_text(launch, issue, step, now - issue.created_at))
+        except Exception:  # one bad row (say, unreadable support hours) must not stop the others
+            log.exception("escalation failed for issue %s", issue.id)
+            continue
+        by_step[issue.escalation_count].append(issue.id)
+
+    claimed: set[int] = set()
+    for old, ids in by_step.items():
+        claimed.update(session.execute(
+            update(issue_t).where(issue_t.c.id.in_(ids), issue_t.c.status == IssueStatus.OPEN,
+                                  issue_t.c.escalation_count == old, issue_t.c.next_escalation_at <= now)
+            .values(escalation_count=old + 1).returning(issue_t.c.id)).scalars())
+    escalated = [issue for issue in due if issue.id in claimed]
+    if not escalated:
+        return SweepChunk(last_id=due[-1].id, done=0)
+    session.execute(update(issue_t).where(issue_t.c.id == bindparam("b_id"))
+                    .values(next_escalation_at=bindparam("b_next")),
+                    [{"b_id": issue.id, "b_next": plans[issue.id][1]} for issue in escalated])
+    event_t = IssueEvent.__table__
+    event_of = dict((issue_id, event_id) for event_id, issue_id in session.execute(
+        insert(event_t).returning(event_t.c.id, event_t.c.issue_id),
+        [{"issue_id": issue.id, "at": now, "actor": None, "kind": "escalated",
+          "detail": f"step {plans[issue.id][0]}"} for issue in escalated]).all())
+    rows = []
+    for issue in escalated:
+        launch = launch_of[issue.launch_id]
+        step, _, text = plans[issue.id]
+        channel = escalation_channel(launch, issue)
+        if channel:
+            rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}", method="chat.postMessage",
+                                   payload=message_payload(channel, text), now=now, launch_id=launch.id))
+        for csm in csms[launch.id]:
+            rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}:{csm}", method="chat.postMessage",
+                                   payload=message_payload(csm, text), now=now, launch_id=launch.id))
+        if issue.support_channel:
+            key, payload = card_update(issue, event_of[issue.id])
+            rows.append(outbox_row(key=key, method="golive.issue_card", payload=payload, now=now,
+                                   launch_id=issue.launch_id))
+    enqueue_many(session, rows)
+    for severity, count in Counter(issue.severity for issue in escalated).items():
+        metrics.SLA_BREACHES.labels(severity=severity).inc(count)
+    return SweepChunk(last_id=due[-1].id, done=len(escalated))
+
+
+@set_based(escalate_due)
+def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
+    """Move one issue one step up its ladder, at most once per step (a conditional UPDATE on the step).
+    The sweep runs `escalate_due` (the same, set-based); this is its one-at-a-time fallback."""
+    issue = session.get(Issue, issue_id)
+    if issue is None or issue.status != IssueStatus.OPEN or issue.next_escalation_at is None \
+            or issue.next_escalation_at > now:
+        return False
+    launch = session.get(Launch, issue.launch_id)
+    step = issue.escalation_count + 1
+    following = next_escalation(launch, issue, step)
+    claimed = session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN,
+                            Issue.escalation_count == issue.escalation_count)
+        .values(escalation_count=step, next_escalation_at=following)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    session.refresh(issue)
+    text = escalation_text(launch, issue, step, now - issue.created_at)
+    channel = escalation_channel(launch, issue)
+    if channel:
+        post_message(session, key=f"issue:{issue.id}:escalation:{step}", channel=channel, text=text, now=now,
+                     launch_id=launch.id)
+    for csm in launches.members(session, launch.id, MemberRole.CSM):
+        post_message(session, key=f"issue:{issue.id}:escalation:{step}:{csm}", channel=csm, text=text, now=now,
+                     launch_id=launch.id)
+    metrics.SLA_BREACHES.labels(severity=issue.severity).inc()
+    event = add_event(session, issue, now, None, "escalated", f"step {step}")
+    queue_card_update(session, issue, event, now=now)
+    return True
+
+
+def due_escalations(session: Session, now: datetime, limit: int = 1000) -> list[int]:
+    return list(session.exec(
+        select(Issue.id).where(Issue.status == IssueStatus.OPEN, Issue.next_escalation_at <= now)
+        .order_by(Issue.next_escalation_at).limit(limit)).all())
+
+
+def remind_one(session: Session, issue_id: int, now: datetime) -> bool:
+    """While a sev1 is open: remind the support thread to update the customer, if nobody did lately."""
+    issue = session.get(Issue, issue_id)
+    if issue is None or issue.next_update_reminder_at is None or issue.next_update_reminder_at > now:
+        return False
+    launch = session.get(Launch, issue.launch_id)
+    if issue.status == IssueStatus.RESOLVED or issue.severity != "sev1":
+        issue.next_update_reminder_at = None
+        session.add(issue)
+        return False
+    interval = timedelta(minutes=launch.update_reminder_minutes)
+    last = issue.last_update_at or issue.created_at
+    if now - last < interval:
+        issue.next_update_reminder_at = last + interval
+        session.add(issue)
+        return False
+    slot = issue.next_update_reminder_at
+    claimed = session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.next_update_reminder_at == slot)
+        .values(next_update_reminder_at=now + interval).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1 or not issue.support_channel:
+        return False
+    post_message(session, key=f"issue:{issue.id}:update-reminder:{int(slot.timestamp())}",
+                 channel=issue.support_channel, thread_ts_from=card_key(issue), now=now, launch_id=launch.id,
+                 text=(f":bell: sev1 issue #{issue.number} is still open and the customer has not heard from us for "
+                       f"{int((now - last).total_seconds() // 60)} min. Reply here with `>>` to update them."))
+    return True
+
+
+def due_update_reminders(session: Session, now: datetime, limit: int = 1000) -> list[int]:
+    return list(session.exec(
+        select(Issue.id).where(Issue.next_update_reminder_at <= now).order_by(Issue.next_update_reminder_at)
+        .limit(limit)).all())
+
+
+# -- the two-way conversation ----------------------------------------------------------------------
+
+
+def issue_for_support_thread(session: Session, channel: str, thread_ts: str) -> Issue | None:
+    return session.exec(select(Issue).where(Issue.support_channel == channel, Issue.support_ts == thread_ts)).first()
+
+
+def issue_for_customer_thread(session: Session, channel: str, thread_ts: str) -> Issue | None:
+    found = session.exec(select(Issue).where(Issue.source_channel == channel, Issue.thread_ts == thread_ts)
+                         .order_by(Issue.id)).first()
+    if found is not None:
+        return found
+    key = session.exec(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.result_channel == channel, OutboxMessage.result_ts == thread_ts)).first()
+    if key is None:
+        return None
+    by_key = session.exec(select(Issue).where(Issue.thread_key == key)).first()
+    if by_key is not None:
+        return by_key
+    match = re.fullmatch(r"issue:(\d+):reporter:reported", key)
+    return session.get(Issue, int(match.group(1))) if match else None
+
+
+def relay_to_customer(session: Session, *, issue: Issue, author: str, text: str, message_ts: str,
+                      now: datetime) -> bool:
+    body = text.lstrip()[2:].strip() if text.lstrip().startswith(">>") else text.strip()
+    if not body or not issue.source_channel:
+        return False
+    thread_ts = customer_thread_ts(session, issue)
+    created = post_message(
+        session, key=f"relay:to-customer:{issue.support_channel}:{message_ts}", channel=issue.source_channel,
+        now=now, launch_id=issue.launch_id, thread_ts=thread_ts,
+        thread_ts_from=None if thread_ts else (issue.thread_key or f"issue:{issue.id}:reporter:reported"),
+        text=f"*<@{author}> from support* (issue #{issue.number}):\n{user_text(body, 2800)}")
+    if created:
+        issue.last_update_at = now
+        session.add(issue)
+        add_event(session, issue, now, author, "update to customer", clip(body, 500))
+    return created
+
+
+def relay_to_support(session: Session, *, issue: Issue, author: str, text: str, message_ts: str, now: datetime) -> bool:
+    if not text.strip() or not issue.support_channel:
+        return False
+    created = post_message(
+        session, key=f"relay:to-support:{issue.source_channel}:{message_ts}", channel=issue.support_channel,
+        now=now, launch_id=issue.launch_id, thread_ts=issue.support_ts,
+        thread_ts_from=None if issue.support_ts else card_key(issue),
+        text=f"*<@{author}> (customer)* on issue #{issue.number}:\n{user_text(text, 2800)}")
+    if created:
+        add_event(session, issue, now, author, "customer reply", clip(text, 500))
+    return created
+
+
+# -- views ------------------------------------------------------------------------------------------
+
+
+def open_issues(session: Session, launch_id: int) -> list[Issue]:
+    return list(session.exec(select(Issue).where(Issue.launch_id == launch_id, Issue.status != IssueStatus.RESOLVED)
+                             .order_by(Issue.number)).all())
+
+
+def age_text(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"
+
+
+def open_issues_text(session: Session, launch: Launch, now: datetime) -> str:
+    rows = open_issues(session, launch.id)
+    if not rows:
+        return f"No open issues for *{escape(launch.customer)}*. :tada:"
+    lines = [f"*Open issues for {escape(launch.customer)}* ({len(rows)}):"]
+    for issue in rows[:40]:
+        lines.append(f"• #{issue.number} · {issue.severity} · {issue.status} · {age_text(now - issue.created_at)} · "
+                     f"{user_text(clip(issue.text, 80), 120)}")
+    if len(rows) > 40:
+        lines.append(f"…and {len(rows) - 40} more.")
+    return "\n".join(lines)
+
+
+def counts_by_status(session: Session, launch_id: int) -> dict[str, int]:
+    rows = session.exec(select(Issue.status, func.count(Issue.id)).where(Issue.launch_id == launch_id)
+                        .group_by(Issue.status)).all()
+    return {status: count for status, count in rows}
+
+
+def timeline(session: Session, issue_id: int) -> list[IssueEvent]:
+    return list(session.exec(select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)).all())
+
+
+def export_rows(session: Session, launch_id: int | None) -> list[dict]:
+    query = select(Issue).order_by(Issue.launch_id, Issue.number)
+    if launch_id is not None:
+        query = query.where(Issue.launch_id == launch_id)
+    return [{"id": i.id, "launch_id": i.launch_id, "number": i.number, "text": i.text, "severity": i.severity,
+             "status": i.status, "reporter": i.reporter, "created_at": i.created_at,
+             "acknowledged_at": i.acknowledged_at, "resolved_at": i.resolved_at,
+             "escalation_count": i.escalation_count, "source": i.source, "satisfaction": i.satisfaction}
+            for i in session.exec(query)]
+
+
+COMPOSERS["golive.issue_card"] = compose_card
+READ_ONLY_COMPOSERS.update({'golive.issue_card'})

@@ -1,0 +1,133 @@
+"""Lessons across launches: recurring words and phrases in retrospective "improve" answers and in issue
+texts, and the checklist template new launches start from."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.core.errors import InvalidInput
+from bot.core.text import clip
+from bot.features.milestones.service import DEFAULT_CRITERIA, MAX_CRITERION, slug
+from storage.models import ChecklistTemplateItem, Issue, Launch, RetroAnswer
+
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are around as at be because been before being below
+between both but by can cannot could did do does doing done down during each even ever every few for from further
+get gets getting got had has have having he her here hers herself him himself his how however i if in into is it
+its itself just let like made make makes many may me might more most much must my myself need needed needs no nor
+not now of off on once one only or other our ours ourselves out over own per please quite rather really same see
+seems she should since so some still such than thank thanks that the their theirs them themselves then there these
+they thing things this those though through thus to too under until up upon us use used using very via want was
+we well were what when where whether which while who whom why will with within without would yes yet you your
+yours yourself yourselves lot lots bit next time week day days today yesterday tomorrow go going went gone
+issue issues problem problems golive hi hello hey ok okay able again already always never sometimes maybe
+""".split())
+WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+@dataclass
+class Theme:
+    phrase: str
+    count: int
+    sources: Counter = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # "retro" | "issue"
+    customer: str
+    text: str
+
+
+def words(text: str) -> list[str | None]:
+    """Lower-cased words in order, stop words replaced by None (so phrases never span them)."""
+    out: list[str | None] = []
+    for word in WORD.findall(text.casefold()):
+        # Two letters are a word in scripts such as Japanese (画面), but noise in Latin ones (of, to).
+        short = len(word) < 3 and word.isascii()
+        out.append(None if short or word in STOP_WORDS else word)
+    return out
+
+
+def terms(text: str) -> set[str]:
+    tokens = words(text)
+    found = {t for t in tokens if t}
+    found |= {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if a and b and a != b}
+    return found
+
+
+def documents(session: Session) -> list[Document]:
+    customers = dict(session.exec(select(Launch.id, Launch.customer)).all())
+    docs = [Document("retro", customers.get(a.launch_id, "?"), a.improve)
+            for a in session.exec(select(RetroAnswer).order_by(RetroAnswer.id)) if a.improve.strip()]
+    docs += [Document("issue", customers.get(i.launch_id, "?"), i.text)
+             for i in session.exec(select(Issue).order_by(Issue.id)) if i.text.strip()]
+    return docs
+
+
+def find_themes(docs: list[Document], *, min_count: int = 2, limit: int = 15) -> list[Theme]:
+    """Words and two-word phrases that come back in several documents, most frequent first. A word is left
+    out when a phrase containing it is listed with the same count (it adds nothing)."""
+    counts: Counter = Counter()
+    where: dict[str, list[Document]] = {}
+    for doc in docs:
+        for term in terms(doc.text):
+            counts[term] += 1
+            where.setdefault(term, []).append(doc)
+    frequent = [t for t, n in counts.items() if n >= min_count]
+    phrases = sorted((t for t in frequent if " " in t), key=lambda t: (-counts[t], t))
+    chosen: list[str] = []
+    covered: dict[str, int] = {}
+    for phrase in phrases:
+        chosen.append(phrase)
+        for word in phrase.split():
+            covered[word] = max(covered.get(word, 0), counts[phrase])
+    chosen += [t for t in frequent if " " not in t and covered.get(t, 0) < counts[t]]
+    chosen.sort(key=lambda t: (-counts[t], " " not in t, t))
+    themes = []
+    for term in chosen[:limit]:
+        docs_with = where[term]
+        theme = Theme(term, counts[term], Counter(d.kind for d in docs_with))
+        theme.examples = [f"{d.kind} · {d.customer}: {clip(' '.join(d.text.split()), 100)}" for d in docs_with[:2]]
+        themes.append(theme)
+    return themes
+
+
+def lessons_text(session: Session, *, min_count: int = 2, limit: int = 15) -> str:
+    docs = documents(session)
+    retros = sum(d.kind == "retro" for d in docs)
+    issues = len(docs) - retros
+    themes = find_themes(docs, min_count=min_count, limit=limit)
+    head = f"Recurring themes across {retros} retrospective answer(s) and {issues} issue(s):"
+    if not themes:
+        return f"{head}\n  none yet (nothing comes back in {min_count} or more of them)."
+    lines = [head]
+    for theme in themes:
+        where = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(theme.sources.items()))
+        lines.append(f"  {theme.count}× \"{theme.phrase}\"  ({where})")
+        lines += [f"       - {example}" for example in theme.examples]
+    lines.append('Promote one to the go-live checklist of new launches: golive template add-item "TEXT"')
+    return "\n".join(lines)
+
+
+def add_template_item(session: Session, *, text: str, now: datetime, source: str = "cli") -> ChecklistTemplateItem:
+    """A new default go-live criterion for launches created from now on."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_CRITERION:
+        raise InvalidInput(f"the criterion must be 1–{MAX_CRITERION} characters")
+    key = slug(text)
+    existing = session.exec(select(ChecklistTemplateItem)).all()
+    if key in {k for k, _ in DEFAULT_CRITERIA} or any(t.key == key or t.text.casefold() == text.casefold()
+                                                         for t in existing) \
+            or text.casefold() in {t.casefold() for _, t in DEFAULT_CRITERIA}:
+        raise InvalidInput(f"the checklist template already has {text!r}")
+    item = ChecklistTemplateItem(key=key, text=text, source=source, created_at=now)
+    session.add(item)
+    session.flush()
+    return item

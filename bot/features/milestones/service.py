@@ -1,0 +1,652 @@
+"""Milestones: the go-live checklist, declaring live with the announcements, and the 30-day goal review."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.text import clip, escape, mention, user_text
+from bot.features.launches import service as launches
+from bot.outbox.queue import post_message
+from schedules.registry import Skip, WorkContext
+from storage.models import (
+    CheckInAnswer,
+    ChecklistTemplateItem,
+    Goal,
+    Issue,
+    IssueStatus,
+    Launch,
+    LaunchStatus,
+    MemberRole,
+    OutboxMessage,
+    OutboxStatus,
+    ReadinessItem,
+    RetroAnswer,
+)
+
+
+class MilestoneAction(StrEnum):
+    READINESS_TOGGLE = "readiness_toggle"
+    GOAL_MET = "goal_met"
+    GOAL_NOT_MET = "goal_not_met"
+    GOAL_IN_PROGRESS = "goal_in_progress"
+    GOALS_CONFIRM = "goals_confirm"
+
+
+class MilestoneCallback(StrEnum):
+    LIVE_CONFIRM = "live_confirm_modal"
+    RETRO = "retro_modal"
+
+
+DEFAULT_CRITERIA: tuple[tuple[str, str], ...] = (
+    ("integrations_tested", "All integrations tested end to end"),
+    ("data_migrated", "Key data migrated and validated"),
+    ("users_trained", "Primary users trained"),
+    ("admin_trained", "Admins trained on configuration changes"),
+    ("escalation_paths", "Support escalation paths defined"),
+    ("fallback_agreed", "Fallback procedure agreed"),
+)
+MAX_CRITERION = 500
+MAX_REASON = 2000
+CHECKBOXES_PER_BLOCK = 10  # Slack's limit for one checkboxes element
+REMINDER_DAYS_BEFORE = (3, 1)
+READINESS_REMINDER_AT = time(14, 0)
+GOAL_REVIEW_AFTER_DAYS = 30
+# A leadership post with no leadership channel yet waits in the outbox until one is set.
+HOLD_UNTIL = datetime(3000, 1, 1, tzinfo=UTC)
+GOAL_STATES = {MilestoneAction.GOAL_MET: "met", MilestoneAction.GOAL_NOT_MET: "not_met",
+               MilestoneAction.GOAL_IN_PROGRESS: "in_progress"}
+GOAL_LABELS = {"open": ":white_circle: not reviewed yet", "met": ":white_check_mark: met",
+               "not_met": ":x: not met", "in_progress": ":hourglass_flowing_sand: in progress"}
+
+
+MAX_DB_ID = 2**63 - 1
+
+
+def db_id(ref: Any, message: str) -> int:
+    """An id golive put in a button, block or form; anything else (or too large for the database) is
+    NotFound with `message`."""
+    try:
+        value = int(str(ref).strip())
+    except (TypeError, ValueError):
+        raise NotFound(message) from None
+    if not 0 < value <= MAX_DB_ID:
+        raise NotFound(message)
+    return value
+
+
+# -- the checklist ----------------------------------------------------------------------------------
+
+
+def slug(text: str, limit: int = 60) -> str:
+    value = re.sub(r"[^\w]+", "_", text.casefold(), flags=re.UNICODE).strip("_")
+    return value[:limit].rstrip("_") or "item"
+
+
+def checklist(session: Session, launch_id: int) -> list[ReadinessItem]:
+    """The launch's go-live criteria, in order."""
+    return list(session.exec(select(ReadinessItem).where(ReadinessItem.launch_id == launch_id)
+                             .order_by(ReadinessItem.position, ReadinessItem.id)).all())
+
+
+def open_items(session: Session, launch_id: int) -> list[ReadinessItem]:
+    return [item for item in checklist(session, launch_id) if not item.done]
+
+
+def template_items(session: Session) -> list[ChecklistTemplateItem]:
+    return list(session.exec(select(ChecklistTemplateItem).order_by(ChecklistTemplateItem.id)).all())
+
+
+def ensure_checklist(session: Session, launch: Launch, extra: tuple[str, ...], *, with_defaults: bool) -> int:
+    """Add the default and template criteria (when `with_defaults`) and the launch's own ones that are
+    missing (matched by text, ignoring case). Returns how many were added."""
+    items = checklist(session, launch.id)
+    keys = {item.key for item in items}
+    texts = {item.text.casefold() for item in items}
+    position = max((item.position for item in items), default=-1) + 1
+    csms = launches.members(session, launch.id, MemberRole.CSM)
+    owner = csms[0] if csms else None
+    wanted: list[tuple[str, str]] = []
+    if with_defaults:
+        wanted += list(DEFAULT_CRITERIA)
+        wanted += [(t.key, t.text) for t in template_items(session)]
+    wanted += [(slug(text), text) for text in extra]
+    added = 0
+    for key, text in wanted:
+        if text.casefold() in texts:
+            continue
+        unique, n = key, 2
+        while unique in keys:
+            unique, n = f"{key}_{n}", n + 1
+        session.add(ReadinessItem(launch_id=launch.id, key=unique, text=text, position=position, owner=owner))
+        keys.add(unique)
+        texts.add(text.casefold())
+        position += 1
+        added += 1
+    session.flush()
+    return added
+
+
+def on_launch_saved(session: Session, launch: Launch, given: frozenset[str], criteria: tuple[str, ...], *,
+                    created: bool, now: datetime) -> None:
+    """Called by save_launch: a new launch gets its checklist; an update adds missing `criterion` items
+    and releases leadership posts that were waiting for a leadership channel."""
+    if created or not checklist(session, launch.id):
+        ensure_checklist(session, launch, criteria, with_defaults=True)
+    elif "criterion" in given:
+        ensure_checklist(session, launch, criteria, with_defaults=False)
+    if not created and launch.leadership_channel:
+        release_leadership_posts(session, launch, now=now)
+
+
+def set_done(session: Session, *, launch: Launch, keys: list[str], all_items: bool, done: bool, actor: str,
+             now: datetime) -> list[ReadinessItem]:
+    """Mark criteria done (or not) by key; unknown keys change nothing. Returns the items that changed."""
+    items = checklist(session, launch.id)
+    by_key = {item.key: item for item in items}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise InvalidInput(f"unknown criterion key(s): {', '.join(unknown)}; this launch has "
+                           f"{', '.join(by_key) or 'no criteria'}")
+    targets = items if all_items else [by_key[k] for k in dict.fromkeys(keys)]
+    return _apply(session, targets, done, actor, now)
+
+
+def _apply(session: Session, items: list[ReadinessItem], done: bool, actor: str, now: datetime) -> list[ReadinessItem]:
+    changed = []
+    for item in items:
+        if item.done == done:
+            continue
+        item.done, item.changed_by, item.changed_at = done, actor, now
+        session.add(item)
+        changed.append(item)
+    session.flush()
+    return changed
+
+
+def apply_selection(session: Session, *, launch: Launch, shown: dict[int, bool], selected: set[int], actor: str,
+                    now: datetime) -> list[ReadinessItem]:
+    """A checkbox click: only what this person changed against what they were shown is applied, so a stale
+    list never undoes someone else's tick."""
+    changed: list[ReadinessItem] = []
+    items = {item.id: item for item in checklist(session, launch.id)}
+    for item_id, was_done in shown.items():
+        item = items.get(item_id)
+        wants = item_id in selected
+        if item is None or wants == was_done:
+            continue
+        changed += _apply(session, [item], wants, actor, now)
+    return changed
+
+
+def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
+    return f"readiness:{launch_id}:" + ",".join(f"{i.id}{'+' if i.done else '-'}" for i in items)
+
+
+def parse_block_id(block_id: str) -> tuple[int, dict[int, bool]]:
+    match = re.fullmatch(r"readiness:(\d+):((?:\d+[+-],?)+)", block_id or "")
+    if not match:
+        raise InvalidInput("That checklist is out of date; run `/golive ready` again. Nothing was changed.")
+    stale = "That checklist is out of date; run `/golive ready` again. Nothing was changed."
+    shown = {db_id(part[:-1], stale): part.endswith("+") for part in match.group(2).split(",") if part}
+    return db_id(match.group(1), stale), shown
+
+
+def _when(instant: datetime | None, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M") if instant else ""
+
+
+def item_detail(item: ReadinessItem, zone: str) -> str:
+    parts = []
+    if item.owner:
+        parts.append(f"owner {mention(item.owner)}")
+    if item.changed_by:
+        who = mention(item.changed_by) if re.fullmatch(r"[UW][A-Z0-9]+", item.changed_by) else item.changed_by
+        parts.append(f"{'ticked' if item.done else 'unticked'} by {who} {_when(item.changed_at, zone)}")
+    return " · ".join(parts)
+
+
+def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
+    done = sum(item.done for item in items)
+    return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
+            f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
+
+
+def checklist_text(launch: Launch, items: list[ReadinessItem], limit: int = 3900) -> str:
+    """The read-only checklist as mrkdwn."""
+    lines = [checklist_summary(launch, items)]
+    for item in items:
+        mark = ":white_check_mark:" if item.done else ":white_large_square:"
+        detail = item_detail(item, launch.timezone)
+        lines.append(f"{mark} {user_text(item.text, 400)} (`{item.key}`)" + (f" — {detail}" if detail else ""))
+    return clip("\n".join(lines), limit)
+
+
+def checklist_blocks(launch: Launch, items: list[ReadinessItem]) -> list[dict[str, Any]]:
+    """The checklist with checkboxes (for the people who may tick), ten items to a block."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn",
+                                                               "text": checklist_summary(launch, items)}}]
+    for start in range(0, len(items), CHECKBOXES_PER_BLOCK):
+        chunk = items[start:start + CHECKBOXES_PER_BLOCK]
+        options = []
+        for item in chunk:
+            option: dict[str, Any] = {"text": {"type": "mrkdwn", "text": user_text(item.text, 75)},
+                                      "value": str(item.id)}
+            detail = item_detail(item, launch.timezone)
+            if detail:
+                option["description"] = {"type": "mrkdwn", "text": clip(detail, 75)}
+            options.append(option)
+        element: dict[str, Any] = {"type": "checkboxes", "action_id": MilestoneAction.READINESS_TOGGLE,
+                                   "options": options}
+        initial = [o for o, item in zip(options, chunk, strict=True) if item.done]
+        if initial:
+            element["initial_options"] = initial
+        blocks.append({"type": "actions", "block_id": block_id_for(launch.id, chunk), "elements": [element]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "Ticking records who and when. When everything is ticked, declare the launch live with `/golive live`.")}]})
+    return blocks[:50]
+
+
+# -- reminders before go-live -----------------------------------------------------------------------
+
+
+def reminder_days(launch: Launch) -> list[tuple[int, date]]:
+    from bot.features.checkins.service import holidays_of
+
+    holidays = holidays_of(launch)
+    out = []
+    for before in REMINDER_DAYS_BEFORE:
+        day = launch.go_live_date
+        for _ in range(before):
+            day = previous_business_day(day, holidays)
+        out.append((before, day))
+    return out
+
+
+def reminder_instant(launch: Launch, day: date) -> datetime:
+    """Early afternoon in the launch's zone: apart from the morning digest, heads-up and check-ins, with
+    the rest of the working day left to close items."""
+    return local_instant(day, READINESS_REMINDER_AT, parse_zone(launch.timezone))
+
+
+def csms_or_admins(session: Session, launch: Launch, admins: tuple[str, ...] = ()) -> list[str]:
+    return launches.members(session, launch.id, MemberRole.CSM) or list(admins)
+
+
+def send_readiness_reminder(ctx: WorkContext) -> str | None:
+    """Scheduled: the CSMs get the open criteria by DM; the launch channel a friendly summary."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if launch.status != LaunchStatus.PLANNED:
+        raise Skip("the launch is already live")
+    items = checklist(s, launch.id)
+    still_open = [i for i in items if not i.done]
+    day = launch.go_live_date.strftime("%A %-d %B")
+    when = "tomorrow" if int(ctx.work.payload.get("days_before", 1)) == 1 else "in three business days"
+    if still_open:
+        lines = [f":clipboard: Go-live for *{escape(launch.customer)}* is {when} ({day}); "
+                 f"{len(still_open)} of {len(items)} criteria are still open:"]
+        lines += [f"• {user_text(i.text, 300)} (`{i.key}`)" + (f" — owner {mention(i.owner)}" if i.owner else "")
+                  for i in still_open[:40]]
+        lines.append(f"Tick them with `/golive ready` in <#{launch.channel}>, or "
+                     f"`golive launch criteria {launch.id} --done KEY`.")
+    else:
+        lines = [f":white_check_mark: Go-live for *{escape(launch.customer)}* is {when} ({day}) and all "
+                 f"{len(items)} criteria are met. Declare it live with `/golive live` in <#{launch.channel}>."]
+    text = clip("\n".join(lines), 3900)
+    recipients = csms_or_admins(s, launch, ctx.admins)
+    for user in recipients:
+        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, text=text, now=ctx.now, launch_id=launch.id)
+    done = len(items) - len(still_open)
+    if still_open:
+        public = (f":rocket: Go-live for *{escape(launch.customer)}* is {when} ({day})! {done} of {len(items)} "
+                  "go-live criteria are done; still to do:\n"
+                  + "\n".join(f"• {user_text(i.text, 200)}" for i in still_open[:15])
+                  + ("\n…and more." if len(still_open) > 15 else "")
+                  + "\nYour launch team is on it — shout here if you can help with any of them.")
+    else:
+        public = (f":rocket: Go-live for *{escape(launch.customer)}* is {when} ({day}), and every go-live "
+                  "criterion is met. See you on the day!")
+    post_message(s, key=f"{ctx.work.key}:channel", channel=launch.channel, text=clip(public, 3900), now=ctx.now,
+                 launch_id=launch.id)
+    return f"{len(still_open)} open, sent to {len(recipients)} person(s) and the channel"
+
+
+# -- declaring live ---------------------------------------------------------------------------------
+
+
+class CriteriaOpen(InvalidInput):
+    """Going live was refused because criteria are open; carries them."""
+
+    def __init__(self, launch: Launch, items: list[ReadinessItem], how_to_force: str):
+        self.items = items
+        listed = "\n".join(f"• {user_text(i.text, 200)} (`{i.key}`)" for i in items[:30])
+        super().__init__(f"{escape(launch.customer)} is not live yet: {len(items)} go-live "
+                         f"criteri{'on is' if len(items) == 1 else 'a are'} still open:\n{listed}\n"
+                         f"Tick them with `/golive ready`, or {how_to_force}. Nothing was changed.")
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    launch: Launch
+    declared: bool  # False: it was live already, so nothing happened
+    forced: bool
+    leadership_waiting: bool
+
+
+def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime, force_reason: str | None = None,
+                 how_to_force: str = "go live anyway with a reason") -> LiveResult:
+    """planned → live, once (a conditional UPDATE), with the announcement and the customer post queued in
+    the same transaction. Refused while criteria are open unless a reason is given."""
+    if launch.status != LaunchStatus.PLANNED:
+        return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
+    still_open = open_items(session, launch.id)
+    reason = (force_reason or "").strip()
+    if still_open and not reason:
+        raise CriteriaOpen(launch, still_open, how_to_force)
+    forced = bool(still_open)
+    claimed = session.execute(
+        update(Launch).where(Launch.id == launch.id, Launch.status == LaunchStatus.PLANNED)
+        .values(status=LaunchStatus.LIVE, live_at=now, live_by=actor, updated_at=now,
+                live_forced_reason=reason[:MAX_REASON] if forced else None)
+        .execution_options(synchronize_session=False))
+    session.refresh(launch)
+    if claimed.rowcount != 1:
+        return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
+    numbers = week_numbers(session, launch.id)
+    leaders = launches.members(session, launch.id, MemberRole.LEADER)
+    text, blocks = announcement(launch, numbers, launches.goals(session, launch.id), leaders, now)
+    waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
+    post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
+                 launch_id=launch.id, blocks=customer_live_blocks(launch),
+                 text=f"We are live, {launch.customer}! Here is how to get help.")
+    if forced:
+        note = (f":warning: {mention(actor) if actor.startswith(('U', 'W')) else actor} declared "
+                f"*{escape(launch.customer)}* live with {len(still_open)} open criteri"
+                f"{'on' if len(still_open) == 1 else 'a'}:\n"
+                + "\n".join(f"• {user_text(i.text, 200)}" for i in still_open[:20])
+                + f"\nReason given:\n>{user_text(reason, 2000)}\n_Only the launch's CSMs see this; the customer "
+                  "does not._")
+        recipients = launches.members(session, launch.id, MemberRole.CSM)
+        if actor.startswith(("U", "W")) and actor not in recipients:
+            recipients.append(actor)
+        for user in recipients:
+            post_message(session, key=f"launch:{launch.id}:live:forced:{user}", channel=user, now=now,
+                         launch_id=launch.id, text=clip(note, 3900))
+    from schedules.plan import replan
+
+    replan(session, launch, now=now)  # the goal review and retrospective count from the day it went live
+    return LiveResult(launch, declared=True, forced=forced, leadership_waiting=waiting)
+
+
+@dataclass(frozen=True)
+class WeekNumbers:
+    answers: int
+    people: int
+    issues: int
+    resolved: int
+    median_first_response: timedelta | None
+
+
+def week_numbers(session: Session, launch_id: int) -> WeekNumbers:
+    answers, people = session.exec(select(func.count(CheckInAnswer.id), func.count(func.distinct(
+        CheckInAnswer.user_id))).where(CheckInAnswer.launch_id == launch_id)).one()
+    rows = session.exec(select(Issue.status, Issue.created_at, Issue.acknowledged_at)
+                        .where(Issue.launch_id == launch_id)).all()
+    waits = [ack - created for _, created, ack in rows if ack is not None and created is not None]
+    median = timedelta(seconds=statistics.median(w.total_seconds() for w in waits)) if waits else None
+    resolved = sum(1 for status, _, _ in rows if status == IssueStatus.RESOLVED)
+    return WeekNumbers(answers or 0, people or 0, len(rows), resolved, median)
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"
+
+
+def announcement(launch: Launch, numbers: WeekNumbers, goals: list[Goal], leaders: list[str],
+                 now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """The celebration for the customer's leadership."""
+    day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
+    hello = " ".join(mention(u) for u in leaders[:20])
+    head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
+    first = duration_text(numbers.median_first_response) if numbers.median_first_response else "no issues needed one"
+    week = ("*Launch week in numbers*\n"
+            f"• {numbers.answers} check-in answers from {numbers.people} people\n"
+            f"• {numbers.issues} issues reported, {numbers.resolved} resolved\n"
+            f"• median time to first response: {first}")
+    if goals:
+        body = "\n".join(f"{n}. {user_text(g.text, 400)}" for n, g in enumerate(goals[:20], start=1))
+    else:
+        body = "_Your CSM will share the goals for the first 30 days shortly._"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": week}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(
+            "*Here is what we expect to accomplish in the first 30 days:*\n" + body, 2900)}},
+    ]
+    text = f"We are live: {launch.customer}. {hello}".strip()
+    return clip(text, 3900), blocks
+
+
+def customer_live_blocks(launch: Launch) -> list[dict[str, Any]]:
+    """The launch-day post in the customer channel: how to get help and where the fallback procedure is."""
+    from bot.features.help_post.service import report_button, ways_to_get_help
+
+    if launch.fallback_doc:
+        url = escape(launch.fallback_doc).replace("|", "%7C")
+        fallback = f"If you ever need to fall back, the agreed procedure is here: <{url}|fallback procedure>."
+    else:
+        fallback = "If you ever need to fall back, your CSM has the agreed fallback procedure."
+    text = (f":tada: *We are live, {escape(launch.customer)}!* Thank you all for getting here.\n"
+            f"*How to get help:*\n{ways_to_get_help(launch)}\n{fallback}")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}")]
+
+
+# -- posts to the customer's leadership -------------------------------------------------------------
+
+
+def leadership_key(launch_id: int, what: str) -> str:
+    return f"leadership:{launch_id}:{what}"
+
+
+def queue_leadership_post(session: Session, launch: Launch, *, what: str, text: str, blocks: list[dict], now: datetime,
+                          admins: tuple[str, ...] = ()) -> bool:
+    """Queue a post to the leadership channel once. Without a channel it waits in the outbox (held until
+    one is set) and the CSMs are told how to fix it. Returns True when it is waiting for a channel."""
+    channel = launch.leadership_channel
+    created = post_message(session, key=leadership_key(launch.id, what), channel=channel or "", text=text,
+                           blocks=blocks, now=now, launch_id=launch.id, not_before=None if channel else HOLD_UNTIL)
+    if not created or channel:
+        return False
+    label = {"announcement": "go-live announcement", "goals": "30-day goal outcome"}.get(what, what)
+    note = (f":warning: The {label} for *{escape(launch.customer)}*'s leadership is waiting: the launch has no "
+            "leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
+            "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out once, as "
+            "soon as the channel is set.")
+    for user in csms_or_admins(session, launch, admins):
+        post_message(session, key=f"{leadership_key(launch.id, what)}:waiting:{user}", channel=user, text=note,
+                     now=now, launch_id=launch.id)
+    return True
+
+
+def release_leadership_posts(session: Session, launch: Launch, *, now: datetime) -> int:
+    """The leadership channel was set or changed: posts still waiting go to it now."""
+    rows = session.exec(select(OutboxMessage).where(
+        OutboxMessage.launch_id == launch.id, OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.dedupe_key.like(f"leadership:{launch.id}:%"),
+        OutboxMessage.method == "chat.postMessage")).all()
+    released = 0
+    for row in rows:
+        if row.payload.get("channel") == launch.leadership_channel and row.next_attempt_at < HOLD_UNTIL:
+            continue
+        row.payload = {**row.payload, "channel": launch.leadership_channel}
+        row.next_attempt_at = now
+        session.add(row)
+        released += 1
+    session.flush()
+    return released
+
+
+def leadership_waiting(session: Session, launch_id: int) -> list[str]:
+    """Keys of leadership posts still held for a missing channel."""
+    return list(session.exec(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.launch_id == launch_id, OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at >= HOLD_UNTIL)).all())
+
+
+# -- the 30-day goal review -------------------------------------------------------------------------
+
+
+def live_base_date(launch: Launch) -> date:
+    """The day the launch went live, or its planned go-live date while it has not."""
+    if launch.live_at is not None:
+        return launch.live_at.astimezone(ZoneInfo(launch.timezone)).date()
+    return launch.go_live_date
+
+
+def on_business_day(launch: Launch, day: date) -> date:
+    """`day`, or the next business day when it falls on a weekend or one of the launch's holidays."""
+    from bot.features.checkins.service import holidays_of
+
+    return business_days_from(day, 1, holidays_of(launch))[0]
+
+
+def goal_review_instant(launch: Launch) -> datetime:
+    day = on_business_day(launch, live_base_date(launch) + timedelta(days=GOAL_REVIEW_AFTER_DAYS))
+    return local_instant(day, parse_hhmm(launch.checkin_time), parse_zone(launch.timezone))
+
+
+def goals_confirmed(session: Session, launch_id: int) -> bool:
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key == leadership_key(launch_id, "goals"))).first() is not None
+
+
+def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool) -> list[dict[str, Any]]:
+    where = f"<#{launch.leadership_channel}>" if launch.leadership_channel else "the leadership channel"
+    head = (f":dart: *30-day review — {escape(launch.customer)}*\n"
+            + (f"The outcome has been posted to {where}." if confirmed else
+               f"How did the first 30 days go? Set each goal, then *Confirm*; the outcome goes to {where}."))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    for n, goal in enumerate(goals[:20], start=1):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
+            f"*{n}.* {user_text(goal.text, 600)}\n{GOAL_LABELS.get(goal.state, goal.state)}", 2900)}})
+        if not confirmed:
+            blocks.append({"type": "actions", "block_id": f"goal:{goal.id}", "elements": [
+                {"type": "button", "action_id": action, "value": str(goal.id),
+                 "text": {"type": "plain_text", "text": label},
+                 **({"style": "primary"} if goal.state == GOAL_STATES[action] else {})}
+                for action, label in ((MilestoneAction.GOAL_MET, "Met"), (MilestoneAction.GOAL_NOT_MET, "Not met"),
+                                      (MilestoneAction.GOAL_IN_PROGRESS, "In progress"))]})
+    if not confirmed:
+        blocks.append({"type": "actions", "block_id": f"goals_confirm:{launch.id}", "elements": [
+            {"type": "button", "action_id": MilestoneAction.GOALS_CONFIRM, "value": str(launch.id),
+             "style": "primary", "text": {"type": "plain_text", "text": "Confirm and post"}}]})
+    return blocks
+
+
+def send_goal_review(ctx: WorkContext) -> str | None:
+    """Scheduled: 30 days after going live, each CSM gets the goals to review."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    goals = launches.goals(s, launch.id)
+    if not goals:
+        raise Skip("the launch has no goals to review")
+    recipients = csms_or_admins(s, launch, ctx.admins)
+    blocks = goal_review_blocks(launch, goals, confirmed=goals_confirmed(s, launch.id))
+    for user in recipients:
+        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, blocks=blocks, now=ctx.now, launch_id=launch.id,
+                     text=f"30-day review for {launch.customer}: how did the goals go?")
+    return f"sent to {len(recipients)} person(s)"
+
+
+def get_goal(session: Session, ref: Any) -> Goal:
+    missing = "That goal does not exist (any more). Nothing was changed."
+    goal = session.get(Goal, db_id(ref, missing))
+    if goal is None:
+        raise NotFound(missing)
+    return goal
+
+
+def set_goal_state(session: Session, *, goal: Goal, state: str, actor: str, now: datetime) -> Goal:
+    if state not in ("met", "not_met", "in_progress"):
+        raise InvalidInput(f"Unknown goal state {state!r}. Nothing was changed.")
+    if goals_confirmed(session, goal.launch_id):
+        raise InvalidInput("This review was confirmed and posted already. Nothing was changed.")
+    goal.state, goal.reviewed_by, goal.reviewed_at = state, actor, now
+    session.add(goal)
+    session.flush()
+    return goal
+
+
+def goal_outcome(launch: Launch, goals: list[Goal], leaders: list[str], actor: str) -> tuple[str, list[dict]]:
+    hello = " ".join(mention(u) for u in leaders[:20])
+    met = sum(g.state == "met" for g in goals)
+    lines = [f":dart: *30 days live — {escape(launch.customer)}* {hello}".rstrip(),
+             f"{met} of {len(goals)} goals for the first 30 days met:"]
+    lines += [f"{GOAL_LABELS.get(g.state, g.state)} — {user_text(g.text, 400)}" for g in goals[:20]]
+    lines.append(f"_Reviewed by {mention(actor)}._")
+    text = clip("\n".join(lines), 2900)
+    return clip(f"30 days live: {launch.customer} — {met} of {len(goals)} goals met. {hello}", 3900), [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: datetime) -> bool:
+    """Post the outcome to leadership, once. Returns True when it waits for a leadership channel."""
+    goals = launches.goals(session, launch.id)
+    if not goals:
+        raise InvalidInput("This launch has no goals to review.")
+    unset = [g for g in goals if g.state == "open"]
+    if unset:
+        raise InvalidInput(f"Set met, not met or in progress for every goal first ({len(unset)} not set). "
+                           "Nothing was posted.")
+    if goals_confirmed(session, launch.id):
+        raise InvalidInput("This review was confirmed and posted already. Nothing was posted again.")
+    text, blocks = goal_outcome(launch, goals, launches.members(session, launch.id, MemberRole.LEADER), actor)
+    return queue_leadership_post(session, launch, what="goals", text=text, blocks=blocks, now=now)
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+from bot.flows.export import section  # noqa: E402  (bot.flows.export imports this module to register these sections)
+
+
+@section("readiness_items")
+def export_readiness_items(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
+    query = select(ReadinessItem).order_by(ReadinessItem.launch_id, ReadinessItem.position, ReadinessItem.id)
+    if launch_id is not None:
+        query = query.where(ReadinessItem.launch_id == launch_id)
+    return [{"launch_id": i.launch_id, "key": i.key, "text": i.text, "position": i.position, "owner": i.owner,
+             "done": i.done, "changed_by": i.changed_by, "changed_at": i.changed_at} for i in session.exec(query)]
+
+
+@section("goals")
+def export_goals(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
+    query = select(Goal).order_by(Goal.launch_id, Goal.position, Goal.id)
+    if launch_id is not None:
+        query = query.where(Goal.launch_id == launch_id)
+    return [{"id": g.id, "launch_id": g.launch_id, "position": g.position, "text": g.text, "state": g.state,
+             "reviewed_by": g.reviewed_by, "reviewed_at": g.reviewed_at} for g in session.exec(query)]
+
+
+@section("retro_answers")
+def export_retro_answers(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
+    query = select(RetroAnswer).order_by(RetroAnswer.launch_id, RetroAnswer.submitted_at, RetroAnswer.id)
+    if launch_id is not None:
+        query = query.where(RetroAnswer.launch_id == launch_id)
+    return [{"launch_id": a.launch_id, "user": a.user_id, "user_team": a.user_team, "went_well": a.went_well,
+             "improve": a.improve, "rating": a.rating, "submitted_at": a.submitted_at} for a in session.exec(query)]

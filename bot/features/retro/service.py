@@ -1,0 +1,349 @@
+"""The retrospective: a prompt at go-live + the retro delay, answers through a modal for a window of
+business days (one reminder halfway), then a Markdown summary kept and sent to the CSMs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from bot.core.blocks import option, pack, plain
+from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.ids import ActionId
+from bot.core.text import clip, escape, user_text
+from bot.features.launches import service as launches
+from bot.features.milestones.service import MilestoneCallback, csms_or_admins, db_id, live_base_date, on_business_day
+from bot.outbox.queue import post_message
+from schedules.registry import Skip, WorkContext
+from storage.models import Launch, LaunchStatus, OutboxMessage, RetroAnswer, RetroSummary
+
+MAX_ANSWER_STORED = 100_000
+RATINGS = {5: "5 — excellent", 4: "4 — good", 3: "3 — okay", 2: "2 — poor", 1: "1 — very poor"}
+MD_ANSWER_LIMIT = 1000  # per answer in the Markdown report (answers are kept whole in the database)
+SLACK_ANSWER_LIMIT = 400  # per answer in the CSMs' DM
+SLACK_BUDGET = 11_000  # total characters of the DM's blocks (Slack refuses messages near 13k)
+
+
+# -- when -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetroPlan:
+    prompt: datetime
+    reminder: datetime
+    summary: datetime
+
+
+def retro_plan(launch: Launch) -> RetroPlan:
+    """Prompt at go-live (or the day it went live) + retro delay, at check-in time; answers for
+    `retro_window_days` business days; a reminder halfway; the summary at check-in time after the window."""
+    from bot.features.checkins.service import holidays_of
+
+    zone, at = parse_zone(launch.timezone), parse_hhmm(launch.checkin_time)
+    holidays = holidays_of(launch)
+    start = on_business_day(launch, live_base_date(launch) + timedelta(days=launch.retro_after_days))
+    window = max(1, launch.retro_window_days)
+    after = business_days_from(start + timedelta(days=1), window, holidays)
+    prompt = local_instant(start, at, zone)
+    summary = local_instant(after[-1], at, zone)
+    if window >= 2:
+        reminder = local_instant(after[window // 2 - 1], at, zone)
+    else:
+        reminder = prompt + (summary - prompt) / 2
+    return RetroPlan(prompt, reminder, summary)
+
+
+def prompt_key(launch_id: int) -> str:
+    return f"launch:{launch_id}:retro:prompt"
+
+
+def is_started(session: Session, launch_id: int) -> bool:
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == prompt_key(launch_id))).first() \
+        is not None
+
+
+def summary_of(session: Session, launch_id: int) -> RetroSummary | None:
+    return session.get(RetroSummary, launch_id)
+
+
+# -- the prompt and the reminder --------------------------------------------------------------------
+
+
+def prompt_blocks(launch: Launch, text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": f"retro:{launch.id}", "elements": [
+            {"type": "button", "action_id": ActionId.RETRO_OPEN, "value": str(launch.id), "style": "primary",
+             "text": {"type": "plain_text", "text": "Share your thoughts"}}]},
+    ]
+
+
+def post_prompt(ctx: WorkContext) -> str | None:
+    """Scheduled: the retrospective opens in the launch channel, and the CSMs hear of it."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if summary_of(s, launch.id) is not None:
+        raise Skip("the retrospective is already summarised")
+    plan = retro_plan(launch)
+    closes = plan.summary.astimezone(parse_zone(launch.timezone)).strftime("%A %-d %B")
+    text = (f":mag: *Retrospective — {escape(launch.customer)}*\nIt has been {launch.retro_after_days} days since "
+            "go-live. What went well, and what should we do better next time? Three questions, one minute; "
+            f"answers are open until {closes}.")
+    post_message(s, key=prompt_key(launch.id), channel=launch.channel, text="Retrospective: how did the go-live go?",
+                 blocks=prompt_blocks(launch, text), now=ctx.now, launch_id=launch.id)
+    for user in csms_or_admins(s, launch, ctx.admins):
+        post_message(s, key=f"{prompt_key(launch.id)}:{user}", channel=user, now=ctx.now, launch_id=launch.id,
+                     text="The retrospective is open", blocks=prompt_blocks(
+                         launch, f"The retrospective for *{escape(launch.customer)}* is open in <#{launch.channel}> "
+                                 f"until {closes}; the summary comes to you then. Add your own answer here."))
+    # A launch nobody declared live still has its retrospective; it moves on from planned as well.
+    s.execute(update(Launch).where(Launch.id == launch.id,
+                                   Launch.status.in_([LaunchStatus.PLANNED, LaunchStatus.LIVE]))
+              .values(status=LaunchStatus.RETRO, updated_at=ctx.now).execution_options(synchronize_session=False))
+    return None
+
+
+def post_reminder(ctx: WorkContext) -> str | None:
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if not is_started(s, launch.id):
+        raise Skip("the retrospective was never opened")
+    if summary_of(s, launch.id) is not None:
+        raise Skip("the retrospective is already summarised")
+    count = len(answers(s, launch.id))
+    closes = retro_plan(launch).summary.astimezone(parse_zone(launch.timezone)).strftime("%A %-d %B")
+    text = (f":hourglass_flowing_sand: Halfway through the retrospective for *{escape(launch.customer)}*: "
+            f"{count} {'answer' if count == 1 else 'answers'} so far. If you have not shared yours yet, it takes a "
+            f"minute — open until {closes}.")
+    post_message(s, key=f"launch:{launch.id}:retro:reminder", channel=launch.channel, now=ctx.now,
+                 launch_id=launch.id, text="Retrospective reminder", blocks=prompt_blocks(launch, text))
+    return None
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+
+def answers(session: Session, launch_id: int) -> list[RetroAnswer]:
+    return list(session.exec(select(RetroAnswer).where(RetroAnswer.launch_id == launch_id)
+                             .order_by(RetroAnswer.submitted_at, RetroAnswer.id)).all())
+
+
+def open_launch(session: Session, launch_ref: Any) -> Launch:
+    """The launch whose retrospective is collecting answers now."""
+    missing = "That retrospective does not exist. Nothing was recorded."
+    launch = session.get(Launch, db_id(launch_ref, missing))
+    if launch is None:
+        raise NotFound(missing)
+    if not is_started(session, launch.id):
+        raise InvalidInput("This retrospective has not started yet. Nothing was recorded.")
+    if summary_of(session, launch.id) is not None:
+        raise InvalidInput("This retrospective is closed and its summary has gone out. Thank you anyway!")
+    return launch
+
+
+def retro_modal(launch: Launch, current: RetroAnswer | None) -> dict[str, Any]:
+    options = [option(label, str(value)) for value, label in RATINGS.items()]
+    went_well = {"type": "plain_text_input", "action_id": "went_well", "multiline": True,
+                 "placeholder": plain("What helped, who helped, what surprised you")}
+    improve = {"type": "plain_text_input", "action_id": "improve", "multiline": True,
+               "placeholder": plain("What got in the way; what we should do differently")}
+    rating: dict[str, Any] = {"type": "radio_buttons", "action_id": "rating", "options": options}
+    if current is not None:
+        if current.went_well:
+            went_well["initial_value"] = current.went_well[:3000]
+        if current.improve:
+            improve["initial_value"] = current.improve[:3000]
+        rating["initial_option"] = options[list(RATINGS).index(current.rating)]
+    intro = f"How did the go-live of *{escape(launch.customer)}* go? Your answers go to the launch team."
+    if current is not None:
+        intro += " You answered before: sending again replaces your earlier answer."
+    return {
+        "type": "modal", "callback_id": MilestoneCallback.RETRO, "title": plain("Retrospective"),
+        "submit": plain("Send"), "close": plain("Cancel"), "private_metadata": pack({"launch": launch.id}),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
+            {"type": "input", "block_id": "went_well", "optional": True, "label": plain("What went well?"),
+             "element": went_well},
+            {"type": "input", "block_id": "improve", "optional": True, "label": plain("What should we improve?"),
+             "element": improve},
+            {"type": "input", "block_id": "rating", "label": plain("Overall, how did it go? (1–5)"),
+             "element": rating},
+        ],
+    }
+
+
+def current_answer(session: Session, launch_id: int, user: str) -> RetroAnswer | None:
+    return session.exec(select(RetroAnswer).where(RetroAnswer.launch_id == launch_id,
+                                                  RetroAnswer.user_id == user)).first()
+
+
+def parse_rating(value: Any) -> int:
+    try:
+        rating = int(str(value).strip())
+    except (TypeError, ValueError):
+        rating = 0
+    if rating not in RATINGS:
+        raise InvalidInput("Please choose a rating from 1 to 5.")
+    return rating
+
+
+def record_answer(session: Session, *, launch_ref: Any, user: str, user_team: str | None, went_well: str | None,
+                  improve: str | None, rating: Any, now: datetime) -> tuple[RetroAnswer, bool]:
+    """One answer per person (a second submission replaces the first); texts kept whole. Returns
+    (answer, replaced)."""
+    launch = open_launch(session, launch_ref)
+    score = parse_rating(rating)
+    replaced = current_answer(session, launch.id, user) is not None
+    values = {"launch_id": launch.id, "user_id": user, "user_team": user_team,
+              "went_well": (went_well or "")[:MAX_ANSWER_STORED], "improve": (improve or "")[:MAX_ANSWER_STORED],
+              "rating": score, "submitted_at": now}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(RetroAnswer.__table__).values(**values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["launch_id", "user_id"], set_={
+        k: v for k, v in values.items() if k not in ("launch_id", "user_id")}))
+    session.flush()
+    answer = current_answer(session, launch.id, user)
+    session.refresh(answer)
+    return answer, replaced
+
+
+# -- the summary ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tallies:
+    count: int
+    average: float | None
+    distribution: dict[int, int]
+
+
+def tallies(rows: list[RetroAnswer]) -> Tallies:
+    distribution = {value: 0 for value in RATINGS}
+    for row in rows:
+        distribution[row.rating] = distribution.get(row.rating, 0) + 1
+    average = sum(r.rating for r in rows) / len(rows) if rows else None
+    return Tallies(len(rows), average, distribution)
+
+
+def _md_clip(text: str) -> str:
+    flat = " ".join(text.split())
+    return clip(flat, MD_ANSWER_LIMIT)
+
+
+def summary_markdown(launch: Launch, rows: list[RetroAnswer], now: datetime, *, draft: bool = False) -> str:
+    t = tallies(rows)
+    lines = [f"# Retrospective — {launch.customer}", ""]
+    if draft:
+        lines += ["_Draft: answers are still being collected._", ""]
+    went = launch.live_at.date().isoformat() if launch.live_at else f"{launch.go_live_date.isoformat()} (planned)"
+    lines.append(f"- Go-live: {went}")
+    lines.append(f"- Answers: {t.count}")
+    if t.average is not None:
+        lines.append(f"- Average rating: {t.average:.1f} / 5")
+        lines.append("- Ratings: " + ", ".join(f"{v}★ × {n}" for v, n in t.distribution.items() if n))
+    lines.append(f"- Written: {now.strftime('%Y-%m-%d %H:%M')} UTC")
+    for title, field in (("What went well", "went_well"), ("What should improve", "improve")):
+        lines += ["", f"## {title}", ""]
+        texts = [(r.user_id, getattr(r, field)) for r in rows if getattr(r, field).strip()]
+        lines += [f"- {_md_clip(text)} ({user})" for user, text in texts] or ["- (nothing)"]
+    return "\n".join(lines) + "\n"
+
+
+def summary_blocks(launch: Launch, rows: list[RetroAnswer]) -> list[dict[str, Any]]:
+    """The CSMs' DM: inside Slack's limits however many or long the answers are."""
+    t = tallies(rows)
+    head = f":mag: *Retrospective summary — {escape(launch.customer)}*\n{t.count} answers"
+    if t.average is not None:
+        head += f", average rating *{t.average:.1f} / 5* (" + ", ".join(
+            f"{v}★×{n}" for v, n in t.distribution.items() if n) + ")"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    budget = SLACK_BUDGET - len(head)
+    left_out = 0
+    for title, field in (("What went well", "went_well"), ("What should improve", "improve")):
+        bullets = [f"• {user_text(' '.join(getattr(r, field).split()), SLACK_ANSWER_LIMIT)} — <@{r.user_id}>"
+                   for r in rows if getattr(r, field).strip()]
+        chunk = f"*{title}*"
+        if not bullets:
+            chunk += "\n_(nothing)_"
+        for bullet in bullets:
+            if budget - len(chunk) - len(bullet) < 0 or len(blocks) >= 45:
+                left_out += 1
+                continue
+            if len(chunk) + len(bullet) + 1 > 2900:
+                blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+                budget -= len(chunk)
+                chunk = ""
+            chunk += ("\n" if chunk else "") + bullet
+        if chunk:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+            budget -= len(chunk)
+    note = f"Full report: `golive retro report --launch {launch.id}`"
+    if left_out:
+        note = f"{left_out} more answers did not fit here. " + note
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return blocks
+
+
+def close(ctx: WorkContext) -> str | None:
+    """Scheduled: the window is over; the summary is written once, kept, and sent to the CSMs."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    if not is_started(s, launch.id):
+        raise Skip("the retrospective was never opened")
+    if summary_of(s, launch.id) is not None:
+        return "already summarised"
+    rows = answers(s, launch.id)
+    s.add(RetroSummary(launch_id=launch.id, markdown=summary_markdown(launch, rows, ctx.now), created_at=ctx.now))
+    s.flush()
+    blocks = summary_blocks(launch, rows)
+    for user in csms_or_admins(s, launch, ctx.admins):
+        post_message(s, key=f"launch:{launch.id}:retro:summary:{user}", channel=user, blocks=blocks, now=ctx.now,
+                     launch_id=launch.id, text=f"Retrospective summary for {launch.customer}: {len(rows)} answers")
+    s.execute(update(Launch).where(Launch.id == launch.id,
+                                   Launch.status.in_([LaunchStatus.PLANNED, LaunchStatus.LIVE, LaunchStatus.RETRO]))
+              .values(status=LaunchStatus.DONE, updated_at=ctx.now).execution_options(synchronize_session=False))
+    return f"{len(rows)} answers"
+
+
+def report(session: Session, launch: Launch, now: datetime) -> str:
+    """The Markdown report: the kept summary, or a draft while answers are being collected."""
+    kept = summary_of(session, launch.id)
+    if kept is not None:
+        return kept.markdown
+    if not is_started(session, launch.id):
+        when = retro_plan(launch).prompt.astimezone(parse_zone(launch.timezone)).strftime("%Y-%m-%d %H:%M")
+        return (f"# Retrospective — {launch.customer}\n\nNot started yet: the prompt is planned for {when} "
+                f"({launch.timezone}).\n")
+    return summary_markdown(launch, answers(session, launch.id), now, draft=True)
+
+
+def state_text(session: Session, launch: Launch, now: datetime) -> str:
+    """What `/golive retro` tells the vendor's people."""
+    plan = retro_plan(launch)
+    zone = parse_zone(launch.timezone)
+    kept = summary_of(session, launch.id)
+    rows = answers(session, launch.id)
+    t = tallies(rows)
+    rating = f", average rating {t.average:.1f} / 5" if t.average is not None else ""
+    if kept is not None:
+        body = "\n".join(b["text"]["text"] for b in summary_blocks(launch, rows) if b["type"] == "section")
+        return clip(f"The retrospective for *{escape(launch.customer)}* is closed.\n{body}\n"
+                    f"Full report: `golive retro report --launch {launch.id}`", 3900)
+    if is_started(session, launch.id):
+        return (f"The retrospective for *{escape(launch.customer)}* is open: {t.count} "
+                f"{'answer' if t.count == 1 else 'answers'} so far{rating}. It closes "
+                f"{plan.summary.astimezone(zone).strftime('%a %-d %b %H:%M')}, and the summary goes to the CSMs. "
+                "Use the button on the prompt in this channel to add your own answer.")
+    return (f"The retrospective for *{escape(launch.customer)}* starts "
+            f"{plan.prompt.astimezone(zone).strftime('%a %-d %b %H:%M')} ({launch.timezone}), "
+            f"{launch.retro_after_days} days after go-live, with a prompt in this channel; answers are collected "
+            f"for {launch.retro_window_days} business days.")
+
+
+def prompt_date(launch: Launch) -> date:
+    return retro_plan(launch).prompt.astimezone(parse_zone(launch.timezone)).date()

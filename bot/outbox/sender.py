@@ -1,0 +1,479 @@
+"""Delivers outbox rows to Slack: Retry-After on 429, backoff with jitter on 5xx and dropped
+connections, a dead letter (and an alert to the launch's CSMs) after the last attempt, and the
+returned ts written back onto the row that asked for it."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import socket
+import threading
+import time
+import urllib.error
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import and_, or_, update
+from sqlmodel import select
+
+from bot.core import metrics
+from bot.core.ids import EventType
+from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
+from storage.db import Database
+from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus
+
+log = logging.getLogger("golive.sender")
+
+# Errors that will not go away by trying again: the row is dead at once.
+PERMANENT_ERRORS = frozenset({
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
+    "invalid_metadata_format", "invalid_metadata_schema", "message_not_found", "cant_update_message",
+    "user_not_found", "account_inactive", "cannot_dm_bot", "is_archived", "too_many_attachments",
+    "unknown_method", "no_permission",
+})
+# Errors that mean the call's effect is already there (a retried pin): success.
+ALREADY_DONE_ERRORS = frozenset({"already_pinned", "already_reacted"})
+# Errors a person can fix (invite the bot, fix the channel id): keep the row waiting, tell the CSMs once.
+FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+ALERT_AFTER_FIXABLE = 2
+# A workspace-wide pause shorter than this is waited out in place; a longer one hands the rows back.
+MAX_INLINE_PAUSE = 10.0
+RECOVERY_PAGES = 3
+# claimed_by of a pending row whose last attempt got no clear answer (timeout, dropped connection, 5xx):
+# Slack may have posted it, so the next attempt looks for its key in the channel's history first.
+UNCONFIRMED = "unconfirmed"
+CONNECTION_ERRORS = (
+    urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
+)
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    dead: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.rate_limited += other.rate_limited
+        self.dead += other.dead
+        self.deferred += other.deferred
+        self.errors.extend(other.errors)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    kind: str  # sent | rate_limited | retry | fixable | dead | deferred
+    error: str | None = None
+    retry_after: float = 0.0
+    channel: str | None = None
+    ts: str | None = None
+    uncertain: bool = False  # no clear answer: Slack may have posted it
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        *,
+        worker_id: str,
+        max_attempts: int = 8,
+        base_backoff: float = 2.0,
+        max_backoff: float = 900.0,
+        lease: timedelta = timedelta(seconds=120),
+        concurrency: int = 8,
+        batch_size: int = 200,
+        rng: random.Random | None = None,
+        context: dict[str, Any] | None = None,
+    ):
+        self.db = db
+        self.client = client
+        self.worker_id = worker_id
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.lease = lease
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.rng = rng or random.Random()
+        self.context = context or {}
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="golive-send")
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._last_sent: dict[str, float] = {}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    # -- claiming ---------------------------------------------------------------------------------
+
+    def claim_due(self, now: datetime, limit: int | None = None) -> list[OutboxMessage]:
+        """Take due rows (and rows whose sender died mid-send) with one conditional UPDATE each."""
+        limit = limit or self.batch_size
+        stale = now - self.lease
+        due = or_(
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale),
+        )
+        claimed: list[OutboxMessage] = []
+        with self.db.session() as s:
+            query = select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            query = query.limit(limit)
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            candidates = s.exec(query).all()
+            for row in candidates:
+                was_sending = row.status == OutboxStatus.SENDING or row.claimed_by == UNCONFIRMED
+                result = s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
+                    .where(or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at == row.claimed_at))
+                    .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount == 1:
+                    s.expunge(row)
+                    row.status = "recovering" if was_sending else OutboxStatus.SENDING
+                    row.claimed_at = now
+                    claimed.append(row)
+        return claimed
+
+    # -- delivering -------------------------------------------------------------------------------
+
+    def deliver_due(self, now: datetime | Callable[[], datetime]) -> DeliveryStats:
+        """Deliver one batch of due rows: channels in parallel, each channel's rows in order."""
+        clock = now if callable(now) else (lambda: now)
+        rows = self.claim_due(clock())
+        stats = DeliveryStats()
+        if not rows:
+            return stats
+        by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            by_channel[str(row.payload.get("channel", ""))].append(row)
+        futures = [self._pool.submit(self._deliver_channel, batch, clock) for batch in by_channel.values()]
+        for future in futures:
+            stats.add(future.result())
+        return stats
+
+    def _deliver_channel(self, rows: list[OutboxMessage], clock: Callable[[], datetime]) -> DeliveryStats:
+        stats = DeliveryStats()
+        blocked_until: datetime | None = None
+        channel = str(rows[0].payload.get("channel", "")) if rows else ""
+        for row in rows:
+            if blocked_until is None:
+                pause = self._workspace_pause()
+                if pause > MAX_INLINE_PAUSE:
+                    blocked_until = clock() + timedelta(seconds=pause)
+                elif pause > 0:
+                    time.sleep(pause)
+            if blocked_until is not None:
+                # Rate limited: the rest of these rows wait without spending an attempt.
+                self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked_until)
+                continue
+            if not self._keep_claim(row, clock()):
+                continue  # our lease ran out while the row waited its turn and another sender took it
+            outcome = self._attempt(row, clock())
+            now = clock()
+            self._finish(row, outcome, now, stats)
+            if outcome.kind == "sent":
+                with self._lock:
+                    self._last_sent[channel] = time.monotonic()
+            elif outcome.kind == "rate_limited":
+                if self._is_workspace_limit(channel):
+                    # No post reached this channel lately, so the limit hit is the workspace's: every
+                    # thread pauses, instead of each spending calls on more 429s.
+                    with self._lock:
+                        self._paused_until = max(self._paused_until, time.monotonic() + outcome.retry_after)
+                blocked_until = now + timedelta(seconds=outcome.retry_after)
+        return stats
+
+    def _keep_claim(self, row: OutboxMessage, now: datetime) -> bool:
+        """Renew the lease of a row that has waited in this batch for half of it; False when the lease
+        ran out and another sender has claimed the row since (it is theirs now: do not send it)."""
+        if row.claimed_at is not None and now - row.claimed_at < self.lease / 2:
+            return True
+        with self.db.session() as s:
+            result = s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id,
+                       OutboxMessage.status == OutboxStatus.SENDING)
+                .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        row.claimed_at = now
+        return result.rowcount == 1
+
+    def _workspace_pause(self) -> float:
+        with self._lock:
+            return max(0.0, self._paused_until - time.monotonic())
+
+    def _is_workspace_limit(self, channel: str) -> bool:
+        with self._lock:
+            return time.monotonic() - self._last_sent.get(channel, float("-inf")) > 1.0
+
+    def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
+        payload = dict(row.payload)
+        try:
+            payload = self._resolve_references(payload)
+        except _NotYet as waiting:
+            return _Outcome("deferred", error=f"waiting for {waiting}")
+        method = row.method
+        if method in COMPOSERS:
+            try:
+                # Composers may call Slack: the read-only ones hold no write lock meanwhile.
+                opened = self.db.read() if method in READ_ONLY_COMPOSERS else self.db.session()
+                with opened as s:
+                    composed = COMPOSERS[method](ComposeContext(s, self.client, payload, row, self.context, now))
+            except (SlackApiError, *CONNECTION_ERRORS) as err:
+                return _Outcome("retry", error=f"composing: {type(err).__name__}")
+            if composed is None:
+                return _Outcome("sent", channel=payload.get("channel"), ts=None)
+            method, payload = composed
+        if method == "chat.postMessage":
+            payload["metadata"] = {"event_type": EventType.OUTBOX, "event_payload": {"key": row.dedupe_key}}
+            if row.status == "recovering":
+                try:
+                    found = self._find_posted(payload.get("channel"), row.dedupe_key)
+                except _NotYet as waiting:
+                    return _Outcome("deferred", error=str(waiting))
+                if found is not None:
+                    return _Outcome("sent", channel=found[0], ts=found[1])
+        try:
+            response = self.client.api_call(method, json=payload)
+        except SlackApiError as err:
+            status = err.response.status_code
+            error = str(err.response.get("error", "")) if err.response is not None else ""
+            if error in ALREADY_DONE_ERRORS:
+                return _Outcome("sent", channel=payload.get("channel"), ts=payload.get("timestamp"))
+            if status == 429:
+                retry_after = _retry_after(err.response.headers)
+                metrics.SLACK_RATE_LIMITED.inc()
+                return _Outcome("rate_limited", error="ratelimited", retry_after=retry_after)
+            if status >= 500:
+                return _Outcome("retry", error=f"HTTP {status}", uncertain=method == "chat.postMessage")
+            if error in PERMANENT_ERRORS:
+                return _Outcome("dead", error=error)
+            if error in FIXABLE_ERRORS:
+                return _Outcome("fixable", error=error)
+            return _Outcome("retry", error=error or f"HTTP {status}")
+        except CONNECTION_ERRORS as err:
+            return _Outcome("retry", error=f"connection: {type(err).__name__}",
+                            uncertain=method == "chat.postMessage")
+        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+        return _Outcome("sent", channel=data.get("channel") or payload.get("channel"), ts=data.get("ts"))
+
+    def _find_posted(self, channel: str | None, key: str) -> tuple[str, str] | None:
+        """After a crash mid-send: was this post already accepted by Slack? Look for its key."""
+        if not channel:
+            return None
+        try:
+            if channel.startswith(("U", "W")):
+                channel = self.client.conversations_open(users=channel)["channel"]["id"]
+            # The newest messages first, a few pages at most: a lost send is recent. (No `oldest` bound:
+            # a tick run with --at works on a clock that need not match Slack's.)
+            cursor = None
+            for _ in range(RECOVERY_PAGES):
+                history = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
+                                                            cursor=cursor)
+                for message in history.get("messages", []):
+                    meta = message.get("metadata") or {}
+                    if meta.get("event_type") == EventType.OUTBOX and \
+                            (meta.get("event_payload") or {}).get("key") == key:
+                        return channel, message["ts"]
+                cursor = (history.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as err:
+            if err.response.status_code == 429 or err.response.status_code >= 500:
+                raise _NotYet("recovery read was refused for now") from None
+            return None  # cannot verify (no permission to read history here): sending is all that is left
+        except CONNECTION_ERRORS:
+            raise _NotYet("recovery read failed") from None
+        return None
+
+    def _resolve_references(self, payload: dict[str, Any]) -> dict[str, Any]:
+        for ref, target in (("thread_ts_from", "thread_ts"), ("ts_from", "ts")):
+            key = payload.pop(ref, None)
+            if key is None:
+                continue
+            with self.db.session() as s:
+                parent = s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
+            if parent is None or parent.status == OutboxStatus.DEAD:
+                raise _NotYet(f"{key} (missing or dead)")
+            if not parent.result_ts:
+                raise _NotYet(key)
+            payload[target] = parent.result_ts
+            if target == "ts" or payload.get("channel", "").startswith(("U", "W")):
+                payload["channel"] = parent.result_channel
+        return payload
+
+    def _finish(
+        self, row: OutboxMessage, outcome: _Outcome, now: datetime, stats: DeliveryStats,
+        until: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"claimed_by": None, "claimed_at": None}
+        alert: str | None = None
+        if outcome.kind == "sent":
+            values.update(status=OutboxStatus.SENT, sent_at=now, result_channel=outcome.channel,
+                          result_ts=outcome.ts, last_error=None, attempts=row.attempts + 1)
+            stats.sent += 1
+            metrics.OUTBOX_DELIVERED.inc()
+        elif outcome.kind in ("rate_limited", "deferred"):
+            wait = until or now + timedelta(seconds=outcome.retry_after if outcome.kind == "rate_limited" else 2)
+            values.update(status=OutboxStatus.PENDING, next_attempt_at=wait, last_error=outcome.error,
+                          rate_limited=row.rate_limited + (outcome.kind == "rate_limited"))
+            if row.status == "recovering":
+                # Still unknown whether Slack has this post: keep it a stale "sending" row, so whoever
+                # takes it next checks Slack first (it becomes stale again at `wait`).
+                values.update(status=OutboxStatus.SENDING, claimed_at=wait - self.lease,
+                              claimed_by=f"recovering:{self.worker_id}")
+            if outcome.kind == "rate_limited":
+                stats.rate_limited += 1
+            else:
+                stats.deferred += 1
+        else:
+            attempts = row.attempts + 1
+            values.update(attempts=attempts, last_error=outcome.error)
+            if outcome.kind == "dead" or (outcome.kind == "retry" and attempts >= self.max_attempts):
+                values.update(status=OutboxStatus.DEAD)
+                stats.dead += 1
+                metrics.OUTBOX_DEAD.inc()
+                alert = "dead"
+                log.warning("outbox row %s (%s) is dead after %d attempt(s): %s",
+                            row.id, row.dedupe_key, attempts, outcome.error)
+            else:
+                values.update(status=OutboxStatus.PENDING, next_attempt_at=now + self._backoff(attempts))
+                if outcome.uncertain or row.status == "recovering":
+                    values.update(claimed_by=UNCONFIRMED)
+                stats.retried += 1
+                metrics.OUTBOX_RETRIED.inc()
+                if outcome.kind == "fixable" and attempts == ALERT_AFTER_FIXABLE:
+                    alert = "fixable"
+            stats.errors.append(f"{row.dedupe_key}: {outcome.error}")
+        with self.db.session() as s:
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if outcome.kind == "sent" and row.write_back:
+                self._write_back(s, row.write_back, outcome)
+            if alert and not row.dedupe_key.startswith("alert:"):
+                self._alert_csms(s, row, outcome.error or "", alert, now)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1))
+        return timedelta(seconds=self.rng.uniform(ceiling / 2, ceiling))
+
+    @staticmethod
+    def _write_back(s: Any, target: dict[str, Any], outcome: _Outcome) -> None:
+        model = WRITE_BACK_TARGETS[target["model"]]
+        obj = s.get(model, target["id"])
+        if obj is None:
+            return
+        setattr(obj, target.get("ts_field", "message_ts"), outcome.ts)
+        if target.get("channel_field"):
+            setattr(obj, target["channel_field"], outcome.channel)
+        s.add(obj)
+
+    def _alert_csms(self, s: Any, row: OutboxMessage, error: str, kind: str, now: datetime) -> None:
+        channel = row.payload.get("channel", "?")
+        if kind == "fixable":
+            text = (f":warning: golive cannot post in <#{channel}> yet ({error}). Invite the bot there "
+                    f"(`/invite @golive`) or fix the channel id; the message is waiting and will go out once.")
+        else:
+            text = (f":x: golive gave up delivering a message to <#{channel}> after {row.attempts + 1} "
+                    f"attempt(s): `{error}`. It is kept as a dead letter (outbox id {row.id}).")
+        recipients: list[str] = []
+        if row.launch_id is not None:
+            recipients = list(s.exec(select(LaunchMember.user_id).where(
+                LaunchMember.launch_id == row.launch_id, LaunchMember.role == MemberRole.CSM)).all())
+        recipients = recipients or list(ALERT_FALLBACK)
+        for user in recipients:
+            if user == channel:
+                continue
+            post_message(s, key=f"alert:{kind}:{row.id}:{user}", channel=user, text=text, now=now,
+                         launch_id=row.launch_id)
+
+    # -- draining (golive tick) -------------------------------------------------------------------
+
+    def drain(self, clock: Callable[[], datetime], *, max_wait: float, sleep=time.sleep) -> DeliveryStats:
+        """Deliver everything due, waiting up to `max_wait` seconds for retries that fall due."""
+        deadline = time.monotonic() + max_wait
+        total = DeliveryStats()
+        while True:
+            stats = self.deliver_due(clock)
+            total.add(stats)
+            if stats.sent or stats.retried or stats.rate_limited or stats.dead:
+                continue
+            next_due = self.next_due_at()
+            if next_due is None:
+                return total
+            wait = (next_due - clock()).total_seconds()
+            remaining = deadline - time.monotonic()
+            if wait > remaining:
+                return total
+            sleep(max(0.05, min(wait, remaining)))
+
+
+    def next_due_at(self) -> datetime | None:
+        with self.db.session() as s:
+            row = s.exec(
+                select(OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .order_by(OutboxMessage.next_attempt_at)
+                .limit(1)
+            ).first()
+        return row
+
+
+class _NotYet(Exception):
+    pass
+
+
+@dataclass
+class ComposeContext:
+    """What a composer sees: it builds the real Slack call at send time from the current data."""
+
+    session: Any
+    client: WebClient
+    payload: dict[str, Any]
+    row: OutboxMessage
+    context: dict[str, Any]
+    now: datetime
+
+
+# Outbox methods named `golive.*` are composed at send time: name -> fn(ctx) -> (method, payload) or None
+# (None: nothing to send any more, which counts as delivered).
+COMPOSERS: dict[str, Callable[[ComposeContext], tuple[str, dict[str, Any]] | None]] = {}
+# Composers that only read the database (the others may write in the same transaction).
+READ_ONLY_COMPOSERS: set[str] = set()
+
+
+# Users who hear about dead letters when a launch has no CSMs (set from GOLIVE_ADMINS at start).
+ALERT_FALLBACK: list[str] = []
+
+
+def _retry_after(headers: Any) -> float:
+    value = None
+    if headers:
+        for name, raw in headers.items():
+            if name.lower() == "retry-after":
+                value = raw[0] if isinstance(raw, list) else raw
+    try:
+        return max(1.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
