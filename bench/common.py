@@ -169,9 +169,9 @@ def create_launches(db, raws: Sequence[dict], now: datetime, *,  # noqa: ANN001 
     """`bot.features.launches.service.save_launch` + `schedules.plan.replan` for each raw launch, all in one transaction
     (what `golive launch import` does); returns the launch ids in order. With `cache_zones` (default)
     inside `cached_zone_listing()`."""
-    import schedules.kinds.base  # noqa: F401 - registers the planners
-    from bot.features.launches.service import LaunchInput, save_launch
-    from schedules.plan import replan
+    from bot.features.launches.service import LaunchInput
+    from bot.flows.launches import save_launch
+    from bot.flows.planning import replan
 
     ids = []
     with cached_zone_listing() if cache_zones else nullcontext(), db.session() as s:

@@ -272,7 +272,8 @@ def build_digest(case: dict) -> tuple[str, list]:
     """The send-time build without Slack: `gather` (its two sessions) and `digest_blocks`."""
     from sqlmodel import Session
 
-    from bot.features.digest.service import digest_blocks, gather
+    from bot.features.digest.service import gather
+    from bot.features.digest.views import digest_blocks
 
     with Session(case["db"].engine) as anchor:
         ctx = SimpleNamespace(session=anchor, now=NOW, payload={"channel": CSM_ID, "date": "2027-03-12"},

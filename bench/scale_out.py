@@ -113,10 +113,10 @@ class SimHost:
 
 
 def prepare_template(url: str, launches: int, sla_issues: int) -> None:
-    import schedules.kinds.base  # noqa: F401 - registers the planners
     from bot.features.issues.service import open_issue
-    from bot.features.launches.service import LaunchInput, save_launch
-    from schedules.plan import replan
+    from bot.features.launches.service import LaunchInput
+    from bot.flows.launches import save_launch
+    from bot.flows.planning import replan
     from storage.db import Database
     from storage.migrate import upgrade
 

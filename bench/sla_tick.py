@@ -137,6 +137,7 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
              profile: bool = False) -> dict:
     from sqlmodel import col, func, select
 
+    from bot.wiring import SCHEDULE
     from schedules.engine import tick
     from storage.db import Database
     from storage.models import Issue, IssueEvent, OutboxMessage
@@ -150,7 +151,7 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
     started = time.perf_counter()
     insert_issues(db, rows)
     insert_s = time.perf_counter() - started
-    warm = tick(db, WARMUP_AT, worker_id="bench")
+    warm = tick(db, WARMUP_AT, schedule=SCHEDULE, worker_id="bench")
     out: dict = {"size": size, "due": due, "insert_s": insert_s,
                  "warmup_escalated": warm.swept.get("issue_escalation", 0)}
     profiler = cProfile.Profile() if profile else None
@@ -160,7 +161,7 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
         if profiler is not None and not ticks:
             profiler.enable()
         started = time.perf_counter()
-        result = tick(db, NOW, worker_id="bench")
+        result = tick(db, NOW, schedule=SCHEDULE, worker_id="bench")
         seconds = time.perf_counter() - started
         if profiler is not None and len(ticks) == 0:
             profiler.disable()
@@ -376,7 +377,6 @@ def main() -> int:
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     growth_target = args.growth_target or 1.2 * sizes[-1] / sizes[0]
 
-    import schedules.kinds.base  # noqa: F401 - registers the sweepers
 
     use_experiment(args.experiment)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_bolt import App, BoltResponse
@@ -15,35 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from bot.core import metrics
 from bot.core.clock import utcnow
 from bot.core.errors import GoliveError
-from bot.core.roles import Person, Roles
+from bot.core.roles import Roles
 from bot.core.settings import Settings
+from handlers import register_all
+from handlers.deps import Deps
 from storage.db import Database
 from storage.models import ProcessedEvent
 
 log = logging.getLogger("golive.app")
-
-
-@dataclass
-class Deps:
-    """What handlers need, put in every request's context as `deps`."""
-
-    settings: Settings
-    db: Database
-    client: WebClient
-    roles: Roles
-    clock: Callable[[], datetime] = utcnow
-    extra: dict = field(default_factory=dict)
-
-
-def person_from(body: dict) -> Person:
-    """The acting person, with their team id, from any kind of Slack payload."""
-    user = body.get("user")
-    if isinstance(user, dict):
-        return Person(str(user.get("id", "")), user.get("team_id") or body.get("user_team", {}).get("id"))
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    if event:
-        return Person(str(event.get("user", "")), event.get("user_team") or event.get("team"))
-    return Person(str(body.get("user_id", "")), body.get("team_id"))
 
 
 def create_app(
@@ -107,8 +85,6 @@ def create_app(
             except Exception:  # noqa: BLE001 - the person may simply be gone; the error is logged
                 logger.warning("could not tell the person about the error")
         return BoltResponse(status=200, body="")
-
-    from handlers import register_all
 
     register_all(app)
     return app

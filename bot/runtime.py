@@ -14,14 +14,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-import schedules.kinds.base  # noqa: F401  (registers every kind of work)
 from bot.app import create_app
 from bot.core.clock import utcnow
 from bot.core.settings import Settings
-from bot.outbox import sender as sender_module
+from bot.features.usage.service import usage_route
 from bot.outbox.sender import Sender
 from bot.slack.client import DEFAULT_TIMEOUT, make_client
 from bot.slack.web import WebServer, create_web
+from bot.wiring import COMPOSERS, SCHEDULE
 from schedules.engine import tick
 from storage.db import Database
 from storage.migrate import upgrade
@@ -47,8 +47,8 @@ class Runtime:
         self.outbox_client: WebClient = make_client(
             settings, for_outbox=True, timeout=min(DEFAULT_TIMEOUT, settings.send_lease_seconds / 3))
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
-                             lease=timedelta(seconds=settings.send_lease_seconds))
-        sender_module.ALERT_FALLBACK[:] = list(settings.admins)
+                             lease=timedelta(seconds=settings.send_lease_seconds),
+                             composers=COMPOSERS, admins=settings.admins, context={"admins": settings.admins})
         self._team_id: str | None = settings.team_id
         self.scheduler: BackgroundScheduler | None = None
 
@@ -68,7 +68,6 @@ class Runtime:
 
     def web(self, host: str | None = None, port: int | None = None) -> WebServer:
         secret = self.settings.slack_signing_secret
-        from bot.features.usage.service import usage_route
 
         asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None,
                           extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)])
@@ -86,7 +85,8 @@ class Runtime:
 
     def tick_once(self, now: datetime | None = None):  # noqa: ANN201
         self.prepare_sender()
-        return tick(self.db, now or self.clock(), worker_id=self.sender.worker_id, admins=self.settings.admins)
+        return tick(self.db, now or self.clock(), schedule=SCHEDULE, worker_id=self.sender.worker_id,
+                    admins=self.settings.admins)
 
     def deliver_once(self, budget_seconds: float = 10.0) -> None:
         """Deliver batches while there is work, up to a time budget, so a backlog drains at Slack's pace

@@ -1,21 +1,20 @@
-"""Slack surfaces: each module translates payloads into domain calls and has a `register(app)`."""
+"""Slack surfaces: one module per surface (check-in buttons, issue intake and triage, the `/golive`
+command, milestones, App Home, adoption, quiet events), each translating payloads into calls on the
+features and flows below, with a `register(app)`. This package is the one place they are wired into
+the Bolt app; surfaces never import each other (what they share lives in handlers.deps).
+
+May import: bot.flows, bot.features, bot.outbox, bot.slack, bot.core, storage, schedules machinery."""
 
 from slack_bolt import App
 
+from handlers import adoption, checkins, commands, events, home, issues, milestones
+
 
 def register_all(app: App) -> None:
-    from handlers import checkins, commands, events, issues
-
     checkins.register(app)
     issues.register(app)
-    commands.register(app)
+    commands.register(app, {**commands.SUBCOMMANDS, **issues.SUBCOMMANDS, **milestones.SUBCOMMANDS})
     events.register(app)
-
-    from handlers import milestones
-
     milestones.register(app)
-
-    from handlers import adoption, home
-
     home.register(app)
     adoption.register(app)

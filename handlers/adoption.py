@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.app import Deps, person_from
 from bot.core.text import escape
+from bot.features.adoption import model as adoption_model
 from bot.features.adoption import service as adoption
+from handlers.deps import Deps, person_from
 
 
-def on_opt_out(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001
+def on_opt_out(ack: Ack, body: dict, action: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     with deps.db.session() as s:
         launch = adoption.record_opt_out(s, launch_ref=action.get("value"), user=person.user_id, now=deps.clock())
@@ -21,4 +21,4 @@ def on_opt_out(ack: Ack, body: dict, action: dict, context, respond) -> None:  #
 
 
 def register(app: App) -> None:
-    app.action(adoption.OPT_OUT_ACTION)(on_opt_out)
+    app.action(adoption_model.OPT_OUT_ACTION)(on_opt_out)

@@ -7,11 +7,12 @@ import logging
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from bot.app import Deps, person_from
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
 from bot.core.ids import ActionId, CallbackId
 from bot.features.checkins import service as checkins
+from bot.features.checkins.views import note_modal
+from handlers.deps import Deps, channel_members, person_from
 from storage.models import Answer
 
 log = logging.getLogger("golive.handlers.checkins")
@@ -30,16 +31,14 @@ def _channel(body: dict) -> str | None:
 def require_channel_member(deps: Deps, channel: str | None, user: str) -> None:
     """Only people in the launch channel (customers from other organisations included) may answer or
     report there. If Slack cannot tell us the members right now, we let the person through."""
-    from handlers.issues import channel_members
 
     members = channel_members(deps)(channel) if channel else None
     if members is not None and user not in members:
         raise NotAllowed("Only members of this launch's channel can answer its check-ins. Nothing was recorded.")
 
 
-def on_answer(ack: Ack, body: dict, action: dict, context, respond) -> None:  # noqa: ANN001
+def on_answer(ack: Ack, body: dict, action: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     require_channel_member(deps, _channel(body), person.user_id)
     answer = checkins.ACTION_ANSWERS[ActionId(action["action_id"])]
@@ -50,9 +49,8 @@ def on_answer(ack: Ack, body: dict, action: dict, context, respond) -> None:  # 
     respond(text=checkins.confirmation(recorded), response_type="ephemeral", replace_original=False)
 
 
-def open_note(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+def open_note(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     require_channel_member(deps, _channel(body), person.user_id)
     with deps.db.session() as s:
@@ -61,27 +59,11 @@ def open_note(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
         current = s.exec(checkins.select(checkins.CheckInAnswer).where(
             checkins.CheckInAnswer.check_in_id == checkin.id,
             checkins.CheckInAnswer.user_id == person.user_id)).first()
-    initial = current.answer if current else Answer.FRICTION
-    options = [modals.option(checkins.ANSWER_LABELS[a], a.value) for a in Answer]
-    view = {
-        "type": "modal", "callback_id": CallbackId.CHECKIN_NOTE_MODAL,
-        "title": modals.plain(f"Day {checkin.day_number} check-in"), "submit": modals.plain("Send"),
-        "close": modals.plain("Cancel"),
-        "private_metadata": modals.pack({"checkin": checkin.id, "channel": checkin.channel}),
-        "blocks": [
-            {"type": "input", "block_id": "answer", "label": modals.plain("How is it going?"),
-             "element": {"type": "radio_buttons", "action_id": "answer", "options": options,
-                         "initial_option": options[[a.value for a in Answer].index(initial)]}},
-            {"type": "input", "block_id": "note", "label": modals.plain("Tell us more"),
-             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True, "max_length": 3000,
-                         "placeholder": modals.plain("What worked, what got in the way?")}},
-        ],
-    }
+    view = note_modal(checkin, current.answer if current else Answer.FRICTION)
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
-def submit_note(ack: Ack, body: dict, view: dict, context, client) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
+def submit_note(ack: Ack, body: dict, view: dict, deps: Deps, client) -> None:  # noqa: ANN001
     person = person_from(body)
     state = modals.unpack(view)
     values = modals.values(view)
@@ -107,9 +89,8 @@ def submit_note(ack: Ack, body: dict, view: dict, context, client) -> None:  # n
         log.info("could not confirm the note ephemerally: %s", err.response.get("error"))
 
 
-def on_mute(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_mute(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     launch_id = parse_id(_action_value(body))
     with deps.db.session() as s:
@@ -127,3 +108,5 @@ def register(app: App) -> None:
     app.action(ActionId.CHECKIN_NOTE)(open_note)
     app.view(CallbackId.CHECKIN_NOTE_MODAL)(submit_note)
     app.action(ActionId.NUDGE_MUTE)(on_mute)
+
+

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from slack_bolt import Ack, App
 
-from bot.app import Deps, person_from
 from bot.core.ids import SLASH_COMMAND
 from bot.features.launches import service as launches
 from bot.features.status import service as status
+from handlers.deps import Deps, Subcommand, person_from
 
 HELP = (
     "*golive* — your customer's go-live week in Slack.\n"
@@ -24,24 +24,10 @@ HELP = (
     "on any message, or by mentioning the bot."
 )
 
-Subcommand = Callable[[Deps, dict, str], str]
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
-    def wrap(fn: Subcommand) -> Subcommand:
-        SUBCOMMANDS[name] = fn
-        return fn
-
-    return wrap
-
-
-@subcommand("help")
 def show_help(deps: Deps, body: dict, rest: str) -> str:
     return HELP
 
 
-@subcommand("status")
 def show_status(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     if not deps.roles.is_vendor(person):
@@ -54,13 +40,21 @@ def show_status(deps: Deps, body: dict, rest: str) -> str:
         return status.status_text(s, launch)
 
 
-def on_golive(ack: Ack, body: dict, context) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
-    text = str(body.get("text") or "").strip()
-    name, _, rest = text.partition(" ")
-    handler = SUBCOMMANDS.get(name.lower(), show_help)
-    ack(text=handler(deps, body, rest.strip()), response_type="ephemeral")
+# The subcommands this module answers itself; the other surfaces bring their own tables.
+SUBCOMMANDS: dict[str, Subcommand] = {"help": show_help, "status": show_status}
 
 
-def register(app: App) -> None:
-    app.command(SLASH_COMMAND)(on_golive)
+def golive_command(subcommands: Mapping[str, Subcommand]) -> Callable[..., None]:
+    """The `/golive` listener over every surface's subcommands; unknown or empty: the help text."""
+
+    def on_golive(ack: Ack, body: dict, deps: Deps) -> None:
+        text = str(body.get("text") or "").strip()
+        name, _, rest = text.partition(" ")
+        handler = subcommands.get(name.lower(), show_help)
+        ack(text=handler(deps, body, rest.strip()), response_type="ephemeral")
+
+    return on_golive
+
+
+def register(app: App, subcommands: Mapping[str, Subcommand]) -> None:
+    app.command(SLASH_COMMAND)(golive_command(subcommands))

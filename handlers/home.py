@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.app import Deps
+from bot.features.home import model as home_model
 from bot.features.home import service as home
+from handlers.deps import Deps
 
 
-def on_home_opened(ack: Ack, event: dict, context, client) -> None:  # noqa: ANN001
+def on_home_opened(ack: Ack, event: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
     if event.get("tab", "home") != "home":
         return
-    deps: Deps = context["deps"]
     user = str(event.get("user") or "")
     if not user:
         return
@@ -25,9 +25,8 @@ def on_home_opened(ack: Ack, event: dict, context, client) -> None:  # noqa: ANN
     client.views_publish(user_id=user, view=view)
 
 
-def open_readiness(ack: Ack, body: dict, action: dict, context, client) -> None:  # noqa: ANN001
+def open_readiness(ack: Ack, body: dict, action: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     user = str((body.get("user") or {}).get("id") or "")
     team = home.user_team(client, user)
     with deps.db.session() as s:
@@ -37,5 +36,5 @@ def open_readiness(ack: Ack, body: dict, action: dict, context, client) -> None:
 
 def register(app: App) -> None:
     app.event("app_home_opened")(on_home_opened)
-    app.action(home.READINESS_ACTION)(open_readiness)
+    app.action(home_model.READINESS_ACTION)(open_readiness)
     app.action("home_open_channel")(lambda ack: ack())

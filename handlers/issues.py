@@ -6,53 +6,30 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot.app import Deps, person_from
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed
 from bot.core.ids import ActionId, CallbackId
 from bot.core.roles import Person
 from bot.core.text import escape
+from bot.features.issues import model as issues_model
 from bot.features.issues import service as issues
+from bot.features.issues.views import report_modal
 from bot.features.launches import service as launches
 from bot.outbox.queue import post_message
-from bot.slack.client import channel_member_ids
-from handlers.commands import subcommand
+from handlers.deps import Deps, Subcommand, channel_members, person_from
 from storage.models import Issue, IssueStatus, Launch
 
 log = logging.getLogger("golive.handlers.issues")
 REACTION = "rotating_light"
-HOW_BAD = [("Blocking me", "sev1"), ("Slowing me down", "sev2"), ("A question", "sev3")]
-MEMBERS_TTL = 60.0
 UNREADABLE = "(a message flagged with :rotating_light:; its text could not be read)"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def channel_members(deps: Deps) -> Any:
-    """Cached conversations.members (a minute), for 'is this person on the support channel?'."""
-    cache: dict[str, tuple[float, set[str]]] = deps.extra.setdefault("members_cache", {})
-
-    def fetch(channel: str) -> set[str] | None:
-        """The members, or None when Slack would not say (callers decide whether to fail open)."""
-        hit = cache.get(channel)
-        if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
-            return hit[1]
-        try:
-            members = set(channel_member_ids(deps.client, channel))
-        except SlackApiError as err:
-            log.info("cannot read members of %s: %s", channel, err.response.get("error"))
-            return None
-        cache[channel] = (time.monotonic(), members)
-        return members
-
-    return fetch
 
 
 def _value(body: dict) -> str:
@@ -75,33 +52,12 @@ def _launch_here(s, channel: str | None) -> Launch:  # noqa: ANN001
     return launch
 
 
-def report_modal(metadata: dict, initial_text: str = "") -> dict:
-    options = [modals.option(label, value) for label, value in HOW_BAD]
-    text_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                    "max_length": 3000,
-                                    "placeholder": modals.plain("What were you doing, and what went wrong?")}
-    if initial_text:
-        text_element["initial_value"] = initial_text[:3000]
-    return {
-        "type": "modal", "callback_id": CallbackId.REPORT_ISSUE_MODAL, "title": modals.plain("Report a problem"),
-        "submit": modals.plain("Send to support"), "close": modals.plain("Cancel"),
-        "private_metadata": modals.pack(metadata),
-        "blocks": [
-            {"type": "input", "block_id": "text", "label": modals.plain("What happened?"), "element": text_element},
-            {"type": "input", "block_id": "severity", "label": modals.plain("How bad is it?"),
-             "element": {"type": "radio_buttons", "action_id": "severity", "options": options,
-                         "initial_option": options[1]}},
-        ],
-    }
-
-
 # -- ways in ----------------------------------------------------------------------------------------
 
 
-def open_report_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+def open_report_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     """The Report a problem button, on check-ins and the pinned help message: any channel member may use it."""
     ack()
-    deps: Deps = context["deps"]
     channel = _channel_id(body)
     with deps.db.session() as s:
         _launch_here(s, channel)
@@ -114,10 +70,9 @@ def open_report_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: A
                       view=report_modal({"channel": channel, "thread_ts": thread, "source": "button"}))
 
 
-def open_shortcut_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+def open_shortcut_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     """The report_issue message shortcut (vendor staff only): a modal prefilled with the message."""
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     if not deps.roles.is_vendor(person):
         raise NotAllowed("Only the vendor's team can use this shortcut.")
@@ -131,8 +86,7 @@ def open_shortcut_modal(ack: Ack, body: dict, context, client) -> None:  # noqa:
                       view=report_modal(metadata, initial_text=str(message.get("text") or "")))
 
 
-def submit_report(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
+def submit_report(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
     person = person_from(body)
     meta = modals.unpack(view)
     values = modals.values(view)
@@ -141,7 +95,7 @@ def submit_report(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: A
     if not text.strip():
         ack(response_action="errors", errors={"text": "Please describe what happened."})
         return
-    if severity not in issues.SEVERITIES:
+    if severity not in issues_model.SEVERITIES:
         severity = "sev2"
     channel = meta.get("channel")
     if meta.get("source") == "shortcut" and meta.get("message_ts"):
@@ -174,11 +128,10 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def on_mention(event: dict, context, ack=None) -> None:  # noqa: ANN001
+def on_mention(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
     """@golive followed by a description, in a launch channel, files an issue (without the mention)."""
     if ack is not None:
         ack()
-    deps: Deps = context["deps"]
     channel, ts = event.get("channel"), event.get("ts")
     user = event.get("user")
     if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(user, str)):
@@ -200,13 +153,12 @@ def on_mention(event: dict, context, ack=None) -> None:  # noqa: ANN001
                           thread_ts=thread)
 
 
-def on_reaction(event: dict, context, client, ack=None) -> None:  # noqa: ANN001
+def on_reaction(event: dict, deps: Deps, client, ack=None) -> None:  # noqa: ANN001
     """🚨 on any message in a launch channel files that message as an issue, once."""
     if ack is not None:
         ack()
     if event.get("reaction") != REACTION:
         return
-    deps: Deps = context["deps"]
     item = event.get("item") or {}
     channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
     if item.get("type") != "message" or not all(isinstance(v, str) for v in (channel, ts, user)):
@@ -243,7 +195,7 @@ def fetch_message(client, channel: str, ts: str) -> dict:  # noqa: ANN001
     return {}
 
 
-def on_message(event: dict, context, ack=None) -> None:  # noqa: ANN001
+def on_message(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
     """Thread replies: `>>` from support goes to the customer; the customer's replies go to support."""
     if ack is not None:
         ack()
@@ -255,7 +207,6 @@ def on_message(event: dict, context, ack=None) -> None:  # noqa: ANN001
         return
     if thread_ts == ts or user == context.get("bot_user_id"):
         return
-    deps: Deps = context["deps"]
     person = Person(user, event.get("user_team") or event.get("team"))
     with deps.db.session() as s:
         support_issue = issues.issue_for_support_thread(s, channel, thread_ts)
@@ -269,7 +220,6 @@ def on_message(event: dict, context, ack=None) -> None:  # noqa: ANN001
             issues.relay_to_support(s, issue=customer_issue, author=user, text=text, message_ts=ts, now=deps.clock())
 
 
-@subcommand("issue")
 def slash_issue(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     if not deps.roles.is_vendor(person):
@@ -287,7 +237,6 @@ def slash_issue(deps: Deps, body: dict, rest: str) -> str:
     return f"Recorded issue *#{number}* for {escape(launch.customer)}; support has it."
 
 
-@subcommand("issues")
 def slash_issues(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     if not deps.roles.is_vendor(person):
@@ -315,9 +264,8 @@ def _triage_context(deps: Deps, s, body: dict) -> tuple[Issue, Launch, Person]: 
     return issue, launch, person
 
 
-def on_ack(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_ack(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     with deps.db.session() as s:
         issue, launch, person = _triage_context(deps, s, body)
         if not deps.roles.is_support(launch, person, channel_members(deps), (issue.support_channel,)):
@@ -329,9 +277,8 @@ def on_ack(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
             replace_original=False)
 
 
-def on_severity(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_severity(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     severity = _value(body)
     with deps.db.session() as s:
         issue, launch, person = _triage_context(deps, s, body)
@@ -348,9 +295,8 @@ def _may_resolve(deps: Deps, s, issue, launch, person) -> bool:  # noqa: ANN001
         launch, person, channel_members(deps), (issue.support_channel,))
 
 
-def open_resolve_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+def open_resolve_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     with deps.db.session() as s:
         issue, launch, person = _triage_context(deps, s, body)
         if not _may_resolve(deps, s, issue, launch, person):
@@ -369,8 +315,7 @@ def open_resolve_modal(ack: Ack, body: dict, context, client) -> None:  # noqa: 
     })
 
 
-def submit_resolve(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
+def submit_resolve(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
     meta = modals.unpack(view)
     note = modals.values(view).get("note")
     try:
@@ -387,9 +332,8 @@ def submit_resolve(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: 
     ack()
 
 
-def on_satisfaction(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_satisfaction(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     with deps.db.session() as s:
         issue = issues.record_satisfaction(s, value=_value(body), user=person.user_id, now=deps.clock())
@@ -411,3 +355,7 @@ def register(app: App) -> None:
     app.view(CallbackId.RESOLVE_MODAL)(submit_resolve)
     app.action(ActionId.ISSUE_SATISFIED)(on_satisfaction)
     app.action(ActionId.ISSUE_UNSATISFIED)(on_satisfaction)
+
+
+# `/golive` subcommands this surface answers (merged into the command in handlers/__init__.py).
+SUBCOMMANDS: dict[str, Subcommand] = {"issue": slash_issue, "issues": slash_issues}

@@ -9,18 +9,21 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.app import Deps, person_from
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
 from bot.core.ids import ActionId
 from bot.core.roles import Person
-from bot.core.text import escape, user_text
+from bot.core.text import escape
 from bot.features.launches import service as launches
+from bot.features.milestones import model as milestones_model
 from bot.features.milestones import service as milestones
-from bot.features.milestones.service import MilestoneAction, MilestoneCallback
+from bot.features.milestones import views as milestones_views
+from bot.features.milestones.model import MilestoneAction, MilestoneCallback
+from bot.features.milestones.views import live_confirm_modal
 from bot.features.retro import service as retro
-from handlers.commands import subcommand
-from handlers.issues import channel_members
+from bot.features.retro import views as retro_views
+from bot.flows import going_live
+from handlers.deps import Deps, Subcommand, channel_members, person_from
 from storage.models import Launch
 
 log = logging.getLogger("golive.handlers.milestones")
@@ -48,7 +51,6 @@ def _require_manager(deps: Deps, s, launch: Launch, person: Person, what: str) -
 # -- /golive ready ----------------------------------------------------------------------------------
 
 
-@subcommand("ready")
 def slash_ready(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     with deps.db.session() as s:
@@ -64,7 +66,7 @@ def slash_ready(deps: Deps, body: dict, rest: str) -> str:
         text = milestones.checklist_text(launch, items)
         if not deps.roles.may_manage(s, launch, person):
             return text + "\n_Read-only: only the launch's CSMs and admins can tick items._"
-        blocks = milestones.checklist_blocks(launch, items)
+        blocks = milestones_views.checklist_blocks(launch, items)
         summary = f"Go-live checklist for {launch.customer}: {sum(i.done for i in items)} of {len(items)} done"
     # The interactive list goes to the command's response URL (ephemeral, and it works whether or not the
     # bot is in the channel); the command's own answer is a one-line pointer to it.
@@ -79,9 +81,8 @@ def slash_ready(deps: Deps, body: dict, rest: str) -> str:
     return summary + " — tick items in the list."
 
 
-def on_readiness_toggle(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_readiness_toggle(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     action = _action(body)
     launch_id, shown = milestones.parse_block_id(str(action.get("block_id") or ""))
@@ -98,31 +99,12 @@ def on_readiness_toggle(ack: Ack, body: dict, context, respond) -> None:  # noqa
         milestones.apply_selection(s, launch=launch, shown=shown, selected=selected, actor=person.user_id,
                                    now=deps.clock())
         items = milestones.checklist(s, launch.id)
-        blocks = milestones.checklist_blocks(launch, items)
+        blocks = milestones_views.checklist_blocks(launch, items)
         summary = f"Go-live checklist for {launch.customer}: {sum(i.done for i in items)} of {len(items)} done"
     respond(text=summary, blocks=blocks, replace_original=True, response_type="ephemeral")
 
 
 # -- /golive live -----------------------------------------------------------------------------------
-
-
-def live_confirm_modal(launch: Launch, open_items: list) -> dict:  # noqa: ANN001
-    listed = "\n".join(f"• {user_text(i.text, 200)}" for i in open_items[:20])
-    return {
-        "type": "modal", "callback_id": MilestoneCallback.LIVE_CONFIRM, "title": modals.plain("Go live anyway?"),
-        "submit": modals.plain("Go live"), "close": modals.plain("Cancel"),
-        "private_metadata": modals.pack({"launch": launch.id}),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": (
-                f"*{escape(launch.customer)}* still has {len(open_items)} open go-live "
-                f"criteri{'on' if len(open_items) == 1 else 'a'}:\n{listed}")[:2900]}},
-            {"type": "input", "block_id": "reason", "label": modals.plain("Why go live now?"),
-             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
-                         "max_length": milestones.MAX_REASON}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-                "The reason is recorded and sent to the launch's CSMs. The customer never sees it.")}]},
-        ],
-    }
 
 
 def _live_answer(result: milestones.LiveResult) -> str:
@@ -140,7 +122,6 @@ def _live_answer(result: milestones.LiveResult) -> str:
     return text
 
 
-@subcommand("live")
 def slash_live(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     if not deps.roles.is_vendor(person):
@@ -152,7 +133,7 @@ def slash_live(deps: Deps, body: dict, rest: str) -> str:
         if not deps.roles.may_manage(s, launch, person):
             return MANAGERS_ONLY.format(what="declare a launch live")
         try:
-            result = milestones.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock())
+            result = going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock())
         except milestones.CriteriaOpen as refused:
             view = live_confirm_modal(launch, refused.items)
             message = str(refused)
@@ -167,8 +148,7 @@ def slash_live(deps: Deps, body: dict, rest: str) -> str:
         "\nA confirmation form is open: give a reason there to go live anyway. Nothing has changed yet."
 
 
-def submit_live(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
+def submit_live(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
     person = person_from(body)
     meta = modals.unpack(view)
     reason = (modals.values(view).get("reason") or "").strip()
@@ -179,7 +159,7 @@ def submit_live(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN
         with deps.db.session() as s:
             launch = launches.get_launch(s, milestones.db_id(meta.get("launch"), "That launch does not exist."))
             _require_manager(deps, s, launch, person, "declare a launch live")
-            milestones.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(), force_reason=reason)
+            going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(), force_reason=reason)
     except GoliveError as err:
         ack(response_action="errors", errors={"reason": str(err)[:150]})
         return
@@ -189,32 +169,30 @@ def submit_live(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN
 # -- the 30-day goal review -------------------------------------------------------------------------
 
 
-def on_goal_state(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_goal_state(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     action = _action(body)
-    state = milestones.GOAL_STATES[MilestoneAction(action["action_id"])]
+    state = milestones_model.GOAL_STATES[MilestoneAction(action["action_id"])]
     with deps.db.session() as s:
         goal = milestones.get_goal(s, action.get("value"))
         launch = launches.get_launch(s, goal.launch_id)
         _require_manager(deps, s, launch, person, "review the goals")
         milestones.set_goal_state(s, goal=goal, state=state, actor=person.user_id, now=deps.clock())
-        blocks = milestones.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=False)
+        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=False)
         text = f"30-day review for {launch.customer}"
     respond(text=text, blocks=blocks, replace_original=True)
 
 
-def on_goals_confirm(ack: Ack, body: dict, context, respond) -> None:  # noqa: ANN001
+def on_goals_confirm(ack: Ack, body: dict, deps: Deps, context, respond) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     launch_id = milestones.db_id(_action(body).get("value"), "That review is no longer valid.")
     with deps.db.session() as s:
         launch = launches.get_launch(s, launch_id)
         _require_manager(deps, s, launch, person, "confirm the goal review")
         waiting = milestones.confirm_goal_review(s, launch=launch, actor=person.user_id, now=deps.clock())
-        blocks = milestones.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=True)
+        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=True)
         text = f"30-day review for {launch.customer}: confirmed"
     if waiting:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
@@ -225,7 +203,6 @@ def on_goals_confirm(ack: Ack, body: dict, context, respond) -> None:  # noqa: A
 # -- the retrospective ------------------------------------------------------------------------------
 
 
-@subcommand("retro")
 def slash_retro(deps: Deps, body: dict, rest: str) -> str:
     person = person_from(body)
     if not deps.roles.is_vendor(person):
@@ -238,21 +215,19 @@ def slash_retro(deps: Deps, body: dict, rest: str) -> str:
         return retro.state_text(s, launch, deps.clock())
 
 
-def open_retro(ack: Ack, body: dict, context, client) -> None:  # noqa: ANN001
+def open_retro(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
-    deps: Deps = context["deps"]
     person = person_from(body)
     with deps.db.session() as s:
         launch = retro.open_launch(s, _action(body).get("value"))
         members = channel_members(deps)(launch.channel)
         if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
             raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
-        view = retro.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id))
+        view = retro_views.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id))
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
-def submit_retro(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: ANN001
-    deps: Deps = context["deps"]
+def submit_retro(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
     person = person_from(body)
     meta = modals.unpack(view)
     values = modals.values(view)
@@ -280,8 +255,12 @@ def submit_retro(ack: Ack, body: dict, view: dict, context) -> None:  # noqa: AN
 def register(app: App) -> None:
     app.action(MilestoneAction.READINESS_TOGGLE)(on_readiness_toggle)
     app.view(MilestoneCallback.LIVE_CONFIRM)(submit_live)
-    for action_id in milestones.GOAL_STATES:
+    for action_id in milestones_model.GOAL_STATES:
         app.action(action_id)(on_goal_state)
     app.action(MilestoneAction.GOALS_CONFIRM)(on_goals_confirm)
     app.action(ActionId.RETRO_OPEN)(open_retro)
     app.view(MilestoneCallback.RETRO)(submit_retro)
+
+
+# `/golive` subcommands this surface answers (merged into the command in handlers/__init__.py).
+SUBCOMMANDS: dict[str, Subcommand] = {"ready": slash_ready, "live": slash_live, "retro": slash_retro}

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.core import metrics
-from schedules.registry import KINDS, SWEEPERS, Skip, WorkContext
+from schedules.registry import Schedule, Skip, WorkContext
 from storage.db import Database
 from storage.models import PlannedWork, WorkStatus
 
@@ -33,7 +33,8 @@ class TickResult:
         return len(self.done) + len(self.skipped) + len(self.failed)
 
 
-def tick(db: Database, now: datetime, *, worker_id: str, admins: tuple[str, ...] = ()) -> TickResult:
+def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
+         admins: tuple[str, ...] = ()) -> TickResult:
     """Run every piece of work due at `now`. Each row is claimed with one conditional UPDATE
     (pending → running) inside the same transaction that does the work and marks it done, so
     two ticks — threads, processes or machines — can never both do it, and a crash leaves it
@@ -53,15 +54,15 @@ def tick(db: Database, now: datetime, *, worker_id: str, admins: tuple[str, ...]
             break
         for work_id in ids:
             tried.add(work_id)
-            _run_one(db, work_id, now, worker_id, admins, result)
-    for sweeper in SWEEPERS.values():
+            _run_one(db, schedule, work_id, now, worker_id, admins, result)
+    for sweeper in schedule.sweepers:
         result.swept[sweeper.name] = _sweep(db, sweeper, now)
     metrics.TICK_SECONDS.observe(time.perf_counter() - started)
     return result
 
 
 def _sweep(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
-    chunk = sweeper.chunked
+    chunk = sweeper.chunk
     if chunk is None:
         return _sweep_each(db, sweeper, now)
     # Set-based: chunk after chunk in id order (a cursor, so an item is visited at most once per tick),
@@ -94,7 +95,7 @@ def _sweep_each(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
     return count
 
 
-def _run_one(db: Database, work_id: int, now: datetime, worker_id: str, admins: tuple[str, ...],
+def _run_one(db: Database, schedule: Schedule, work_id: int, now: datetime, worker_id: str, admins: tuple[str, ...],
              result: TickResult) -> None:
     error: Exception | None = None
     with db.session() as s:
@@ -117,7 +118,7 @@ def _run_one(db: Database, work_id: int, now: datetime, worker_id: str, admins: 
             return
         work = s.get(PlannedWork, work_id)
         s.refresh(work)
-        kind = KINDS.get(work.kind)
+        kind = schedule.kinds.get(work.kind)
         late_by = now - work.due_at
         if kind is None:
             _finish(work, WorkStatus.FAILED, now, f"unknown kind {work.kind!r}")

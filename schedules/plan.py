@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,28 +20,22 @@ class PlannedItem:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-# Each feature contributes a planner: launch (+ session for its related rows) -> items.
+# Each feature contributes planners: launch (+ session for its related rows) -> items.
 Planner = Callable[[Session, Launch], list[PlannedItem]]
-PLANNERS: list[Planner] = []
 
 
-def planner(fn: Planner) -> Planner:
-    PLANNERS.append(fn)
-    return fn
-
-
-def derive_plan(session: Session, launch: Launch) -> list[PlannedItem]:
+def derive_plan(session: Session, launch: Launch, planners: Sequence[Planner]) -> list[PlannedItem]:
     items: list[PlannedItem] = []
-    for make in PLANNERS:
+    for make in planners:
         items.extend(make(session, launch))
     return sorted(items, key=lambda item: (item.due_at, item.key))
 
 
-def replan(session: Session, launch: Launch, *, now: datetime) -> None:
+def replan(session: Session, launch: Launch, *, now: datetime, planners: Sequence[Planner]) -> None:
     """Bring the stored plan in line with the launch. Work already done (or skipped, or failed)
     is left alone; pending work moves, disappears or appears. New work whose time has already
     passed when it is first planned is not created: it was never due for this launch."""
-    desired = {item.key: item for item in derive_plan(session, launch)}
+    desired = {item.key: item for item in derive_plan(session, launch, planners)}
     existing = {row.key: row for row in session.exec(select(PlannedWork).where(PlannedWork.launch_id == launch.id))}
     for key, row in existing.items():
         if row.status != WorkStatus.PENDING:

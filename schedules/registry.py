@@ -37,7 +37,6 @@ class Skip(Exception):  # noqa: N818 - it is an outcome, not an error
 
 # Work found this much after its time is "late" and says so.
 LATE_NOTE_AFTER = timedelta(minutes=10)
-KINDS: dict[str, WorkKind] = {}
 
 
 @dataclass(frozen=True)
@@ -59,40 +58,26 @@ class Sweeper:
     """Work that lives on domain rows rather than plan rows (an issue's next escalation instant):
     `due(session, now)` lists ids, `run(session, id, now)` does one, guarded by its own conditional UPDATE.
 
-    A sweeper may also run set-based (`chunk`, or a runner declared for `run` with `set_based`): the
-    engine then calls it chunk after chunk, each in its own transaction, until nothing is due."""
+    A sweeper may also run set-based (`chunk`): the engine then calls it chunk after chunk, each in its
+    own transaction, until nothing is due (the per-item runner stays the fallback)."""
 
     name: str
     due: Callable[[Session, datetime], list[int]]
     run: Callable[[Session, int, datetime], bool]
     chunk: ChunkRunner | None = None
 
-    @property
-    def chunked(self) -> ChunkRunner | None:
-        return self.chunk or SET_BASED.get(self.run)
 
+@dataclass(frozen=True)
+class Schedule:
+    """Every kind of scheduled work the engine may run, built once by `bot.wiring` from the features."""
 
-SWEEPERS: dict[str, Sweeper] = {}
-# Per-item runner -> its set-based form, declared next to the domain code (see `set_based`).
-SET_BASED: dict[Callable, ChunkRunner] = {}
+    kinds: dict[str, WorkKind]
+    sweepers: tuple[Sweeper, ...]
 
-
-def set_based(chunk: ChunkRunner) -> Callable[[Callable], Callable]:
-    """Decorate a per-item sweeper runner to declare `chunk` its set-based form: every Sweeper built on
-    that runner is then swept in chunks (the per-item runner stays the fallback)."""
-
-    def declare(run: Callable) -> Callable:
-        SET_BASED[run] = chunk
-        return run
-
-    return declare
-
-
-def register_sweeper(sweeper: Sweeper) -> Sweeper:
-    SWEEPERS[sweeper.name] = sweeper
-    return sweeper
-
-
-def register(kind: WorkKind) -> WorkKind:
-    KINDS[kind.name] = kind
-    return kind
+    @classmethod
+    def of(cls, kinds: tuple[WorkKind, ...], sweepers: tuple[Sweeper, ...]) -> Schedule:
+        names = [kind.name for kind in kinds] + [sweeper.name for sweeper in sweepers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"work kinds declared twice: {', '.join(duplicates)}")
+        return cls(kinds={kind.name: kind for kind in kinds}, sweepers=sweepers)

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.features.adoption.service import top_themes
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
 from bot.features.usage.service import store_rows, validate_json_rows
-from schedules.plan import replan, stored_plan
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from schedules.plan import stored_plan
 from storage.models import AdoptionOptOut, Launch
 from tests.conftest import CUSTOMER_TEAM
 

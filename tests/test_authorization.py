@@ -54,16 +54,19 @@ from bot.core.ids import ActionId, CallbackId
 from bot.core.settings import Settings
 from bot.devkit.simulator import SlackSimulator
 from bot.devkit.slack_requests import SlackRequestSender
-from bot.features.adoption.service import OPT_OUT_ACTION
-from bot.features.home.service import READINESS_ACTION
+from bot.features.adoption.model import OPT_OUT_ACTION
+from bot.features.home.model import READINESS_ACTION
 from bot.features.issues import service as issue_domain
-from bot.features.launches.service import LaunchInput, save_launch
-from bot.features.milestones.service import MilestoneAction, MilestoneCallback, block_id_for, checklist, leadership_key
+from bot.features.launches.service import LaunchInput
+from bot.features.milestones.model import MilestoneAction, MilestoneCallback
+from bot.features.milestones.service import checklist, leadership_key
+from bot.features.milestones.views import block_id_for
 from bot.features.retro import service as retro
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from bot.outbox.queue import post_message
 from bot.runtime import Runtime
 from handlers.commands import SUBCOMMANDS
-from schedules.plan import replan
 from storage.models import (
     AdoptionOptOut,
     CheckIn,
@@ -676,7 +679,7 @@ def test_slack_matrix(ctx: Ctx, name: str, role: str) -> None:
 
 def test_matrix_covers_every_registered_surface() -> None:
     """Every registered subcommand, action id and modal is a row (a new one without a row fails here)."""
-    from bot.features.milestones.service import GOAL_STATES
+    from bot.features.milestones.model import GOAL_STATES
 
     rows = " ".join(ACTIONS_BY_NAME)
     for sub in SUBCOMMANDS:

@@ -9,8 +9,10 @@ import pytest
 from sqlmodel import select
 
 from bot.features.checkins.service import checkin_days
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan, stored_plan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from schedules.plan import stored_plan
 from storage.models import CheckIn, CheckInAnswer, CheckInAnswerHistory, Issue, Launch, PlannedWork, WorkStatus
 from tests.conftest import CUSTOMER_TEAM, run_golive
 

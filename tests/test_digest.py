@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.features.digest.service import MAX_BLOCKS, LaunchDigest, digest_blocks
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan, stored_plan
+from bot.features.digest.model import MAX_BLOCKS, LaunchDigest
+from bot.features.digest.views import digest_blocks
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from schedules.plan import stored_plan
 from tests.conftest import CUSTOMER_TEAM
 
 MON_CHECKIN = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 Berlin, go-live Monday

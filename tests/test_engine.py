@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan, stored_plan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from schedules.plan import stored_plan
 from storage.models import PlannedWork, WorkStatus
 from tests.conftest import ROOT, run_golive
 

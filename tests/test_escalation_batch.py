@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from sqlalchemy import event, text
 from sqlmodel import select
 
 import schedules.engine as engine
-import schedules.kinds.base  # noqa: F401 - registers the sweepers
 from bot.core import metrics
 from bot.features.issues import service as issues
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules import registry
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.wiring import SCHEDULE
 from schedules.engine import tick
+from schedules.registry import Schedule
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Issue, IssueEvent, IssueStatus, Launch, OutboxMessage
@@ -100,20 +102,21 @@ def test_300_due_issues_escalate_once_each_in_one_tick_exactly_like_escalate_one
     db = Database(f"sqlite:///{tmp_path / 'set.db'}")
     before = breaches()
 
-    result = tick(db, NOW, worker_id="t")
+    result = tick(db, NOW, schedule=SCHEDULE, worker_id="t")
 
     assert result.swept["issue_escalation"] == 300  # one tick, no cap
     after = breaches()
     assert {sev: after[sev] - before[sev] for sev in SLA} == {"sev1": 75, "sev2": 150, "sev3": 75}
     state = issue_state(db)
     assert [count for _, _, count, _ in state] == [1] * 300 + [0] * 20
-    assert tick(db, NOW, worker_id="t").swept["issue_escalation"] == 0  # next step still ahead
+    assert tick(db, NOW, schedule=SCHEDULE, worker_id="t").swept["issue_escalation"] == 0  # next step still ahead
     rows = escalation_rows(db)
 
     # The same database swept one issue at a time through escalate_one: identical effects.
-    monkeypatch.setattr(registry, "SET_BASED", {})
+    one_at_a_time = Schedule.of(kinds=tuple(SCHEDULE.kinds.values()),
+                                sweepers=tuple(replace(s, chunk=None) for s in SCHEDULE.sweepers))
     reference = Database(f"sqlite:///{tmp_path / 'each.db'}")
-    assert tick(reference, NOW, worker_id="t").swept["issue_escalation"] == 300
+    assert tick(reference, NOW, schedule=one_at_a_time, worker_id="t").swept["issue_escalation"] == 300
     assert issue_state(reference) == state
     assert escalation_rows(reference) == rows
     with db.session() as s, reference.session() as r:
@@ -168,7 +171,7 @@ def test_two_ticks_in_parallel_threads_at_the_same_instant_escalate_each_issue_o
     def run(db: Database, worker: str) -> None:
         try:
             barrier.wait()
-            swept.append(tick(db, NOW, worker_id=worker).swept["issue_escalation"])
+            swept.append(tick(db, NOW, schedule=SCHEDULE, worker_id=worker).swept["issue_escalation"])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -226,5 +229,5 @@ def test_an_acknowledged_issue_in_the_chunk_is_not_escalated_even_when_acknowled
         escalated = {e.issue_id for e in s.exec(select(IssueEvent).where(IssueEvent.kind == "escalated")).all()}
     assert escalated == set(range(4, 11))
     assert not any(k.startswith(("issue:1:escalation", "issue:2:escalation", "issue:3:escalation")) for k in keys)
-    assert tick(db, NOW, worker_id="t").swept["issue_escalation"] == 0
+    assert tick(db, NOW, schedule=SCHEDULE, worker_id="t").swept["issue_escalation"] == 0
     db.dispose()

@@ -36,8 +36,9 @@ from sqlmodel import select
 
 from bot.core.ids import ActionId, CallbackId
 from bot.devkit.slack_requests import FORM, JSON
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import CheckIn, CheckInAnswer, Issue, OutboxMessage, OutboxStatus
 from tests.conftest import CUSTOMER_TEAM, SECRET, VENDOR
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import delete, select
 
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import HomeVisit, ReadinessItem
 from tests.conftest import CUSTOMER_TEAM
 

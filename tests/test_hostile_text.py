@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import Issue, OutboxMessage, OutboxStatus
 from tests.conftest import CUSTOMER_TEAM
 

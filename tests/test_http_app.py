@@ -7,8 +7,9 @@ import time
 
 import httpx
 
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 
 
 def make_launch(world, **overrides) -> int:  # noqa: ANN001

@@ -10,10 +10,11 @@ import pytest
 
 from bot.core.errors import InvalidInput
 from bot.features.issues.service import open_issue
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
 from bot.features.lessons.service import add_template_item, find_themes
 from bot.features.milestones.service import checklist, set_done
-from schedules.plan import replan
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import Launch, RetroAnswer
 from tests.conftest import run_golive
 

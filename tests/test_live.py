@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
 from bot.features.milestones.service import set_done
-from schedules.plan import replan
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import Goal, Launch
 from tests.conftest import CUSTOMER_TEAM, run_golive
 

@@ -23,8 +23,9 @@ import pytest
 from bot.core.logs import configure
 from bot.devkit.simulator import SlackSimulator
 from bot.devkit.slack_requests import SlackRequestSender
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import CUSTOMER_TEAM, ROOT, VENDOR, populate, run_golive

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
 from bot.flows.operations import anonymous_id, purge
-from schedules.plan import replan
+from bot.flows.planning import replan
 from storage.models import CheckInAnswer, Issue
 from tests.conftest import CUSTOMER_TEAM, run_golive
 

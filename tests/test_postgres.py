@@ -9,8 +9,9 @@ import sys
 from sqlalchemy import text
 
 from bot.devkit.simulator import SlackSimulator
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import ROOT, populate

@@ -10,10 +10,12 @@ import pytest
 from sqlmodel import select
 
 from bot.core.errors import InvalidInput
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
 from bot.features.lessons.service import add_template_item
 from bot.features.milestones.service import checklist, set_done
-from schedules.plan import replan, stored_plan
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from schedules.plan import stored_plan
 from storage.models import Launch, ReadinessItem
 from tests.conftest import run_golive
 

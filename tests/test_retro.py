@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput, save_launch
-from bot.features.milestones.service import declare_live
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.going_live import declare_live
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import Launch, RetroAnswer, RetroSummary
 from tests.conftest import CUSTOMER_TEAM, run_golive
 

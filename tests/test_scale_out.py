@@ -31,11 +31,11 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 from sqlalchemy import text
 
-import schedules.kinds.base  # noqa: F401 - registers the planners
 from bot.devkit.slack_requests import SlackRequestSender
 from bot.features.issues.service import open_issue
-from bot.features.launches.service import LaunchInput, save_launch
-from schedules.plan import replan
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Launch

@@ -15,7 +15,8 @@ import pytest
 from sqlmodel import func, select
 
 from bot.core.settings import Settings
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
 from bot.runtime import Runtime
 from storage.db import Database
 from storage.migrate import upgrade

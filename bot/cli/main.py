@@ -23,8 +23,10 @@ from sqlmodel import select
 from bot.core.clock import parse_instant, utcnow
 from bot.core.errors import GoliveError, InvalidInput
 from bot.core.settings import Settings, SettingsError
-from bot.features.issues.service import SEVERITIES, sla_minutes, timeline
+from bot.features.issues.model import SEVERITIES
+from bot.features.issues.service import sla_minutes, timeline
 from bot.features.launches import service as launch_domain
+from bot.flows.launches import save_launch
 from storage.db import Database
 from storage.models import Issue, Launch, MemberRole
 
@@ -63,14 +65,13 @@ def database(migrate: bool = True) -> Database:
 
 
 def _save(raw: dict, *, partial: bool = False) -> tuple[int, bool]:
-    import schedules.kinds.base  # noqa: F401  (registers planners)
-    from schedules.plan import replan
+    from bot.flows.planning import replan
 
     spec = launch_domain.LaunchInput.parse(raw, partial=partial)
     db = database()
     now = utcnow()
     with db.session() as s:
-        launch, created = launch_domain.save_launch(s, spec, now=now, refuse_past=True)
+        launch, created = save_launch(s, spec, now=now, refuse_past=True)
         replan(s, launch, now=now)
         return launch.id, created
 
@@ -161,8 +162,7 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
     channels = [spec.channel for spec in specs]
     if len(set(channels)) != len(channels):
         raise InvalidInput(f"{file} names the same channel twice")
-    import schedules.kinds.base  # noqa: F401
-    from schedules.plan import replan
+    from bot.flows.planning import replan
 
     db = database()
     now = utcnow()
@@ -170,7 +170,7 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
     with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
         for index, spec in enumerate(specs, start=1):
             try:
-                launch, created = launch_domain.save_launch(s, spec, now=now, refuse_past=True)
+                launch, created = save_launch(s, spec, now=now, refuse_past=True)
             except InvalidInput as err:
                 raise InvalidInput(f"launch #{index} ({spec.channel}): {err}") from None
             replan(s, launch, now=now)
@@ -356,12 +356,13 @@ def export_command(
 ) -> None:
     """Write launches, check-in responses and issues to stdout."""
     from bot.flows import export
+    from bot.wiring import EXPORT_SECTIONS
 
     if format not in ("json", "csv"):
         raise InvalidInput(f"--format must be json or csv, not {format!r}")
     db = database()
     with db.session() as s:
-        data = export.collect(s, launch)
+        data = export.collect(s, launch, EXPORT_SECTIONS)
     sys.stdout.write(export.to_json(data) + "\n" if format == "json" else export.to_csv(data))
 
 

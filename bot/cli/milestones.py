@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.core.errors import InvalidInput
+from bot.flows import going_live
 
 CLI_ACTOR = "cli"
 
@@ -64,14 +65,13 @@ def register(cli: typer.Typer, launch_cli: typer.Typer) -> None:
     ) -> None:
         """Declare the launch live (same as /golive live); refused while criteria are open unless forced."""
         from bot.features.launches import service as launches
-        from bot.features.milestones import service as milestones
 
         if force != bool(reason and reason.strip()):
             raise InvalidInput("--force and --reason TEXT go together: give both to go live with open criteria")
         db = database()
         with db.session() as s:
             launch = launches.get_launch(s, launch_id)
-            result = milestones.declare_live(s, launch=launch, actor=CLI_ACTOR, now=utcnow(),
+            result = going_live.declare_live(s, launch=launch, actor=CLI_ACTOR, now=utcnow(),
                                              force_reason=reason if force else None,
                                              how_to_force="use --force --reason TEXT")
             customer, live_at, leadership = launch.customer, launch.live_at, launch.leadership_channel

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.core.errors import InvalidInput
@@ -87,3 +89,21 @@ def previous_business_day(day: date, holidays: frozenset[date] = frozenset()) ->
     while not is_business_day(day, holidays):
         day -= timedelta(days=1)
     return day
+
+
+def iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def parse_support_hours(text: str) -> tuple[Any, Any]:
+    match = re.fullmatch(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*", text or "")
+    if not match:
+        raise InvalidInput(f"support hours {text!r} must look like 09:00-18:00")
+    start, end = parse_hhmm(match.group(1), "support hours"), parse_hhmm(match.group(2), "support hours")
+    if end <= start:
+        raise InvalidInput(f"support hours {text!r} must end after they start")
+    return start, end

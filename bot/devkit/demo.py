@@ -6,99 +6,31 @@ from __future__ import annotations
 import random
 import secrets
 import shutil
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.rule import Rule
+from sqlmodel import func, select
 
 from bot.core.settings import Settings
-from bot.devkit.simulator import SimMessage, SlackSimulator
+from bot.devkit.demo_adoption import show_digest_and_adoption
+from bot.devkit.demo_milestones import after_launch_week, before_go_live, declare_live
+from bot.devkit.simulator import SlackSimulator
 from bot.devkit.slack_requests import SlackRequestSender
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.devkit.stage import PEOPLE, ZONE, DemoClock, Stage, deliver, local, next_monday
+from bot.features.checkins.service import checkin_days
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from bot.runtime import Runtime
-from schedules.plan import replan
+from storage.models import CheckInAnswer, Issue
 
 VENDOR = "T0VENDOR"
 CUSTOMER = "T0ACME"
-ZONE = "Europe/Berlin"
-PEOPLE = {
-    "U0CARLA": ("carla", "Carla (CSM)"),
-    "U0SAM": ("sam", "Sam (support engineer)"),
-    "U0ADA": ("ada", "Ada (admin)"),
-    "U0CORA": ("cora", "Cora (Acme, ops lead)"),
-    "U0CYRIL": ("cyril", "Cyril (Acme, analyst)"),
-    "U0CLEO": ("cleo", "Cleo (Acme, finance)"),
-    "U0CARL": ("carl", "Carl (Acme, sales)"),
-}
 CUSTOMERS = ["U0CORA", "U0CYRIL", "U0CLEO", "U0CARL"]
-CHANNEL_NAMES = {"C0ACME": "#acme-golive (shared with Acme)", "C0SUPPORT": "#support",
-                 "C0URGENT": "#support-urgent", "C0LEADERS": "#acme-leadership"}
-
-
-class DemoClock:
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Stage:
-    sim: SlackSimulator
-    console: Console
-    seen: dict[tuple[str, str], str] = field(default_factory=dict)
-    responses_seen: int = 0
-
-    def who(self, user: str | None) -> str:
-        if user == self.sim.bot_user_id:
-            return "golive"
-        return PEOPLE.get(user or "", (user, user))[1]
-
-    def where(self, message: SimMessage) -> str:
-        if message.channel.startswith("D"):
-            dm_user = message.channel[1:]
-            return f"DM to {self.who(dm_user)}"
-        name = CHANNEL_NAMES.get(message.channel, message.channel)
-        return f"{name}, in a thread" if message.is_reply else name
-
-    def show_new(self, heading: str) -> None:
-        """Print every message that appeared or changed since last time, as the people there saw it."""
-        fresh = []
-        for message in self.sim.all_messages():
-            key = (message.channel, message.ts)
-            text = message.plain_text()
-            if self.seen.get(key) != text:
-                fresh.append((message, key in self.seen))
-                self.seen[key] = text
-        if not fresh:
-            return
-        self.console.print(Rule(heading, style="cyan"))
-        for message, updated in fresh:
-            title = f"{self.where(message)} — {'updated' if updated else 'new'}"
-            self.console.print(Panel(message.plain_text() or "(empty)", title=title, title_align="left",
-                                     border_style="yellow" if updated else "green", expand=False))
-
-    def show_private(self, user: str) -> None:
-        """What only `user` saw: the ephemeral answer to their own click."""
-        while self.responses_seen < len(self.sim.responses):
-            response = self.sim.responses[self.responses_seen]
-            self.responses_seen += 1
-            if response.get("text"):
-                self.console.print(Panel(response["text"], title=f"only {self.who(user)} sees", title_align="left",
-                                         border_style="magenta", expand=False))
-
-
-def next_monday(today: date) -> date:
-    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-
-
-def local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
 
 
 def build_workspace(sim: SlackSimulator) -> None:
@@ -150,10 +82,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) ->
 
 def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: DemoClock, go_live: date,
               rng: random.Random, out_dir: Path) -> dict:
-    from sqlmodel import func, select
 
-    from bot.features.checkins.service import checkin_days
-    from storage.models import CheckInAnswer, Issue
 
     console = stage.console
     console.print(Panel.fit(
@@ -164,7 +93,7 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
     def tick(at: datetime, heading: str) -> None:
         clock.now = at
         runtime.tick_once(at)
-        _deliver(runtime, clock)
+        deliver(runtime, clock)
         stage.show_new(heading)
 
     with runtime.db.session() as s:
@@ -184,8 +113,6 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
     console.print(Panel(answer.json()["text"], title="only Carla sees: /golive status", title_align="left",
                         border_style="magenta", expand=False))
 
-    from bot.devkit.demo_adoption import show_digest_and_adoption
-    from bot.devkit.demo_milestones import after_launch_week, before_go_live, declare_live
 
     before_go_live(runtime, slack, stage, clock, go_live)
     friday = go_live - timedelta(days=3)
@@ -208,7 +135,7 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
                           f"{action.split('_')[1]}")
             stage.show_private(user)
         clock.now = local(day, 10, 30)
-        _deliver(runtime, clock)
+        deliver(runtime, clock)
         stage.show_new(f"{day:%a %d %b} 10:30 — answers so far")
         tick(local(day, 13), f"{day:%a %d %b} 13:00 — a gentle nudge for those who have not answered")
         if number == 2:
@@ -226,7 +153,6 @@ def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, cl
                    tick) -> None:  # noqa: ANN001
     """A customer flags a message with 🚨; nobody acknowledges for an hour, so golive escalates; Sam
     acknowledges, answers the customer from the support thread, resolves; the customer rates the help."""
-    from storage.models import Issue
 
     console, sim = stage.console, stage.sim
     clock.now = local(day, 14)
@@ -234,11 +160,10 @@ def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, cl
     console.print("[dim]14:00[/dim] Cyril writes in the channel, and Cora reacts to it with :rotating_light:")
     slack.reaction_added("rotating_light", user_id="U0CORA", channel_id="C0ACME", item_ts=message["ts"],
                          user_team=CUSTOMER)
-    _deliver(runtime, clock)
+    deliver(runtime, clock)
     stage.show_new(f"{day:%a %d %b} 14:00 — a problem reported with a reaction")
     tick(local(day, 15, 1), f"{day:%a %d %b} 15:01 — an hour without acknowledgement: golive escalates")
     with runtime.db.session() as s:
-        from sqlmodel import select
 
         issue = s.exec(select(Issue).where(Issue.source == "🚨 reaction")).one()
         card_ts, issue_id = issue.support_ts, issue.id
@@ -251,7 +176,7 @@ def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, cl
                              thread_ts=card_ts)
     slack.message(reply["text"], user_id="U0SAM", channel_id="C0SUPPORT", ts=reply["ts"], thread_ts=card_ts)
     console.print("[dim]15:06[/dim] Sam replies in the card's thread, starting with >> so it goes to the customer")
-    _deliver(runtime, clock)
+    deliver(runtime, clock)
     stage.show_new(f"{day:%a %d %b} 15:06 — acknowledged, and the customer hears back in their thread")
     clock.now = local(day, 15, 30)
     slack.block_action("issue_resolve", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=card_ts,
@@ -261,7 +186,7 @@ def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, cl
                           values={"note": {"note": {"type": "plain_text_input",
                                                     "value": "Export job restarted; exports finish in ~40 s again."}}})
     console.print("[dim]15:30[/dim] Sam resolves it with a note")
-    _deliver(runtime, clock)
+    deliver(runtime, clock)
     stage.show_new(f"{day:%a %d %b} 15:30 — resolved")
     resolved = [m for m in sim.messages("C0ACME") if m.is_reply and "is resolved" in m["text"]][-1]
     button = next(e for b in resolved.blocks if b["type"] == "actions" for e in b["elements"])
@@ -271,10 +196,3 @@ def _problem_story(runtime: Runtime, slack: SlackRequestSender, stage: Stage, cl
     stage.show_private("U0CORA")
 
 
-def _deliver(runtime: Runtime, clock: DemoClock) -> None:
-    """Deliver the outbox on the demo's clock, letting a few simulated seconds pass for batched updates."""
-    start = clock.now
-    for step in range(6):
-        clock.now = start + timedelta(seconds=step * 2)
-        runtime.sender.deliver_due(clock)
-    clock.now = start

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from rich.panel import Panel
 from sqlmodel import select
 
+from bot.devkit.stage import deliver
 from bot.features.checkins.service import checkin_days
 from bot.features.digest.chart import launch_chart
-from bot.features.launches.service import LaunchInput, save_launch
+from bot.features.launches.service import LaunchInput
 from bot.features.usage.service import import_csv, match_emails
-from schedules.plan import replan
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
 from storage.models import Launch
 
 CSM = "U0CARLA"
@@ -24,12 +26,6 @@ CSM = "U0CARLA"
 def _local(launch: Launch, day: date, hhmm: str) -> datetime:
     hour, minute = (int(p) for p in hhmm.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(launch.timezone)).astimezone(UTC)
-
-
-def _deliver(runtime: Any, clock: Any) -> None:
-    from bot.devkit.demo import _deliver as deliver  # the demo's one delivery step (imported late: demo imports us)
-
-    deliver(runtime, clock)
 
 
 def show_digest_and_adoption(runtime: Any, slack: Any, stage: Any, clock: Any, go_live: date, out_dir: Path) -> dict:
@@ -43,7 +39,7 @@ def show_digest_and_adoption(runtime: Any, slack: Any, stage: Any, clock: Any, g
     at = _local(launch, day, launch.digest_time)
     clock.now = at
     runtime.tick_once(at)
-    _deliver(runtime, clock)
+    deliver(runtime, clock)
     stage.show_new(f"{day:%a %d %b} {launch.digest_time} — Carla's standup digest")
     digests = [m for m in sim.dm_messages(CSM) if m.blocks and "Standup digest" in m.plain_text()]
     if digests:
@@ -89,8 +85,8 @@ def show_digest_and_adoption(runtime: Any, slack: Any, stage: Any, clock: Any, g
     week_one = _local(launch, go_live + timedelta(days=7), launch.digest_time)
     clock.now = week_one
     runtime.tick_once(week_one)
-    _deliver(runtime, clock)
-    _deliver(runtime, clock)
+    deliver(runtime, clock)
+    deliver(runtime, clock)
     stage.show_new(f"{go_live + timedelta(days=7):%a %d %b} {launch.digest_time} — the first weekly adoption report, "
                    "and a friendly nudge for people who went quiet")
     return {"chart": str(chart_path), "usage_rows": report.imported, "digests": len(digests)}

@@ -8,26 +8,24 @@ from typing import Any
 
 from rich.panel import Panel
 
+from bot.devkit.simulator import render_blocks
+from bot.devkit.stage import deliver, local
+from bot.features.launches.service import get_launch, launch_for_channel
+from bot.features.milestones.service import goal_review_instant, reminder_days
+from bot.features.retro import service as retro
+
 CSM = "U0CARLA"
 CUSTOMER_TEAM = "T0ACME"
 CHANNEL = "C0ACME"
 
 
-def _helpers():  # noqa: ANN202
-    from bot.devkit import demo
-
-    return demo.local, demo._deliver
-
-
 def _launch_id(runtime) -> int:  # noqa: ANN001
-    from bot.features.launches.service import launch_for_channel
 
     with runtime.db.session() as s:
         return launch_for_channel(s, CHANNEL).id
 
 
 def _tick(runtime, stage, clock, at, heading: str) -> None:  # noqa: ANN001
-    _, deliver = _helpers()
     clock.now = at
     runtime.tick_once(at)
     deliver(runtime, clock)
@@ -36,7 +34,6 @@ def _tick(runtime, stage, clock, at, heading: str) -> None:  # noqa: ANN001
 
 def _render(blocks: list[dict], names=None) -> str:  # noqa: ANN001
     """Blocks as a person sees them, with checkboxes and buttons readable."""
-    from bot.devkit.simulator import render_blocks
 
     lines = []
     for block in blocks:
@@ -81,11 +78,8 @@ def _click_checkboxes(slack, stage, response: dict, texts: set[str]) -> dict:  #
 def before_go_live(runtime, slack, stage, clock, go_live: date) -> dict[str, Any]:  # noqa: ANN001
     """Three business days before go-live: the checklist reminder; Carla ticks criteria with /golive ready;
     the day before, the last one."""
-    local, deliver = _helpers()
-    from bot.features.milestones.service import reminder_days
 
     with runtime.db.session() as s:
-        from bot.features.launches.service import get_launch
 
         launch = get_launch(s, _launch_id(runtime))
         (_, three_before), (_, one_before) = reminder_days(launch)
@@ -118,7 +112,6 @@ def before_go_live(runtime, slack, stage, clock, go_live: date) -> dict[str, Any
 def declare_live(runtime, slack, stage, clock, go_live: date) -> None:  # noqa: ANN001
     """Go-live morning, every criterion met: Carla declares the launch live (announcement to leadership,
     launch-day post in the customer channel); a second /golive live changes nothing."""
-    local, deliver = _helpers()
     clock.now = local(go_live, 9, 15)
     answer = slack.slash_command("live", user_id=CSM, channel_id=CHANNEL).json()["text"]
     stage.console.print(f"[dim]{go_live:%a} 09:15[/dim] The switch is done: Carla runs /golive live")
@@ -133,9 +126,6 @@ def declare_live(runtime, slack, stage, clock, go_live: date) -> None:  # noqa: 
 
 def after_launch_week(runtime, slack, stage, clock, go_live: date) -> dict[str, Any]:  # noqa: ANN001
     """The retrospective runs, and 30 days after going live Carla confirms the goal review."""
-    local, deliver = _helpers()
-    from bot.features.launches.service import get_launch
-    from bot.features.retro import service as retro
 
     launch_id = _launch_id(runtime)
 
@@ -171,7 +161,6 @@ def after_launch_week(runtime, slack, stage, clock, go_live: date) -> dict[str, 
     stage.console.print(Panel(report.rstrip(), title=f"golive retro report --launch {launch_id}", title_align="left",
                               border_style="blue", expand=False))
 
-    from bot.features.milestones.service import goal_review_instant
 
     with runtime.db.session() as s:
         review_at = goal_review_instant(get_launch(s, launch_id))

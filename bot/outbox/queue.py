@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import CheckIn, Issue, OutboxMessage, OutboxStatus
 
-# Which rows may receive a Slack ts written back by the sender (model name -> class), filled by
-# the modules that own those tables so the sender never writes to an arbitrary table.
-WRITE_BACK_TARGETS: dict[str, type] = {}
+# Which rows may receive a Slack ts written back by the sender (model name -> class), so the sender
+# never writes to an arbitrary table.
+WRITE_BACK_TARGETS: dict[str, type] = {"CheckIn": CheckIn, "Issue": Issue}
 
 
 def outbox_row(

@@ -25,6 +25,7 @@ from sqlmodel import select
 
 from bot.core import metrics
 from bot.core.ids import EventType
+from bot.outbox.compose import ComposeContext, Composers
 from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
 from storage.db import Database
 from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus
@@ -97,6 +98,8 @@ class Sender:
         batch_size: int = 200,
         rng: random.Random | None = None,
         context: dict[str, Any] | None = None,
+        composers: Composers | None = None,
+        admins: tuple[str, ...] = (),
     ):
         self.db = db
         self.client = client
@@ -109,6 +112,9 @@ class Sender:
         self.batch_size = batch_size
         self.rng = rng or random.Random()
         self.context = context or {}
+        self.composers = composers or Composers()
+        # Users who hear about dead letters when a launch has no CSMs (GOLIVE_ADMINS).
+        self.admins = tuple(admins)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="golive-send")
         self._lock = threading.Lock()
         self._paused_until = 0.0
@@ -230,12 +236,13 @@ class Sender:
         except _NotYet as waiting:
             return _Outcome("deferred", error=f"waiting for {waiting}")
         method = row.method
-        if method in COMPOSERS:
+        if method in self.composers.table:
             try:
                 # Composers may call Slack: the read-only ones hold no write lock meanwhile.
-                opened = self.db.read() if method in READ_ONLY_COMPOSERS else self.db.session()
+                opened = self.db.read() if method in self.composers.read_only else self.db.session()
                 with opened as s:
-                    composed = COMPOSERS[method](ComposeContext(s, self.client, payload, row, self.context, now))
+                    compose = self.composers.table[method]
+                    composed = compose(ComposeContext(s, self.client, payload, row, self.context, now))
             except (SlackApiError, *CONNECTION_ERRORS) as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             if composed is None:
@@ -401,7 +408,7 @@ class Sender:
         if row.launch_id is not None:
             recipients = list(s.exec(select(LaunchMember.user_id).where(
                 LaunchMember.launch_id == row.launch_id, LaunchMember.role == MemberRole.CSM)).all())
-        recipients = recipients or list(ALERT_FALLBACK)
+        recipients = recipients or list(self.admins)
         for user in recipients:
             if user == channel:
                 continue
@@ -442,29 +449,6 @@ class Sender:
 
 class _NotYet(Exception):
     pass
-
-
-@dataclass
-class ComposeContext:
-    """What a composer sees: it builds the real Slack call at send time from the current data."""
-
-    session: Any
-    client: WebClient
-    payload: dict[str, Any]
-    row: OutboxMessage
-    context: dict[str, Any]
-    now: datetime
-
-
-# Outbox methods named `golive.*` are composed at send time: name -> fn(ctx) -> (method, payload) or None
-# (None: nothing to send any more, which counts as delivered).
-COMPOSERS: dict[str, Callable[[ComposeContext], tuple[str, dict[str, Any]] | None]] = {}
-# Composers that only read the database (the others may write in the same transaction).
-READ_ONLY_COMPOSERS: set[str] = set()
-
-
-# Users who hear about dead letters when a launch has no CSMs (set from GOLIVE_ADMINS at start).
-ALERT_FALLBACK: list[str] = []
 
 
 def _retry_after(headers: Any) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -36,7 +36,6 @@ def outbox_lag(db: Database, now: datetime) -> dict:
         ).one()
         dead = s.exec(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.DEAD)).one()
     if oldest is not None and oldest.tzinfo is None:
-        from datetime import UTC
 
         oldest = oldest.replace(tzinfo=UTC)
     age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,16 +14,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from bot.core.text import clip, escape, user_text
+from bot.core.errors import InvalidInput
+from bot.features.adoption.model import AdoptionReport, Person
 from bot.features.launches import service as launches
+from bot.features.usage.service import customer_people
+from bot.outbox.compose import ComposeContext
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import COMPOSERS, ComposeContext
+from bot.slack.client import channel_people
 from schedules.registry import Skip, WorkContext
 from storage.models import AdoptionOptOut, CheckInAnswer, Issue, Launch, MemberRole, UsageRecord
 
 REPORT_WEEKS = (1, 2, 3, 4)  # go-live + 7, 14, 21, 28 days: the first 30 days
-OPT_OUT_ACTION = "adoption_opt_out"
-SECTION = 2900
 MAX_NAMES = 25
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before being below
@@ -67,34 +67,6 @@ def top_themes(texts: list[str], limit: int = 5) -> list[tuple[str, int]]:
 
 
 # -- the report -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    key: str  # Slack user id, or the email when it matches no Slack user
-    user_id: str | None
-    email: str | None
-    last_active: datetime | None = None
-    features: set[str] = field(default_factory=set)
-
-    def label(self) -> str:
-        return f"<@{self.user_id}>" if self.user_id else user_text(self.email or "?", 120)
-
-
-@dataclass
-class AdoptionReport:
-    customer: str
-    week: int
-    quiet_days: int
-    invited: int
-    active: list[Person]
-    never: list[Person]
-    quiet: list[tuple[Person, int]]
-    features: list[tuple[str, int]]
-    themes: list[tuple[str, int]]
-    unmatched: list[str]
-    members_known: bool
-    nudges: str
 
 
 def build_report(session: Session, launch: Launch, now: datetime, members: list[str] | None, *,
@@ -145,37 +117,6 @@ def _names(people: list[str]) -> str:
     return shown + (f" and {len(people) - MAX_NAMES} more" if len(people) > MAX_NAMES else "")
 
 
-def report_blocks(report: AdoptionReport) -> tuple[str, list[dict[str, Any]]]:
-    share = f" ({round(100 * len(report.active) / report.invited)} %)" if report.invited else ""
-    lines = [
-        f"*Active:* {len(report.active)} of {report.invited} invited{share} used the product in the last "
-        f"{report.quiet_days} days.",
-    ]
-    if not report.members_known:
-        lines.append("_Could not read the launch channel's members: invited counts only people in the usage data._")
-    lines.append(f"*Never logged in ({len(report.never)}):* " + (_names([p.label() for p in report.never]) or "nobody"))
-    lines.append(f"*Went quiet — no activity for {report.quiet_days}+ days ({len(report.quiet)}):* "
-                 + (_names([f"{p.label()} ({days} days)" for p, days in report.quiet]) or "nobody"))
-    features = " · ".join(f"{user_text(clip(name, 60), 90)} {n}" for name, n in report.features[:15])
-    themes = " · ".join(f"“{escape(word)}” {n}×" for word, n in report.themes)
-    title = clip(f"Adoption — {report.customer}, week {report.week} after go-live", 150)
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), SECTION)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            f"*Features by number of users:* {features or 'no feature data yet'}\n"
-            f"*Where people get stuck* (friction notes and issues): {themes or 'nothing reported'}", SECTION)}},
-    ]
-    context = [report.nudges]
-    if report.unmatched:
-        context.append(f"{len(report.unmatched)} email(s) match no Slack user (kept, counted by email): "
-                       + _names([user_text(e, 120) for e in report.unmatched]))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(t, SECTION)} for t in context]})
-    text = (f"Adoption week {report.week} for {report.customer}: {len(report.active)} of {report.invited} active, "
-            f"{len(report.never)} never logged in, {len(report.quiet)} went quiet")
-    return text, blocks
-
-
 # -- scheduled ----------------------------------------------------------------------------------------
 
 
@@ -202,30 +143,12 @@ def _writer(ctx: ComposeContext):  # noqa: ANN202
 
 
 def channel_customers(ctx: ComposeContext, channel: str) -> list[str] | None:
-    from bot.features.usage.service import customer_people
-    from bot.slack.client import channel_people
 
     try:
         people = channel_people(ctx.client, channel)
     except (SlackApiError, OSError):
         return None
     return [p["id"] for p in customer_people(people, ctx.context.get("vendor_team_id"))]
-
-
-def compose_report(ctx: ComposeContext) -> tuple[str, dict] | None:
-    from bot.features.usage.service import match_emails
-
-    engine = ctx.session.get_bind()
-    with Session(engine) as s:
-        launch = s.get(Launch, ctx.payload["launch_id"])
-    if launch is None:
-        return None
-    match_emails(_writer(ctx), ctx.client, launch.id, now=ctx.now, max_seconds=5, max_lookups=200)
-    members = channel_customers(ctx, launch.channel)
-    with Session(engine) as s:
-        report = build_report(s, launch, ctx.now, members, week=int(ctx.payload["week"]))
-    text, blocks = report_blocks(report)
-    return "chat.postMessage", {"channel": ctx.payload["channel"], "text": text, "blocks": blocks}
 
 
 def iso_week(now: datetime) -> str:
@@ -248,59 +171,7 @@ def nudge_targets(session: Session, launch: Launch, members: list[str] | None, n
     return sorted(targets - opted_out)
 
 
-def compose_nudges(ctx: ComposeContext) -> None:
-    """At send time: one DM row per quiet person, deduplicated per ISO week so nobody hears twice a week."""
-    engine = ctx.session.get_bind()
-    with Session(engine) as s:
-        launch = s.get(Launch, ctx.payload["launch_id"])
-    if launch is None or not launch.adoption_nudges or not launch.training_link:
-        return None
-    from bot.features.usage.service import match_emails
-
-    # Match first (cached; the report may be matching at the same moment): an unmatched active person
-    # would otherwise look like a channel member who never logged in.
-    match_emails(_writer(ctx), ctx.client, launch.id, now=ctx.now, max_seconds=5, max_lookups=200)
-    members = channel_customers(ctx, launch.channel)
-    with Session(engine) as s:
-        targets = nudge_targets(s, launch, members, ctx.now)
-    week = iso_week(ctx.now)
-    for user in targets:
-        enqueue(ctx.session, key=f"adoption-nudge:{launch.id}:{user}:{week}", method="golive.adoption_nudge",
-                now=ctx.now, launch_id=launch.id, payload={"channel": user, "launch_id": launch.id})
-    return None
-
-
-def nudge_blocks(launch: Launch, user: str) -> tuple[str, list[dict[str, Any]]]:
-    link = launch.training_link or ""
-    shown = escape(link) if any(c in link for c in "<>| ") else f"<{link}|training>"
-    text = (f"Hi <@{user}> :wave: It has been a few days since you last used the tools {escape(launch.customer)} "
-            f"rolled out. If something got in the way, this short training helps: {shown}. "
-            "Questions are welcome in the launch channel.")
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION)}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": OPT_OUT_ACTION, "value": str(launch.id),
-             "text": {"type": "plain_text", "text": "No more reminders"}}]},
-    ]
-    return text, blocks
-
-
-def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
-    """One person's nudge, unless they opted out in the meantime."""
-    launch = ctx.session.get(Launch, ctx.payload["launch_id"])
-    user = ctx.payload["channel"]
-    if launch is None or not launch.training_link:
-        return None
-    opted = ctx.session.exec(select(AdoptionOptOut.id).where(AdoptionOptOut.launch_id == launch.id,
-                                                             AdoptionOptOut.user_id == user)).first()
-    if opted is not None:
-        return None
-    text, blocks = nudge_blocks(launch, user)
-    return "chat.postMessage", {"channel": user, "text": text, "blocks": blocks}
-
-
 def record_opt_out(session: Session, *, launch_ref: Any, user: str, now: datetime) -> Launch:
-    from bot.core.errors import InvalidInput
 
     text = str(launch_ref or "").strip()
     launch_id = int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
@@ -313,6 +184,3 @@ def record_opt_out(session: Session, *, launch_ref: Any, user: str, now: datetim
     return launch
 
 
-COMPOSERS["golive.adoption_report"] = compose_report
-COMPOSERS["golive.adoption_nudges"] = compose_nudges
-COMPOSERS["golive.adoption_nudge"] = compose_nudge

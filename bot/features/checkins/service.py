@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 from bot.core.clock import business_days_from, parse_date
 from bot.core.errors import InvalidInput, NotFound, parse_id
 from bot.core.ids import ActionId
-from bot.core.text import clip
+from bot.features.checkins.model import Tally
+from bot.features.checkins.views import ANSWER_LABELS, checkin_blocks
 from bot.features.issues.service import open_issue
 from bot.features.launches import service as launches
-from bot.outbox.queue import WRITE_BACK_TARGETS, enqueue, post_message
-from bot.outbox.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
-from bot.slack.client import channel_people
+from bot.features.launches.service import holidays_of
+from bot.outbox.queue import enqueue, post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import (
     Answer,
@@ -30,11 +30,6 @@ from storage.models import (
     NudgeMute,
 )
 
-WRITE_BACK_TARGETS["CheckIn"] = CheckIn
-
-ANSWER_LABELS = {Answer.GOOD: "All good", Answer.FRICTION: "Some friction", Answer.BLOCKED: "Blocked"}
-ANSWER_EMOJI = {Answer.GOOD: ":large_green_circle:", Answer.FRICTION: ":large_yellow_circle:",
-                Answer.BLOCKED: ":red_circle:"}
 ACTION_ANSWERS = {ActionId.CHECKIN_GOOD: Answer.GOOD, ActionId.CHECKIN_FRICTION: Answer.FRICTION,
                   ActionId.CHECKIN_BLOCKED: Answer.BLOCKED}
 MAX_NOTE_STORED = 100_000
@@ -42,10 +37,6 @@ TALLY_BUCKET_SECONDS = 3
 AWAY_EMOJI = frozenset({":palm_tree:", ":airplane:", ":face_with_thermometer:", ":no_entry:", ":beach_with_umbrella:",
                         ":sleeping:", ":hospital:", ":baby:", ":desert_island:"})
 AWAY_WORDS = ("vacation", "holiday", "out of office", "ooo", "away", "on leave", "sick", "off today", "pto")
-
-
-def holidays_of(launch: Launch) -> frozenset[date]:
-    return frozenset(parse_date(d) for d in (launch.holidays or []))
 
 
 def checkin_days(launch: Launch) -> list[date]:
@@ -62,61 +53,6 @@ def post_key(launch_id: int, day_number: int) -> str:
 
 
 # -- the post ---------------------------------------------------------------------------------------
-
-
-def question(day_number: int, total: int) -> str:
-    if day_number == 1:
-        return "*Go-live day — Day 1 of launch week.* How is it going so far?"
-    return f"*Day {day_number} of launch week* ({day_number} of {total}). How is it going today?"
-
-
-@dataclass(frozen=True)
-class Tally:
-    good: int = 0
-    friction: int = 0
-    blocked: int = 0
-    names: dict[str, list[str]] | None = None
-
-    @property
-    def total(self) -> int:
-        return self.good + self.friction + self.blocked
-
-
-def tally_text(tally: Tally) -> str:
-    parts = [f"{ANSWER_EMOJI[a]} {getattr(tally, a.value)} {ANSWER_LABELS[a].lower()}" for a in Answer]
-    text = "Answers so far: " + " · ".join(parts)
-    if tally.names:
-        for answer in Answer:
-            people = tally.names.get(answer.value) or []
-            if people:
-                text += f"\n{ANSWER_LABELS[answer]}: " + ", ".join(f"<@{u}>" for u in people[:30])
-    return clip(text, 2900)
-
-
-def checkin_blocks(checkin: CheckIn, total_days: int, tally: Tally, *, late: bool, closed: bool = False) -> list[dict]:
-    value = str(checkin.id)
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": "checkin_question", "text": {"type": "mrkdwn", "text": question(
-            checkin.day_number, total_days) + "\nOne click tells your launch team; add a note if you like."}},
-    ]
-    if not closed:
-        blocks.append({"type": "actions", "block_id": "checkin_answers", "elements": [
-            {"type": "button", "action_id": ActionId.CHECKIN_GOOD, "value": value, "style": "primary",
-             "text": {"type": "plain_text", "text": ":large_green_circle: All good", "emoji": True}},
-            {"type": "button", "action_id": ActionId.CHECKIN_FRICTION, "value": value,
-             "text": {"type": "plain_text", "text": ":large_yellow_circle: Some friction", "emoji": True}},
-            {"type": "button", "action_id": ActionId.CHECKIN_BLOCKED, "value": value, "style": "danger",
-             "text": {"type": "plain_text", "text": ":red_circle: Blocked", "emoji": True}},
-            {"type": "button", "action_id": ActionId.CHECKIN_NOTE, "value": value,
-             "text": {"type": "plain_text", "text": "Add a note", "emoji": True}},
-            {"type": "button", "action_id": ActionId.ISSUE_REPORT_OPEN, "value": value,
-             "text": {"type": "plain_text", "text": ":rotating_light: Report a problem", "emoji": True}},
-        ]})
-    context = [{"type": "mrkdwn", "text": tally_text(tally)}]
-    if late:
-        context.append({"type": "mrkdwn", "text": "_Posted late: golive's scheduler was not running on time._"})
-    blocks.append({"type": "context", "block_id": "checkin_tally", "elements": context})
-    return blocks
 
 
 def current_tally(session: Session, checkin: CheckIn, show_names: bool) -> Tally:
@@ -237,21 +173,6 @@ def queue_tally_update(session: Session, checkin: CheckIn, launch: Launch, *, no
             now=now, launch_id=launch.id, not_before=send_at)
 
 
-def compose_tally(ctx: ComposeContext) -> tuple[str, dict] | None:
-    """At send time: the message with the tally as it is now."""
-    session, payload, now = ctx.session, ctx.payload, ctx.now
-    checkin = session.get(CheckIn, payload["check_in_id"])
-    if checkin is None:
-        return None
-    launch = session.get(Launch, checkin.launch_id)
-    tally = current_tally(session, checkin, launch.show_names)
-    local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
-    closed = local_today > launch_week_last_day(launch)
-    blocks = checkin_blocks(checkin, launch.checkin_days, tally, late=checkin.late, closed=closed)
-    return "chat.update", {"channel": payload["channel"], "ts": payload["ts"], "blocks": blocks,
-                           "text": f"Day {checkin.day_number} of launch week: {tally.total} answer(s)"}
-
-
 def record_mute(session: Session, *, launch_id: int, user: str, now: datetime) -> None:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(NudgeMute.__table__).values(launch_id=launch_id, user_id=user, muted_at=now)
@@ -306,20 +227,6 @@ def nudge_targets(session: Session, checkin: CheckIn, members: list[dict], vendo
     return targets
 
 
-def nudge_message(checkin: CheckIn, targets: list[str]) -> tuple[str, list[dict]]:
-    mentions = " ".join(f"<@{u}>" for u in targets[:40])
-    more = f" and {len(targets) - 40} more" if len(targets) > 40 else ""
-    text = (f"Friendly reminder {mentions}{more}: how is day {checkin.day_number} going? "
-            "One click on the check-in above is all it takes.")
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}},
-        {"type": "actions", "elements": [
-            {"type": "button", "action_id": ActionId.NUDGE_MUTE, "value": str(checkin.launch_id),
-             "text": {"type": "plain_text", "text": "Don't remind me this week"}}]},
-    ]
-    return text, blocks
-
-
 def count_answers_by_day(session: Session, launch_id: int) -> dict[date, dict[str, int]]:
     rows = session.exec(
         select(CheckIn.local_date, CheckInAnswer.answer, func.count(CheckInAnswer.id))
@@ -333,31 +240,3 @@ def count_answers_by_day(session: Session, launch_id: int) -> dict[date, dict[st
     return out
 
 
-def export_rows(session: Session, launch_id: int | None) -> list[dict]:
-    query = (select(CheckInAnswer, CheckIn.local_date)
-             .join(CheckIn, CheckIn.id == CheckInAnswer.check_in_id)
-             .order_by(CheckIn.local_date, CheckInAnswer.recorded_at, CheckInAnswer.id))
-    if launch_id is not None:
-        query = query.where(CheckInAnswer.launch_id == launch_id)
-    return [{"launch_id": a.launch_id, "day": day.isoformat(), "user": a.user_id, "answer": a.answer,
-             "note": a.note, "recorded_at": a.recorded_at} for a, day in session.exec(query)]
-
-
-
-def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
-    """At send time: the members who still have not answered, read from Slack now."""
-    checkin = ctx.session.get(CheckIn, ctx.payload["check_in_id"])
-    if checkin is None:
-        return None
-    members = channel_people(ctx.client, checkin.channel)
-    targets = nudge_targets(ctx.session, checkin, members, ctx.context.get("vendor_team_id"))
-    if not targets:
-        return None
-    text, blocks = nudge_message(checkin, targets)
-    return "chat.postMessage", {"channel": ctx.payload["channel"], "thread_ts": ctx.payload["thread_ts"],
-                                "text": text, "blocks": blocks}
-
-
-COMPOSERS["golive.checkin_tally"] = compose_tally
-COMPOSERS["golive.checkin_nudge"] = compose_nudge
-READ_ONLY_COMPOSERS.update({'golive.checkin_tally', 'golive.checkin_nudge'})

@@ -7,7 +7,6 @@ with several launches gets one digest); the content is composed at send time fro
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,13 +15,19 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
-from bot.core.clock import parse_date
 from bot.core.text import clip, escape, user_text
+from bot.features.adoption.service import top_themes
 from bot.features.checkins.service import checkin_days, launch_week_last_day
-from bot.features.issues.service import SEVERITIES, SEVERITY_EMOJI, age_text
+from bot.features.digest.chart import MAX_PANELS, launch_series, render_png
+from bot.features.digest.model import HEALTH_ORDER, SECTION, IssueLine, LaunchDigest
+from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
+from bot.features.issues.service import age_text
 from bot.features.launches import service as launches
+from bot.features.status.service import describe_work
+from bot.features.usage.service import customer_people
+from bot.outbox.compose import ComposeContext
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import COMPOSERS, ComposeContext
+from bot.slack.client import channel_people
 from schedules.registry import Skip, WorkContext
 from storage.models import (
     CheckIn,
@@ -43,15 +48,9 @@ from storage.models import (
 
 log = logging.getLogger("golive.digest")
 
-HEALTH_ORDER = {"stuck": 0, "at risk": 1, "on track": 2}
 HEALTH_EMOJI = {"stuck": ":red_circle:", "at risk": ":large_yellow_circle:", "on track": ":large_green_circle:"}
 # A launch is in a CSM's digest from two weeks before go-live until the end of launch week.
 LEAD_DAYS = 14
-MAX_BLOCKS = 50
-BLOCK_BUDGET = 46  # leave room for the header, the summary line and a compact tail
-TEXT_BUDGET = 9_000  # detailed launches; with the one-line tail the total stays under TOTAL_BUDGET
-TOTAL_BUDGET = 12_000  # well under the ~13k of block text where Slack has been seen refusing messages
-SECTION = 2900
 # DM failures that mean the person is gone or cannot be written to: their digest goes to the admins.
 GONE_ERRORS = frozenset({"user_not_found", "users_not_found", "user_disabled", "account_inactive", "cannot_dm_bot",
                          "user_not_visible", "messages_tab_disabled"})
@@ -59,50 +58,6 @@ CHART_ERRORS = (SlackApiError, SlackRequestError, OSError, ValueError)
 
 
 # -- what one launch looks like this morning ------------------------------------------------------
-
-
-@dataclass
-class IssueLine:
-    number: int
-    severity: str
-    status: str
-    age: str
-    sla: str
-    breached: bool
-    text: str
-
-
-@dataclass
-class LaunchDigest:
-    launch_id: int
-    customer: str
-    channel: str
-    stage: str
-    go_live: date
-    status: str
-    live_text: str
-    last_day: date | None = None
-    last_day_number: int | None = None
-    counts: dict[str, int] = field(default_factory=lambda: {"good": 0, "friction": 0, "blocked": 0})
-    blocked_people: list[str] = field(default_factory=list)
-    missing: list[str] | None = None
-    issues: list[IssueLine] = field(default_factory=list)
-    escalations: list[str] = field(default_factory=list)
-    missed_work: list[str] = field(default_factory=list)
-    readiness_open: int = 0
-    readiness_total: int = 0
-    health: str = "on track"
-    reasons: list[str] = field(default_factory=list)
-    talking_points: list[str] = field(default_factory=list)
-    blocked_theme: str | None = None
-    friction_theme: tuple[str, int] | None = None
-
-    @property
-    def answered(self) -> int:
-        return sum(self.counts.values())
-
-    def open_by_severity(self) -> dict[str, int]:
-        return {s: sum(1 for i in self.issues if i.severity == s) for s in SEVERITIES}
 
 
 def local_today(launch: Launch, now: datetime) -> date:
@@ -142,7 +97,6 @@ def sla_state(issue: Issue, now: datetime) -> tuple[str, bool]:
 def build_launch_digest(session: Session, launch: Launch, now: datetime, since: datetime,
                         channel_customers: list[str] | None = None) -> LaunchDigest:
     """Everything the digest says about one launch (indexed reads only: launch, check-in, issue ids)."""
-    from bot.features.adoption.service import top_themes
 
     today = local_today(launch, now)
     live_text = "not live yet"
@@ -190,7 +144,6 @@ def build_launch_digest(session: Session, launch: Launch, now: datetime, since: 
         PlannedWork.kind != "digest",  # this very digest's own lateness is no news to its reader
         PlannedWork.status.in_([WorkStatus.SKIPPED, WorkStatus.FAILED, WorkStatus.DONE]))
         .order_by(PlannedWork.due_at)).all()
-    from bot.features.status.service import describe_work
 
     for item in work:
         late = item.status == WorkStatus.DONE and item.note and "late" in item.note
@@ -343,47 +296,6 @@ def compact_line(d: LaunchDigest) -> str:
             f"{sum(by.values())} open issue(s) · {d.counts.get('blocked', 0)} blocked")
 
 
-def digest_blocks(digests: list[LaunchDigest], day: date, chart_note: str, *, preface: str | None = None
-                  ) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) within Block Kit's limits however many launches there are: the most urgent
-    launches in full, the rest one line each."""
-    ordered = sorted(digests, key=lambda d: (HEALTH_ORDER[d.health], d.go_live, d.launch_id))
-    tally = {h: sum(1 for d in ordered if d.health == h) for h in HEALTH_ORDER}
-    summary = f"{len(ordered)} launch(es): " + " · ".join(f"{n} {h}" for h, n in tally.items() if n)
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Standup digest — {day:%a %-d %b %Y}"}},
-    ]
-    if preface:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(preface, SECTION)}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(f"{summary}\n{chart_note}",
-                                                                                    SECTION)}]})
-    used = sum(len(b.get("text", {}).get("text", "")) for b in blocks) + len(summary) + len(chart_note)
-    rest: list[LaunchDigest] = []
-    for d in ordered:
-        first, second = launch_section(d), points_section(d)
-        if rest or len(blocks) + 3 > BLOCK_BUDGET or used + len(first) + len(second) > TEXT_BUDGET:
-            rest.append(d)
-            continue
-        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": first}},
-                   {"type": "section", "text": {"type": "mrkdwn", "text": second}},
-                   {"type": "divider"}]
-        used += len(first) + len(second)
-    if rest:
-        room = min(SECTION, TOTAL_BUDGET - used) - 80
-        lines = [f"*{len(rest)} more launch(es)*"]
-        size = len(lines[0])
-        for shown, d in enumerate(rest):
-            line = compact_line(d)
-            if size + len(line) + 1 > room:
-                lines.append(f"…and {len(rest) - shown} more: `golive launch list`")
-                break
-            lines.append(line)
-            size += len(line) + 1
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), SECTION)}})
-    text = f"Standup digest for {day:%a %-d %b}: {summary}"
-    return text, blocks[:MAX_BLOCKS]
-
-
 # -- scheduled: queue the digests -------------------------------------------------------------------
 
 
@@ -436,8 +348,6 @@ def previous_digest_at(session: Session, recipient: str, before: datetime) -> da
 
 
 def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> list[str] | None:
-    from bot.features.usage.service import customer_people
-    from bot.slack.client import channel_people
 
     try:
         people = channel_people(ctx.client, channel, cache=cache)
@@ -449,7 +359,6 @@ def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> lis
 
 def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], list[Any]]:
     """Read everything in a short session of its own (Slack calls happen outside any transaction)."""
-    from bot.features.digest.chart import launch_series
 
     engine = ctx.session.get_bind()
     with Session(engine) as s:
@@ -468,7 +377,6 @@ def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], 
 
 def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str) -> tuple[str | None, str]:
     """(file id, note for the digest). Any failure leaves a note that the chart is missing."""
-    from bot.features.digest.chart import MAX_PANELS, render_png
 
     try:
         png = render_png(series)
@@ -487,40 +395,6 @@ def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: s
     file_id = (response.get("file") or {}).get("id")
     more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
     return file_id, f":bar_chart: The launch-week chart{more} is in the message above."
-
-
-def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
-    payload = ctx.payload
-    recipient = payload["channel"]
-    owner = payload.get("on_behalf_of") or recipient
-    digests, series = gather(ctx, owner)
-    if not digests:
-        return None
-    day = payload["date"]
-    if recipient.startswith(("U", "W")):
-        try:
-            channel_id = ctx.client.conversations_open(users=recipient)["channel"]["id"]
-        except SlackApiError as err:
-            error = str(err.response.get("error", ""))
-            if error not in GONE_ERRORS:
-                raise
-            return fall_back(ctx, error)
-    else:
-        channel_id = recipient
-    chart_note = payload.get("chart_note")
-    if chart_note is None:
-        _, chart_note = upload_chart(ctx, channel_id, series, day)
-        row = ctx.session.get(OutboxMessage, ctx.row.id)
-        if row is not None:  # a retried send does not upload the chart twice
-            row.payload = {**row.payload, "chart_note": chart_note}
-            ctx.session.add(row)
-    preface = None
-    if payload.get("on_behalf_of"):
-        preface = (f":warning: This is <@{payload['on_behalf_of']}>'s digest. golive could not send it to them "
-                   f"(`{payload.get('reason', 'unknown error')}`), so it comes to you as an admin. Please find the "
-                   "launches a new CSM (`golive launch import` with `csm:`).")
-    text, blocks = digest_blocks(digests, parse_date(day), chart_note, preface=preface)
-    return "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}
 
 
 def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:
@@ -562,4 +436,3 @@ def delivery_problems(session: Session, launch_id: int) -> list[str]:
     return lines
 
 
-COMPOSERS["golive.digest"] = compose_digest

@@ -7,8 +7,7 @@ conversations.members for each launch channel (Tier 4, at most MAX_CHANNEL_CHECK
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,14 +19,14 @@ from sqlmodel import Session, select
 
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.roles import Person, Roles
-from bot.core.text import clip, escape, user_text
-from bot.features.checkins.service import current_tally, tally_text
+from bot.features.checkins.service import current_tally
+from bot.features.checkins.views import tally_text
 from bot.features.digest.service import stage_text
-from bot.features.issues.service import SEVERITIES, SEVERITY_EMOJI
+from bot.features.home.model import HomeCard
+from bot.features.home.views import home_view, readiness_view
+from bot.features.issues.model import SEVERITIES
 from bot.features.status.service import describe_work, local_time, next_step
-from bot.outbox import sender as sender_module
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import COMPOSERS, ComposeContext
 from bot.slack.client import channel_member_ids
 from storage.models import (
     CheckIn,
@@ -42,28 +41,9 @@ from storage.models import (
     ReadinessItem,
 )
 
-READINESS_ACTION = "home_open_readiness"
-READINESS_MODAL = "home_readiness_modal"
 RECENT = timedelta(hours=24)  # visitors within this window get refreshed after changes
 BUCKET_SECONDS = 30  # at most one refresh per visitor per bucket
 MAX_CHANNEL_CHECKS = 50
-MAX_VIEW_BLOCKS = 100
-SECTION = 2900
-
-
-@dataclass(frozen=True)
-class HomeCard:
-    launch_id: int
-    customer: str
-    channel: str
-    stage: str
-    go_live: date
-    status: str
-    today: str
-    issues: dict[str, int]
-    next_step: str
-    channel_url: str
-    readiness: str
 
 
 # -- who sees which launches ------------------------------------------------------------------------
@@ -127,48 +107,6 @@ def home_card(session: Session, launch: Launch, now: datetime, team: str | None)
                     readiness)
 
 
-def card_blocks(card: HomeCard) -> list[dict[str, Any]]:
-    issues = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in card.issues.items())
-    return [
-        {"type": "section", "block_id": f"home_launch_{card.launch_id}", "text": {"type": "mrkdwn", "text": clip(
-            f"*{escape(card.customer)}* · <#{card.channel}>\n*Stage:* {card.stage} · *go-live* "
-            f"{card.go_live:%a %-d %b %Y} · status {card.status} · {card.readiness}", SECTION)}},
-        {"type": "context", "elements": [
-            {"type": "mrkdwn", "text": clip(f"*Today:* {card.today}", SECTION)},
-            {"type": "mrkdwn", "text": f"*Open issues:* {issues}"},
-            {"type": "mrkdwn", "text": clip(f"*Next:* {card.next_step}", SECTION)},
-        ]},
-        {"type": "actions", "block_id": f"home_actions_{card.launch_id}", "elements": [
-            {"type": "button", "action_id": "home_open_channel", "url": card.channel_url,
-             "text": {"type": "plain_text", "text": "Open channel"}},
-            {"type": "button", "action_id": READINESS_ACTION, "value": str(card.launch_id),
-             "text": {"type": "plain_text", "text": "Readiness checklist"}},
-        ]},
-        {"type": "divider"},
-    ]
-
-
-def home_view(cards: list[HomeCard], why: str, now: datetime) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your launches"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"Showing {why}: {len(cards)} launch(es). Updated {now:%Y-%m-%d %H:%M} UTC.")}]},
-    ]
-    if not cards:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            "No launches to show. CSMs see their launches here; everyone else sees the launches of the channels "
-            "they are in.")}})
-    room = (MAX_VIEW_BLOCKS - len(blocks) - 1) // 4
-    for card in cards[:room]:
-        blocks += card_blocks(card)
-    rest = cards[room:]
-    if rest:
-        lines = [f"*{len(rest)} more:* "] + [f"• {user_text(clip(c.customer, 60), 90)} (<#{c.channel}>) — {c.stage}"
-                                              for c in rest]
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), SECTION)}})
-    return {"type": "home", "blocks": blocks}
-
-
 def render_home(session_factory: Callable[[], Any], client: WebClient, roles: Roles, user: str, team: str | None,
                 now: datetime) -> dict[str, Any]:
     with session_factory() as s:
@@ -228,51 +166,7 @@ def queue_refresh(session: Session, user: str, now: datetime) -> bool:
                    payload={"channel": "", "user": user})
 
 
-def compose_home(ctx: ComposeContext) -> tuple[str, dict] | None:
-    from sqlalchemy.orm import sessionmaker
-
-    user = ctx.payload["user"]
-    # Own short sessions only: ctx.session would hold SQLite's write lock across the Slack calls below.
-    factory = sessionmaker(ctx.session.get_bind(), class_=Session)
-    with factory() as s:
-        visit = s.get(HomeVisit, user)
-    if visit is None:
-        return None
-    team = visit.team_id
-    # GOLIVE_ADMINS reach the sender as ALERT_FALLBACK (set at start); the vendor's team via its context.
-    roles = Roles(admins=tuple(sender_module.ALERT_FALLBACK), vendor_team_id=ctx.context.get("vendor_team_id"))
-    view = render_home(factory, ctx.client, roles, user, team, ctx.now)
-    return "views.publish", {"user_id": user, "view": view}
-
-
 # -- the readiness checklist (read-only) ----------------------------------------------------------
-
-
-def readiness_view(launch: Launch, items: list[ReadinessItem]) -> dict[str, Any]:
-    done = sum(1 for i in items if i.done)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(
-        f"*{escape(launch.customer)}* — go-live {launch.go_live_date:%a %-d %b %Y}\n"
-        f"{done} of {len(items)} go-live criteria met." if items else
-        f"*{escape(launch.customer)}* has no go-live criteria yet.", SECTION)}}]
-    chunk: list[str] = []
-    for item in items:
-        mark = ":white_check_mark:" if item.done else ":white_large_square:"
-        line = f"{mark} {user_text(clip(item.text, 300), 400)}"
-        if item.owner:
-            line += f" — owner <@{item.owner}>"
-        if item.done and item.changed_by:
-            line += f" (ticked by <@{item.changed_by}>)"
-        if sum(len(c) + 1 for c in chunk) + len(line) > SECTION:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
-    blocks = blocks[:MAX_VIEW_BLOCKS - 1]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-        "Read-only. CSMs change the checklist with `/golive ready` in the launch channel.")}]})
-    return {"type": "modal", "callback_id": READINESS_MODAL, "title": {"type": "plain_text", "text": "Readiness"},
-            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks}
 
 
 def as_id(value: Any) -> int | None:
@@ -303,4 +197,3 @@ def readiness_for(session: Session, client: WebClient, roles: Roles, *, launch_r
     return readiness_view(launch, items)
 
 
-COMPOSERS["golive.home"] = compose_home

@@ -17,22 +17,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core import metrics
-from bot.core.clock import parse_hhmm
+from bot.core.clock import parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
 from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
+from bot.features.issues.model import SEVERITIES
 from bot.features.launches import service as launches
-from bot.outbox.queue import WRITE_BACK_TARGETS, enqueue, enqueue_many, message_payload, outbox_row, post_message
-from bot.outbox.sender import COMPOSERS, READ_ONLY_COMPOSERS, ComposeContext
-from schedules.registry import SweepChunk, set_based
+from bot.outbox.queue import enqueue, enqueue_many, message_payload, outbox_row, post_message
+from schedules.registry import SweepChunk
 from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
 
 log = logging.getLogger("golive.issues")
-WRITE_BACK_TARGETS["Issue"] = Issue
 
-SEVERITIES = ("sev1", "sev2", "sev3")
-SEVERITY_LABELS = {"sev1": "sev1 · blocking", "sev2": "sev2 · slowing down", "sev3": "sev3 · question"}
-SEVERITY_EMOJI = {"sev1": ":red_circle:", "sev2": ":large_orange_circle:", "sev3": ":large_blue_circle:"}
 SLA_DEFAULT_MINUTES = {"sev1": 15, "sev2": 60, "sev3": 240}
 MAX_STORED_TEXT = 200_000
 USAGE = ("Please describe the problem: what happened, and what you expected. For example "
@@ -46,16 +42,6 @@ class Reported:
 
 
 # -- SLA clocks ---------------------------------------------------------------------------------------
-
-
-def parse_support_hours(text: str) -> tuple[Any, Any]:
-    match = re.fullmatch(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*", text or "")
-    if not match:
-        raise InvalidInput(f"support hours {text!r} must look like 09:00-18:00")
-    start, end = parse_hhmm(match.group(1), "support hours"), parse_hhmm(match.group(2), "support hours")
-    if end <= start:
-        raise InvalidInput(f"support hours {text!r} must end after they start")
-    return start, end
 
 
 def add_support_minutes(start: datetime, minutes: float, hours: str | None, zone: str) -> datetime:
@@ -210,60 +196,6 @@ def card_key(issue: Issue) -> str:
 def summary_text(launch: Launch, issue: Issue) -> str:
     return (f"Issue #{issue.number} · {escape(launch.customer)} · {issue.severity} · reported by "
             f"<@{issue.reporter}>: {user_text(clip(issue.text, 300), 400)}")
-
-
-def card_blocks(launch: Launch, issue: Issue, permalink: str | None) -> list[dict]:
-    state = {IssueStatus.OPEN: ":hourglass_flowing_sand: open, not acknowledged",
-             IssueStatus.ACKNOWLEDGED: f":eyes: acknowledged by <@{issue.acknowledged_by}>",
-             IssueStatus.RESOLVED: f":white_check_mark: resolved by <@{issue.resolved_by}>"}[IssueStatus(issue.status)]
-    source = f"<{permalink}|source message>" if permalink else f"via {issue.source}"
-    header = (f"{SEVERITY_EMOJI[issue.severity]} *Issue #{issue.number}* · *{escape(launch.customer)}* · "
-              f"{SEVERITY_LABELS[issue.severity]}\nReported by <@{issue.reporter}> · {source} · {state}")
-    if issue.escalation_count:
-        header += f" · escalated {issue.escalation_count}×"
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "block_id": "issue_header", "text": {"type": "mrkdwn", "text": header}},
-        {"type": "section", "block_id": "issue_text", "text": {"type": "mrkdwn", "text": user_text(issue.text, 2900)}},
-    ]
-    if issue.resolution:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": "Resolution: " + user_text(issue.resolution, 2800)}]})
-    if issue.status != IssueStatus.RESOLVED:
-        options = [{"text": {"type": "plain_text", "text": SEVERITY_LABELS[s]}, "value": s} for s in SEVERITIES]
-        elements: list[dict[str, Any]] = []
-        if issue.status == IssueStatus.OPEN:
-            elements.append({"type": "button", "action_id": ActionId.ISSUE_ACK, "value": str(issue.id),
-                             "style": "primary", "text": {"type": "plain_text", "text": "Acknowledge"}})
-        elements.append({"type": "button", "action_id": ActionId.ISSUE_RESOLVE, "value": str(issue.id),
-                         "text": {"type": "plain_text", "text": "Resolve"}})
-        elements.append({"type": "static_select", "action_id": ActionId.ISSUE_SEVERITY, "options": options,
-                         "initial_option": options[SEVERITIES.index(issue.severity)],
-                         "placeholder": {"type": "plain_text", "text": "Severity"}})
-        blocks.append({"type": "actions", "block_id": f"issue_triage_{issue.id}", "elements": elements})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-        "Reply in this thread starting with `>>` to answer the customer; other replies stay internal.")}]})
-    return blocks
-
-
-def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
-    """At send time: the support card as the issue is now (first a post, then updates in place)."""
-    issue = ctx.session.get(Issue, ctx.payload["issue_id"])
-    if issue is None:
-        return None
-    launch = ctx.session.get(Launch, issue.launch_id)
-    permalink = None
-    if issue.source_channel and issue.source_ts:
-        try:
-            permalink = ctx.client.chat_getPermalink(channel=issue.source_channel,
-                                                     message_ts=issue.source_ts).get("permalink")
-        except Exception:  # noqa: BLE001 - a card without a link beats no card
-            permalink = None
-    payload = {"channel": ctx.payload["channel"], "blocks": card_blocks(launch, issue, permalink),
-               "text": summary_text(launch, issue)}
-    if "ts" in ctx.payload:
-        payload["ts"] = ctx.payload["ts"]
-        return "chat.update", payload
-    return "chat.postMessage", payload
 
 
 def card_update(issue: Issue, event_id: int) -> tuple[str, dict[str, Any]]:
@@ -508,7 +440,6 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
     return SweepChunk(last_id=due[-1].id, done=len(escalated))
 
 
-@set_based(escalate_due)
 def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
     """Move one issue one step up its ladder, at most once per step (a conditional UPDATE on the step).
     The sweep runs `escalate_due` (the same, set-based); this is its one-at-a-time fallback."""
@@ -676,16 +607,3 @@ def timeline(session: Session, issue_id: int) -> list[IssueEvent]:
     return list(session.exec(select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)).all())
 
 
-def export_rows(session: Session, launch_id: int | None) -> list[dict]:
-    query = select(Issue).order_by(Issue.launch_id, Issue.number)
-    if launch_id is not None:
-        query = query.where(Issue.launch_id == launch_id)
-    return [{"id": i.id, "launch_id": i.launch_id, "number": i.number, "text": i.text, "severity": i.severity,
-             "status": i.status, "reporter": i.reporter, "created_at": i.created_at,
-             "acknowledged_at": i.acknowledged_at, "resolved_at": i.resolved_at,
-             "escalation_count": i.escalation_count, "source": i.source, "satisfaction": i.satisfaction}
-            for i in session.exec(query)]
-
-
-COMPOSERS["golive.issue_card"] = compose_card
-READ_ONLY_COMPOSERS.update({'golive.issue_card'})

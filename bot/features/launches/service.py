@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.core.clock import parse_date, parse_hhmm, parse_zone
+from bot.core.clock import parse_date, parse_hhmm, parse_support_hours, parse_zone
 from bot.core.errors import InvalidInput, NotFound
 from storage.models import Goal, Launch, LaunchMember, MemberRole
 
@@ -147,7 +147,6 @@ class LaunchInput:
             values["update_reminder_minutes"] = _int_in(raw["update_reminder_minutes"], "update-reminder-minutes",
                                                         range(5, 1441))
         if raw.get("support_hours") is not None:
-            from bot.features.issues.service import parse_support_hours
 
             parse_support_hours(str(raw["support_hours"]))
             values["support_hours"] = str(raw["support_hours"]).strip()
@@ -268,7 +267,7 @@ def _user(value: Any, what: str) -> str:
     return text
 
 
-def save_launch(session: Session, spec: LaunchInput, *, now: datetime,
+def store_launch(session: Session, spec: LaunchInput, *, now: datetime,
                 refuse_past: bool = False) -> tuple[Launch, bool]:
     """Create the launch for `spec.channel`, or update it; returns (launch, created). With `refuse_past`
     (people creating launches), a new launch's go-live date may not be before today in its time zone."""
@@ -319,9 +318,6 @@ def save_launch(session: Session, spec: LaunchInput, *, now: datetime,
         for position, text in enumerate(spec.goal):
             session.add(Goal(launch_id=launch.id, position=position, text=text))
     session.flush()
-    from bot.features.milestones.service import on_launch_saved
-
-    on_launch_saved(session, launch, spec.given, spec.criterion, created=created, now=now)
     return launch, created
 
 
@@ -362,3 +358,7 @@ def members(session: Session, launch_id: int, role: str) -> list[str]:
 
 def goals(session: Session, launch_id: int) -> list[Goal]:
     return list(session.exec(select(Goal).where(Goal.launch_id == launch_id).order_by(Goal.position)).all())
+
+
+def holidays_of(launch: Launch) -> frozenset[date]:
+    return frozenset(parse_date(d) for d in (launch.holidays or []))

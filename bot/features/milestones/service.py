@@ -6,17 +6,19 @@ import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.launches import service as launches
+from bot.features.launches.service import holidays_of
+from bot.features.milestones.model import GOAL_LABELS
+from bot.features.milestones.views import checklist_summary, goal_review_blocks, item_detail
 from bot.outbox.queue import post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import (
@@ -31,22 +33,7 @@ from storage.models import (
     OutboxMessage,
     OutboxStatus,
     ReadinessItem,
-    RetroAnswer,
 )
-
-
-class MilestoneAction(StrEnum):
-    READINESS_TOGGLE = "readiness_toggle"
-    GOAL_MET = "goal_met"
-    GOAL_NOT_MET = "goal_not_met"
-    GOAL_IN_PROGRESS = "goal_in_progress"
-    GOALS_CONFIRM = "goals_confirm"
-
-
-class MilestoneCallback(StrEnum):
-    LIVE_CONFIRM = "live_confirm_modal"
-    RETRO = "retro_modal"
-
 
 DEFAULT_CRITERIA: tuple[tuple[str, str], ...] = (
     ("integrations_tested", "All integrations tested end to end"),
@@ -57,17 +44,11 @@ DEFAULT_CRITERIA: tuple[tuple[str, str], ...] = (
     ("fallback_agreed", "Fallback procedure agreed"),
 )
 MAX_CRITERION = 500
-MAX_REASON = 2000
-CHECKBOXES_PER_BLOCK = 10  # Slack's limit for one checkboxes element
 REMINDER_DAYS_BEFORE = (3, 1)
 READINESS_REMINDER_AT = time(14, 0)
 GOAL_REVIEW_AFTER_DAYS = 30
 # A leadership post with no leadership channel yet waits in the outbox until one is set.
 HOLD_UNTIL = datetime(3000, 1, 1, tzinfo=UTC)
-GOAL_STATES = {MilestoneAction.GOAL_MET: "met", MilestoneAction.GOAL_NOT_MET: "not_met",
-               MilestoneAction.GOAL_IN_PROGRESS: "in_progress"}
-GOAL_LABELS = {"open": ":white_circle: not reviewed yet", "met": ":white_check_mark: met",
-               "not_met": ":x: not met", "in_progress": ":hourglass_flowing_sand: in progress"}
 
 
 MAX_DB_ID = 2**63 - 1
@@ -189,10 +170,6 @@ def apply_selection(session: Session, *, launch: Launch, shown: dict[int, bool],
     return changed
 
 
-def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
-    return f"readiness:{launch_id}:" + ",".join(f"{i.id}{'+' if i.done else '-'}" for i in items)
-
-
 def parse_block_id(block_id: str) -> tuple[int, dict[int, bool]]:
     match = re.fullmatch(r"readiness:(\d+):((?:\d+[+-],?)+)", block_id or "")
     if not match:
@@ -200,26 +177,6 @@ def parse_block_id(block_id: str) -> tuple[int, dict[int, bool]]:
     stale = "That checklist is out of date; run `/golive ready` again. Nothing was changed."
     shown = {db_id(part[:-1], stale): part.endswith("+") for part in match.group(2).split(",") if part}
     return db_id(match.group(1), stale), shown
-
-
-def _when(instant: datetime | None, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M") if instant else ""
-
-
-def item_detail(item: ReadinessItem, zone: str) -> str:
-    parts = []
-    if item.owner:
-        parts.append(f"owner {mention(item.owner)}")
-    if item.changed_by:
-        who = mention(item.changed_by) if re.fullmatch(r"[UW][A-Z0-9]+", item.changed_by) else item.changed_by
-        parts.append(f"{'ticked' if item.done else 'unticked'} by {who} {_when(item.changed_at, zone)}")
-    return " · ".join(parts)
-
-
-def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
-    done = sum(item.done for item in items)
-    return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
-            f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
 
 
 def checklist_text(launch: Launch, items: list[ReadinessItem], limit: int = 3900) -> str:
@@ -232,36 +189,10 @@ def checklist_text(launch: Launch, items: list[ReadinessItem], limit: int = 3900
     return clip("\n".join(lines), limit)
 
 
-def checklist_blocks(launch: Launch, items: list[ReadinessItem]) -> list[dict[str, Any]]:
-    """The checklist with checkboxes (for the people who may tick), ten items to a block."""
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn",
-                                                               "text": checklist_summary(launch, items)}}]
-    for start in range(0, len(items), CHECKBOXES_PER_BLOCK):
-        chunk = items[start:start + CHECKBOXES_PER_BLOCK]
-        options = []
-        for item in chunk:
-            option: dict[str, Any] = {"text": {"type": "mrkdwn", "text": user_text(item.text, 75)},
-                                      "value": str(item.id)}
-            detail = item_detail(item, launch.timezone)
-            if detail:
-                option["description"] = {"type": "mrkdwn", "text": clip(detail, 75)}
-            options.append(option)
-        element: dict[str, Any] = {"type": "checkboxes", "action_id": MilestoneAction.READINESS_TOGGLE,
-                                   "options": options}
-        initial = [o for o, item in zip(options, chunk, strict=True) if item.done]
-        if initial:
-            element["initial_options"] = initial
-        blocks.append({"type": "actions", "block_id": block_id_for(launch.id, chunk), "elements": [element]})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-        "Ticking records who and when. When everything is ticked, declare the launch live with `/golive live`.")}]})
-    return blocks[:50]
-
-
 # -- reminders before go-live -----------------------------------------------------------------------
 
 
 def reminder_days(launch: Launch) -> list[tuple[int, date]]:
-    from bot.features.checkins.service import holidays_of
 
     holidays = holidays_of(launch)
     out = []
@@ -344,51 +275,6 @@ class LiveResult:
     leadership_waiting: bool
 
 
-def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime, force_reason: str | None = None,
-                 how_to_force: str = "go live anyway with a reason") -> LiveResult:
-    """planned → live, once (a conditional UPDATE), with the announcement and the customer post queued in
-    the same transaction. Refused while criteria are open unless a reason is given."""
-    if launch.status != LaunchStatus.PLANNED:
-        return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
-    still_open = open_items(session, launch.id)
-    reason = (force_reason or "").strip()
-    if still_open and not reason:
-        raise CriteriaOpen(launch, still_open, how_to_force)
-    forced = bool(still_open)
-    claimed = session.execute(
-        update(Launch).where(Launch.id == launch.id, Launch.status == LaunchStatus.PLANNED)
-        .values(status=LaunchStatus.LIVE, live_at=now, live_by=actor, updated_at=now,
-                live_forced_reason=reason[:MAX_REASON] if forced else None)
-        .execution_options(synchronize_session=False))
-    session.refresh(launch)
-    if claimed.rowcount != 1:
-        return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
-    numbers = week_numbers(session, launch.id)
-    leaders = launches.members(session, launch.id, MemberRole.LEADER)
-    text, blocks = announcement(launch, numbers, launches.goals(session, launch.id), leaders, now)
-    waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
-    post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
-                 launch_id=launch.id, blocks=customer_live_blocks(launch),
-                 text=f"We are live, {launch.customer}! Here is how to get help.")
-    if forced:
-        note = (f":warning: {mention(actor) if actor.startswith(('U', 'W')) else actor} declared "
-                f"*{escape(launch.customer)}* live with {len(still_open)} open criteri"
-                f"{'on' if len(still_open) == 1 else 'a'}:\n"
-                + "\n".join(f"• {user_text(i.text, 200)}" for i in still_open[:20])
-                + f"\nReason given:\n>{user_text(reason, 2000)}\n_Only the launch's CSMs see this; the customer "
-                  "does not._")
-        recipients = launches.members(session, launch.id, MemberRole.CSM)
-        if actor.startswith(("U", "W")) and actor not in recipients:
-            recipients.append(actor)
-        for user in recipients:
-            post_message(session, key=f"launch:{launch.id}:live:forced:{user}", channel=user, now=now,
-                         launch_id=launch.id, text=clip(note, 3900))
-    from schedules.plan import replan
-
-    replan(session, launch, now=now)  # the goal review and retrospective count from the day it went live
-    return LiveResult(launch, declared=True, forced=forced, leadership_waiting=waiting)
-
-
 @dataclass(frozen=True)
 class WeekNumbers:
     answers: int
@@ -441,20 +327,6 @@ def announcement(launch: Launch, numbers: WeekNumbers, goals: list[Goal], leader
     ]
     text = f"We are live: {launch.customer}. {hello}".strip()
     return clip(text, 3900), blocks
-
-
-def customer_live_blocks(launch: Launch) -> list[dict[str, Any]]:
-    """The launch-day post in the customer channel: how to get help and where the fallback procedure is."""
-    from bot.features.help_post.service import report_button, ways_to_get_help
-
-    if launch.fallback_doc:
-        url = escape(launch.fallback_doc).replace("|", "%7C")
-        fallback = f"If you ever need to fall back, the agreed procedure is here: <{url}|fallback procedure>."
-    else:
-        fallback = "If you ever need to fall back, your CSM has the agreed fallback procedure."
-    text = (f":tada: *We are live, {escape(launch.customer)}!* Thank you all for getting here.\n"
-            f"*How to get help:*\n{ways_to_get_help(launch)}\n{fallback}")
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}")]
 
 
 # -- posts to the customer's leadership -------------------------------------------------------------
@@ -521,7 +393,6 @@ def live_base_date(launch: Launch) -> date:
 
 def on_business_day(launch: Launch, day: date) -> date:
     """`day`, or the next business day when it falls on a weekend or one of the launch's holidays."""
-    from bot.features.checkins.service import holidays_of
 
     return business_days_from(day, 1, holidays_of(launch))[0]
 
@@ -534,29 +405,6 @@ def goal_review_instant(launch: Launch) -> datetime:
 def goals_confirmed(session: Session, launch_id: int) -> bool:
     return session.exec(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key == leadership_key(launch_id, "goals"))).first() is not None
-
-
-def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool) -> list[dict[str, Any]]:
-    where = f"<#{launch.leadership_channel}>" if launch.leadership_channel else "the leadership channel"
-    head = (f":dart: *30-day review — {escape(launch.customer)}*\n"
-            + (f"The outcome has been posted to {where}." if confirmed else
-               f"How did the first 30 days go? Set each goal, then *Confirm*; the outcome goes to {where}."))
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
-    for n, goal in enumerate(goals[:20], start=1):
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            f"*{n}.* {user_text(goal.text, 600)}\n{GOAL_LABELS.get(goal.state, goal.state)}", 2900)}})
-        if not confirmed:
-            blocks.append({"type": "actions", "block_id": f"goal:{goal.id}", "elements": [
-                {"type": "button", "action_id": action, "value": str(goal.id),
-                 "text": {"type": "plain_text", "text": label},
-                 **({"style": "primary"} if goal.state == GOAL_STATES[action] else {})}
-                for action, label in ((MilestoneAction.GOAL_MET, "Met"), (MilestoneAction.GOAL_NOT_MET, "Not met"),
-                                      (MilestoneAction.GOAL_IN_PROGRESS, "In progress"))]})
-    if not confirmed:
-        blocks.append({"type": "actions", "block_id": f"goals_confirm:{launch.id}", "elements": [
-            {"type": "button", "action_id": MilestoneAction.GOALS_CONFIRM, "value": str(launch.id),
-             "style": "primary", "text": {"type": "plain_text", "text": "Confirm and post"}}]})
-    return blocks
 
 
 def send_goal_review(ctx: WorkContext) -> str | None:
@@ -622,31 +470,4 @@ def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: da
 
 # -- export -----------------------------------------------------------------------------------------
 
-from bot.flows.export import section  # noqa: E402  (bot.flows.export imports this module to register these sections)
 
-
-@section("readiness_items")
-def export_readiness_items(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
-    query = select(ReadinessItem).order_by(ReadinessItem.launch_id, ReadinessItem.position, ReadinessItem.id)
-    if launch_id is not None:
-        query = query.where(ReadinessItem.launch_id == launch_id)
-    return [{"launch_id": i.launch_id, "key": i.key, "text": i.text, "position": i.position, "owner": i.owner,
-             "done": i.done, "changed_by": i.changed_by, "changed_at": i.changed_at} for i in session.exec(query)]
-
-
-@section("goals")
-def export_goals(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
-    query = select(Goal).order_by(Goal.launch_id, Goal.position, Goal.id)
-    if launch_id is not None:
-        query = query.where(Goal.launch_id == launch_id)
-    return [{"id": g.id, "launch_id": g.launch_id, "position": g.position, "text": g.text, "state": g.state,
-             "reviewed_by": g.reviewed_by, "reviewed_at": g.reviewed_at} for g in session.exec(query)]
-
-
-@section("retro_answers")
-def export_retro_answers(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
-    query = select(RetroAnswer).order_by(RetroAnswer.launch_id, RetroAnswer.submitted_at, RetroAnswer.id)
-    if launch_id is not None:
-        query = query.where(RetroAnswer.launch_id == launch_id)
-    return [{"launch_id": a.launch_id, "user": a.user_id, "user_team": a.user_team, "went_well": a.went_well,
-             "improve": a.improve, "rating": a.rating, "submitted_at": a.submitted_at} for a in session.exec(query)]

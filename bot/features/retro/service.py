@@ -11,22 +11,20 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bot.core.blocks import option, pack, plain
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.ids import ActionId
-from bot.core.text import clip, escape, user_text
+from bot.core.text import clip, escape
 from bot.features.launches import service as launches
-from bot.features.milestones.service import MilestoneCallback, csms_or_admins, db_id, live_base_date, on_business_day
+from bot.features.launches.service import holidays_of
+from bot.features.milestones.service import csms_or_admins, db_id, live_base_date, on_business_day
+from bot.features.retro.model import RATINGS, tallies
+from bot.features.retro.views import prompt_blocks, summary_blocks
 from bot.outbox.queue import post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import Launch, LaunchStatus, OutboxMessage, RetroAnswer, RetroSummary
 
 MAX_ANSWER_STORED = 100_000
-RATINGS = {5: "5 — excellent", 4: "4 — good", 3: "3 — okay", 2: "2 — poor", 1: "1 — very poor"}
 MD_ANSWER_LIMIT = 1000  # per answer in the Markdown report (answers are kept whole in the database)
-SLACK_ANSWER_LIMIT = 400  # per answer in the CSMs' DM
-SLACK_BUDGET = 11_000  # total characters of the DM's blocks (Slack refuses messages near 13k)
 
 
 # -- when -------------------------------------------------------------------------------------------
@@ -42,7 +40,6 @@ class RetroPlan:
 def retro_plan(launch: Launch) -> RetroPlan:
     """Prompt at go-live (or the day it went live) + retro delay, at check-in time; answers for
     `retro_window_days` business days; a reminder halfway; the summary at check-in time after the window."""
-    from bot.features.checkins.service import holidays_of
 
     zone, at = parse_zone(launch.timezone), parse_hhmm(launch.checkin_time)
     holidays = holidays_of(launch)
@@ -72,15 +69,6 @@ def summary_of(session: Session, launch_id: int) -> RetroSummary | None:
 
 
 # -- the prompt and the reminder --------------------------------------------------------------------
-
-
-def prompt_blocks(launch: Launch, text: str) -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "block_id": f"retro:{launch.id}", "elements": [
-            {"type": "button", "action_id": ActionId.RETRO_OPEN, "value": str(launch.id), "style": "primary",
-             "text": {"type": "plain_text", "text": "Share your thoughts"}}]},
-    ]
 
 
 def post_prompt(ctx: WorkContext) -> str | None:
@@ -146,37 +134,6 @@ def open_launch(session: Session, launch_ref: Any) -> Launch:
     return launch
 
 
-def retro_modal(launch: Launch, current: RetroAnswer | None) -> dict[str, Any]:
-    options = [option(label, str(value)) for value, label in RATINGS.items()]
-    went_well = {"type": "plain_text_input", "action_id": "went_well", "multiline": True,
-                 "placeholder": plain("What helped, who helped, what surprised you")}
-    improve = {"type": "plain_text_input", "action_id": "improve", "multiline": True,
-               "placeholder": plain("What got in the way; what we should do differently")}
-    rating: dict[str, Any] = {"type": "radio_buttons", "action_id": "rating", "options": options}
-    if current is not None:
-        if current.went_well:
-            went_well["initial_value"] = current.went_well[:3000]
-        if current.improve:
-            improve["initial_value"] = current.improve[:3000]
-        rating["initial_option"] = options[list(RATINGS).index(current.rating)]
-    intro = f"How did the go-live of *{escape(launch.customer)}* go? Your answers go to the launch team."
-    if current is not None:
-        intro += " You answered before: sending again replaces your earlier answer."
-    return {
-        "type": "modal", "callback_id": MilestoneCallback.RETRO, "title": plain("Retrospective"),
-        "submit": plain("Send"), "close": plain("Cancel"), "private_metadata": pack({"launch": launch.id}),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
-            {"type": "input", "block_id": "went_well", "optional": True, "label": plain("What went well?"),
-             "element": went_well},
-            {"type": "input", "block_id": "improve", "optional": True, "label": plain("What should we improve?"),
-             "element": improve},
-            {"type": "input", "block_id": "rating", "label": plain("Overall, how did it go? (1–5)"),
-             "element": rating},
-        ],
-    }
-
-
 def current_answer(session: Session, launch_id: int, user: str) -> RetroAnswer | None:
     return session.exec(select(RetroAnswer).where(RetroAnswer.launch_id == launch_id,
                                                   RetroAnswer.user_id == user)).first()
@@ -215,21 +172,6 @@ def record_answer(session: Session, *, launch_ref: Any, user: str, user_team: st
 # -- the summary ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Tallies:
-    count: int
-    average: float | None
-    distribution: dict[int, int]
-
-
-def tallies(rows: list[RetroAnswer]) -> Tallies:
-    distribution = {value: 0 for value in RATINGS}
-    for row in rows:
-        distribution[row.rating] = distribution.get(row.rating, 0) + 1
-    average = sum(r.rating for r in rows) / len(rows) if rows else None
-    return Tallies(len(rows), average, distribution)
-
-
 def _md_clip(text: str) -> str:
     flat = " ".join(text.split())
     return clip(flat, MD_ANSWER_LIMIT)
@@ -252,41 +194,6 @@ def summary_markdown(launch: Launch, rows: list[RetroAnswer], now: datetime, *, 
         texts = [(r.user_id, getattr(r, field)) for r in rows if getattr(r, field).strip()]
         lines += [f"- {_md_clip(text)} ({user})" for user, text in texts] or ["- (nothing)"]
     return "\n".join(lines) + "\n"
-
-
-def summary_blocks(launch: Launch, rows: list[RetroAnswer]) -> list[dict[str, Any]]:
-    """The CSMs' DM: inside Slack's limits however many or long the answers are."""
-    t = tallies(rows)
-    head = f":mag: *Retrospective summary — {escape(launch.customer)}*\n{t.count} answers"
-    if t.average is not None:
-        head += f", average rating *{t.average:.1f} / 5* (" + ", ".join(
-            f"{v}★×{n}" for v, n in t.distribution.items() if n) + ")"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
-    budget = SLACK_BUDGET - len(head)
-    left_out = 0
-    for title, field in (("What went well", "went_well"), ("What should improve", "improve")):
-        bullets = [f"• {user_text(' '.join(getattr(r, field).split()), SLACK_ANSWER_LIMIT)} — <@{r.user_id}>"
-                   for r in rows if getattr(r, field).strip()]
-        chunk = f"*{title}*"
-        if not bullets:
-            chunk += "\n_(nothing)_"
-        for bullet in bullets:
-            if budget - len(chunk) - len(bullet) < 0 or len(blocks) >= 45:
-                left_out += 1
-                continue
-            if len(chunk) + len(bullet) + 1 > 2900:
-                blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
-                budget -= len(chunk)
-                chunk = ""
-            chunk += ("\n" if chunk else "") + bullet
-        if chunk:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
-            budget -= len(chunk)
-    note = f"Full report: `golive retro report --launch {launch.id}`"
-    if left_out:
-        note = f"{left_out} more answers did not fit here. " + note
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    return blocks
 
 
 def close(ctx: WorkContext) -> str | None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.core.text import escape
+from bot.features.issues.service import counts_by_status
 from bot.features.launches import service as launches
 from storage.models import Launch, MemberRole, PlannedWork, WorkStatus
 
@@ -47,7 +48,6 @@ def status_text(session: Session, launch: Launch) -> str:
         f"CSMs: {', '.join(f'<@{u}>' for u in csms) or 'none yet'}",
         f"Support channel: {f'<#{launch.support_channel}>' if launch.support_channel else 'not set'}",
     ]
-    from bot.features.issues.service import counts_by_status
 
     counts = counts_by_status(session, launch.id)
     lines.append(f"Issues: {counts.get('open', 0)} open, {counts.get('acknowledged', 0)} acknowledged, "

@@ -7,6 +7,8 @@ EmailMatch. Unmatched emails are kept and reported, never dropped."""
 from __future__ import annotations
 
 import csv
+import hmac
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,11 +22,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from bot.core.errors import InvalidInput
-from bot.flows.export import section
+from bot.core.errors import InvalidInput, NotFound
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import COMPOSERS, ComposeContext
 from storage.models import EmailMatch, Launch, UsageRecord
 
 BATCH_ROWS = 1000
@@ -365,17 +369,6 @@ def customer_people(people: list[dict], vendor_team: str | None) -> list[dict]:
 # -- export -------------------------------------------------------------------------------------------
 
 
-@section("usage")
-def export_usage(session: Session, launch_id: int | None) -> list[dict[str, Any]]:
-    query = select(UsageRecord).order_by(UsageRecord.launch_id, UsageRecord.email, UsageRecord.last_active_at,
-                                         UsageRecord.id)
-    if launch_id is not None:
-        query = query.where(UsageRecord.launch_id == launch_id)
-    return [{"launch_id": r.launch_id, "email": r.email, "user": r.slack_user_id, "last_active_at": r.last_active_at,
-             "feature": r.feature, "source": r.source, "imported_at": r.imported_at}
-            for r in session.exec(query)]
-
-
 # -- matching in the background (queued by the API) -------------------------------------------------
 
 
@@ -383,18 +376,6 @@ def queue_matching(session: Session, launch_id: int, now: datetime) -> None:
     bucket = int(now.timestamp()) // 60
     enqueue(session, key=f"usage-match:{launch_id}:{bucket}", method="golive.usage_match", now=now,
             launch_id=launch_id, payload={"channel": "", "launch_id": launch_id})
-
-
-def compose_matching(ctx: ComposeContext) -> None:
-    """Match the launch's new emails within a small budget; what is left waits for the next report."""
-    from sqlalchemy.orm import sessionmaker
-
-    writer = sessionmaker(ctx.session.get_bind(), class_=Session, expire_on_commit=False).begin
-    match_emails(writer, ctx.client, int(ctx.payload["launch_id"]), now=ctx.now, max_seconds=10, max_lookups=500)
-    return None
-
-
-COMPOSERS["golive.usage_match"] = compose_matching
 
 
 # -- POST /api/usage ----------------------------------------------------------------------------------
@@ -406,15 +387,8 @@ def usage_route(db: Any, api_token: Any, clock: Callable[[], datetime]) -> Any:
     """`POST /api/usage?launch=ID` with `Authorization: Bearer $GOLIVE_API_TOKEN` and a JSON list of
     {email, last_active_at, feature}. 404 while no token is configured; 401 without the right token; 413
     over 1 MB (Content-Length or the bytes actually read); 400 for anything else wrong. All or nothing."""
-    import hmac
-    import json
 
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
-    from bot.core.errors import NotFound
 
     def error(status: int, message: str, **headers: str) -> JSONResponse:
         return JSONResponse({"ok": False, "error": message}, status_code=status, headers=headers or None)
@@ -466,3 +440,5 @@ def usage_route(db: Any, api_token: Any, clock: Callable[[], datetime]) -> Any:
                              "imported": report.imported, "duplicates": report.duplicates})
 
     return Route("/api/usage", endpoint, methods=["POST"])
+
+

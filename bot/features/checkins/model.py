@@ -1,0 +1,17 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tally:
+    good: int = 0
+    friction: int = 0
+    blocked: int = 0
+    names: dict[str, list[str]] | None = None
+
+    @property
+    def total(self) -> int:
+        return self.good + self.friction + self.blocked

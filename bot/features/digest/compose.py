@@ -1,0 +1,52 @@
+"""What digest posts are made of at send time (composers the sender calls with current data)."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.clock import parse_date
+from bot.features.digest.service import GONE_ERRORS, fall_back, gather, upload_chart
+from bot.features.digest.views import digest_blocks
+from bot.outbox.compose import Compose, ComposeContext
+from storage.models import (
+    OutboxMessage,
+)
+
+
+def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
+    payload = ctx.payload
+    recipient = payload["channel"]
+    owner = payload.get("on_behalf_of") or recipient
+    digests, series = gather(ctx, owner)
+    if not digests:
+        return None
+    day = payload["date"]
+    if recipient.startswith(("U", "W")):
+        try:
+            channel_id = ctx.client.conversations_open(users=recipient)["channel"]["id"]
+        except SlackApiError as err:
+            error = str(err.response.get("error", ""))
+            if error not in GONE_ERRORS:
+                raise
+            return fall_back(ctx, error)
+    else:
+        channel_id = recipient
+    chart_note = payload.get("chart_note")
+    if chart_note is None:
+        _, chart_note = upload_chart(ctx, channel_id, series, day)
+        row = ctx.session.get(OutboxMessage, ctx.row.id)
+        if row is not None:  # a retried send does not upload the chart twice
+            row.payload = {**row.payload, "chart_note": chart_note}
+            ctx.session.add(row)
+    preface = None
+    if payload.get("on_behalf_of"):
+        preface = (f":warning: This is <@{payload['on_behalf_of']}>'s digest. golive could not send it to them "
+                   f"(`{payload.get('reason', 'unknown error')}`), so it comes to you as an admin. Please find the "
+                   "launches a new CSM (`golive launch import` with `csm:`).")
+    text, blocks = digest_blocks(digests, parse_date(day), chart_note, preface=preface)
+    return "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}
+
+
+COMPOSERS = (
+    Compose("golive.digest", compose_digest),
+)

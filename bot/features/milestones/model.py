@@ -1,0 +1,32 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MilestoneAction(StrEnum):
+    READINESS_TOGGLE = "readiness_toggle"
+    GOAL_MET = "goal_met"
+    GOAL_NOT_MET = "goal_not_met"
+    GOAL_IN_PROGRESS = "goal_in_progress"
+    GOALS_CONFIRM = "goals_confirm"
+
+
+CHECKBOXES_PER_BLOCK = 10  # Slack's limit for one checkboxes element
+
+
+GOAL_STATES = {MilestoneAction.GOAL_MET: "met", MilestoneAction.GOAL_NOT_MET: "not_met",
+               MilestoneAction.GOAL_IN_PROGRESS: "in_progress"}
+
+
+GOAL_LABELS = {"open": ":white_circle: not reviewed yet", "met": ":white_check_mark: met",
+               "not_met": ":x: not met", "in_progress": ":hourglass_flowing_sand: in progress"}
+
+
+class MilestoneCallback(StrEnum):
+    LIVE_CONFIRM = "live_confirm_modal"
+    RETRO = "retro_modal"
+
+
+MAX_REASON = 2000

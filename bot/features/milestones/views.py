@@ -1,0 +1,129 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core import blocks as modals
+from bot.core.text import clip, escape, mention, user_text
+from bot.features.help_post.views import report_button, ways_to_get_help
+from bot.features.milestones.model import (
+    CHECKBOXES_PER_BLOCK,
+    GOAL_LABELS,
+    GOAL_STATES,
+    MAX_REASON,
+    MilestoneAction,
+    MilestoneCallback,
+)
+from storage.models import (
+    Goal,
+    Launch,
+    ReadinessItem,
+)
+
+
+def live_confirm_modal(launch: Launch, open_items: list) -> dict:  # noqa: ANN001
+    listed = "\n".join(f"• {user_text(i.text, 200)}" for i in open_items[:20])
+    return {
+        "type": "modal", "callback_id": MilestoneCallback.LIVE_CONFIRM, "title": modals.plain("Go live anyway?"),
+        "submit": modals.plain("Go live"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"launch": launch.id}),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                f"*{escape(launch.customer)}* still has {len(open_items)} open go-live "
+                f"criteri{'on' if len(open_items) == 1 else 'a'}:\n{listed}")[:2900]}},
+            {"type": "input", "block_id": "reason", "label": modals.plain("Why go live now?"),
+             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                         "max_length": MAX_REASON}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+                "The reason is recorded and sent to the launch's CSMs. The customer never sees it.")}]},
+        ],
+    }
+
+
+def checklist_blocks(launch: Launch, items: list[ReadinessItem]) -> list[dict[str, Any]]:
+    """The checklist with checkboxes (for the people who may tick), ten items to a block."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn",
+                                                               "text": checklist_summary(launch, items)}}]
+    for start in range(0, len(items), CHECKBOXES_PER_BLOCK):
+        chunk = items[start:start + CHECKBOXES_PER_BLOCK]
+        options = []
+        for item in chunk:
+            option: dict[str, Any] = {"text": {"type": "mrkdwn", "text": user_text(item.text, 75)},
+                                      "value": str(item.id)}
+            detail = item_detail(item, launch.timezone)
+            if detail:
+                option["description"] = {"type": "mrkdwn", "text": clip(detail, 75)}
+            options.append(option)
+        element: dict[str, Any] = {"type": "checkboxes", "action_id": MilestoneAction.READINESS_TOGGLE,
+                                   "options": options}
+        initial = [o for o, item in zip(options, chunk, strict=True) if item.done]
+        if initial:
+            element["initial_options"] = initial
+        blocks.append({"type": "actions", "block_id": block_id_for(launch.id, chunk), "elements": [element]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "Ticking records who and when. When everything is ticked, declare the launch live with `/golive live`.")}]})
+    return blocks[:50]
+
+
+def customer_live_blocks(launch: Launch) -> list[dict[str, Any]]:
+    """The launch-day post in the customer channel: how to get help and where the fallback procedure is."""
+
+    if launch.fallback_doc:
+        url = escape(launch.fallback_doc).replace("|", "%7C")
+        fallback = f"If you ever need to fall back, the agreed procedure is here: <{url}|fallback procedure>."
+    else:
+        fallback = "If you ever need to fall back, your CSM has the agreed fallback procedure."
+    text = (f":tada: *We are live, {escape(launch.customer)}!* Thank you all for getting here.\n"
+            f"*How to get help:*\n{ways_to_get_help(launch)}\n{fallback}")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}")]
+
+
+def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool) -> list[dict[str, Any]]:
+    where = f"<#{launch.leadership_channel}>" if launch.leadership_channel else "the leadership channel"
+    head = (f":dart: *30-day review — {escape(launch.customer)}*\n"
+            + (f"The outcome has been posted to {where}." if confirmed else
+               f"How did the first 30 days go? Set each goal, then *Confirm*; the outcome goes to {where}."))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    for n, goal in enumerate(goals[:20], start=1):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
+            f"*{n}.* {user_text(goal.text, 600)}\n{GOAL_LABELS.get(goal.state, goal.state)}", 2900)}})
+        if not confirmed:
+            blocks.append({"type": "actions", "block_id": f"goal:{goal.id}", "elements": [
+                {"type": "button", "action_id": action, "value": str(goal.id),
+                 "text": {"type": "plain_text", "text": label},
+                 **({"style": "primary"} if goal.state == GOAL_STATES[action] else {})}
+                for action, label in ((MilestoneAction.GOAL_MET, "Met"), (MilestoneAction.GOAL_NOT_MET, "Not met"),
+                                      (MilestoneAction.GOAL_IN_PROGRESS, "In progress"))]})
+    if not confirmed:
+        blocks.append({"type": "actions", "block_id": f"goals_confirm:{launch.id}", "elements": [
+            {"type": "button", "action_id": MilestoneAction.GOALS_CONFIRM, "value": str(launch.id),
+             "style": "primary", "text": {"type": "plain_text", "text": "Confirm and post"}}]})
+    return blocks
+
+
+def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
+    return f"readiness:{launch_id}:" + ",".join(f"{i.id}{'+' if i.done else '-'}" for i in items)
+
+
+def _when(instant: datetime | None, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M") if instant else ""
+
+
+def item_detail(item: ReadinessItem, zone: str) -> str:
+    parts = []
+    if item.owner:
+        parts.append(f"owner {mention(item.owner)}")
+    if item.changed_by:
+        who = mention(item.changed_by) if re.fullmatch(r"[UW][A-Z0-9]+", item.changed_by) else item.changed_by
+        parts.append(f"{'ticked' if item.done else 'unticked'} by {who} {_when(item.changed_at, zone)}")
+    return " · ".join(parts)
+
+
+def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
+    done = sum(item.done for item in items)
+    return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
+            f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
