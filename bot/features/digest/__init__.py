@@ -1,0 +1,1 @@
+"""The CSM's standup digest with its launch-week chart."""

@@ -60,9 +60,10 @@ def launch_series(session: Session, launch: Launch, now: datetime) -> LaunchSeri
 
 def render_png(series: list[LaunchSeries], *, dpi: int = 110) -> bytes:
     """One panel per launch (at most MAX_PANELS), stacked answer bars and the open-issue line."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    # matplotlib costs a noticeable start-up time and memory: only a process that draws a chart pays for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - lazy, see above
+    from matplotlib.figure import Figure  # noqa: PLC0415 - lazy, see above
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - lazy, see above
 
     shown = series[:MAX_PANELS] or [LaunchSeries("No launch in its launch week", [])]
     fig = Figure(figsize=(7.5, 2.9 * len(shown)), dpi=dpi)

@@ -1,0 +1,1 @@
+"""The heads-up to the CSMs the business day before go-live."""

@@ -1,0 +1,1 @@
+"""The pinned go-live day message saying how to get help."""

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Help post: pure Block Kit builders: data in, blocks out (no session, no client)."""
 
 from __future__ import annotations
 

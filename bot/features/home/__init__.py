@@ -1,0 +1,1 @@
+"""App Home: the launches a person may see, and the read-only readiness checklist."""

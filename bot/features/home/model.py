@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Home: types and constants shared by its service and views."""
 
 from __future__ import annotations
 

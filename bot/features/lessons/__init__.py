@@ -1,0 +1,1 @@
+"""Lessons across launches and the checklist template new launches start from."""

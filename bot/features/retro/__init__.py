@@ -1,0 +1,1 @@
+"""The retrospective: prompt, modal, reminder and summary."""

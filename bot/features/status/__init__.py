@@ -1,0 +1,1 @@
+"""What `/golive status` and `golive launch show` say about a launch."""

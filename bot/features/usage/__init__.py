@@ -1,0 +1,1 @@
+"""Product usage in (CSV import and the JSON API) and emails matched to Slack users."""

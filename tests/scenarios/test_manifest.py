@@ -16,10 +16,11 @@ from jsonschema.validators import validator_for
 
 from bot.core.ids import SLASH_COMMAND, CallbackId
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MANIFEST_PATH = REPO / "manifest.yml"
 SCHEMA_RELATIVE = Path("slack-manifest-schema") / "manifest.schema.1.0.0.json"
-DEFAULT_SCHEMA_PATH = REPO.parent / "shared" / SCHEMA_RELATIVE
+# The repository carries the schema it validates against (tests/data/slack-manifest-schema/README.md).
+DEFAULT_SCHEMA_PATH = REPO / "tests" / "data" / SCHEMA_RELATIVE
 
 # Scopes each subscribed bot event needs (Slack's event reference). Launch, support and
 # urgent channels may be public or private, so the membership/channel events need both
@@ -72,8 +73,8 @@ def _schema_path() -> Path:
     pytest.fail(
         "Slack's manifest JSON schema was not found; the manifest cannot be validated. Tried: "
         + ", ".join(str(p) for p in tried)
-        + ". Put the slackapi manifest-schema checkout at ../shared/slack-manifest-schema/ "
-        "or set GOLIVE_SHARED_DIR to the directory that holds slack-manifest-schema/."
+        + ". It ships in tests/data/slack-manifest-schema/; GOLIVE_SHARED_DIR may name another folder holding "
+        "slack-manifest-schema/."
     )
 
 

@@ -16,7 +16,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.devkit.simulator import SlackSimulator, render_blocks, validate_blocks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def section(text: str = "hi") -> dict:
