@@ -9,13 +9,13 @@ from datetime import datetime
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
 
 from bot.core import metrics
 from bot.core.clock import utcnow
 from bot.core.errors import GoliveError
 from bot.core.roles import Roles
 from bot.core.settings import Settings
+from bot.slack.directory import Directory
 from handlers import register_all
 from handlers.deps import Deps
 from storage.db import Database
@@ -32,6 +32,7 @@ def create_app(
     vendor_team_id: str | None = None,
     clock: Callable[[], datetime] = utcnow,
     process_before_response: bool = True,
+    directory: Directory | None = None,
 ) -> App:
     app = App(
         client=client,
@@ -43,9 +44,12 @@ def create_app(
         url_verification_enabled=True,
         logger=logging.getLogger("golive.bolt"),
     )
-    deps = Deps(settings=settings, db=db, client=client,
-                roles=Roles(admins=settings.admins, vendor_team_id=vendor_team_id or settings.team_id),
-                clock=clock)
+    directory = directory or Directory(db, client, clock=clock)
+    team = vendor_team_id or settings.team_id
+    teams = tuple(getattr(settings, "team_ids", ()) or ((team,) if team else ()))
+    roles = Roles(admins=settings.admins, vendor_team_id=team, vendor_team_ids=teams,
+                  vendor_enterprise_id=getattr(settings, "enterprise_id", None), profiles=directory.lookup_profile)
+    deps = Deps(settings=settings, db=db, client=client, roles=roles, directory=directory, clock=clock)
 
     @app.middleware
     def inject_deps(context, next):  # noqa: ANN001, A002
@@ -54,13 +58,14 @@ def create_app(
 
     @app.middleware
     def recognise_retries(body, next):  # noqa: ANN001, A002
-        """Slack re-sends an event it thinks failed; the same event_id is processed once."""
+        """Slack re-sends an event it thinks failed; an event_id already processed is answered at once.
+        The mark itself is written by the listener with the event's effect (handlers.deps.claim_event), so
+        an event whose effect did not commit is processed again when Slack retries it."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
-            try:
-                with db.session() as s:
-                    s.add(ProcessedEvent(event_id=event_id[:255], received_at=deps.clock()))
-            except IntegrityError:
+            with db.read() as s:
+                done = s.get(ProcessedEvent, event_id[:255]) is not None
+            if done:
                 metrics.EVENTS_DUPLICATE.inc()
                 log.info("event %s already processed; retry ignored", event_id)
                 return BoltResponse(status=200, body="")

@@ -20,6 +20,7 @@ from bot.core.settings import Settings
 from bot.features.usage.service import usage_route
 from bot.outbox.sender import Sender
 from bot.slack.client import DEFAULT_TIMEOUT, make_client
+from bot.slack.directory import Directory
 from bot.slack.web import WebServer, create_web
 from bot.wiring import COMPOSERS, SCHEDULE
 from schedules.engine import tick
@@ -46,9 +47,14 @@ class Runtime:
         # A send must end well inside its lease, or a second worker could take the row mid-send.
         self.outbox_client: WebClient = make_client(
             settings, for_outbox=True, timeout=min(DEFAULT_TIMEOUT, settings.send_lease_seconds / 3))
+        # The stored Slack directory, shared by the app's handlers (local reads) and the worker (fills).
+        self.directory = Directory(self.db, self.outbox_client, clock=clock)
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
                              lease=timedelta(seconds=settings.send_lease_seconds),
-                             composers=COMPOSERS, admins=settings.admins, context={"admins": settings.admins})
+                             composers=COMPOSERS, admins=settings.admins,
+                             context={"admins": settings.admins, "directory": self.directory,
+                                      "vendor_team_ids": tuple(getattr(settings, "team_ids", ()) or ()),
+                                      "vendor_enterprise_id": getattr(settings, "enterprise_id", None)})
         self._team_id: str | None = settings.team_id
         self.scheduler: BackgroundScheduler | None = None
 
@@ -64,7 +70,7 @@ class Runtime:
 
     def bolt(self):  # noqa: ANN201
         return create_app(self.settings, self.db, self.client, vendor_team_id=self.vendor_team_id(),
-                          clock=self.clock)
+                          clock=self.clock, directory=self.directory)
 
     def web(self, host: str | None = None, port: int | None = None) -> WebServer:
         secret = self.settings.slack_signing_secret
@@ -125,5 +131,6 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.directory.close()
         self.sender.close()
         self.db.dispose()

@@ -1,27 +1,27 @@
 """What every Slack surface shares: the dependencies a listener is given (`deps: Deps`, a Bolt
-listener argument), who is acting, a short-lived cache of channel members, and the shape of a
+listener argument), who is acting, stored channel members for role checks, and the shape of a
 `/golive` subcommand. Imports only the layers below handlers."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
+from bot.core import metrics
 from bot.core.clock import utcnow
 from bot.core.roles import Person, Roles
 from bot.core.settings import Settings
-from bot.slack.client import channel_member_ids
+from bot.slack.directory import Directory
 from storage.db import Database
+from storage.models import ProcessedEvent
 
 log = logging.getLogger("golive.handlers")
-MEMBERS_TTL = 60.0
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Deps:
     db: Database
     client: WebClient
     roles: Roles
+    directory: Directory
     clock: Callable[[], datetime] = utcnow
     extra: dict = field(default_factory=dict)
 
@@ -47,25 +48,26 @@ def person_from(body: dict) -> Person:
     return Person(str(body.get("user_id", "")), body.get("team_id"))
 
 
-def channel_members(deps: Deps) -> Any:
-    """Cached conversations.members (a minute), for 'is this person on the support channel?'."""
-    cache: dict[str, tuple[float, set[str]]] = deps.extra.setdefault("members_cache", {})
+def channel_members(deps: Deps) -> Callable[[str], set[str] | None]:
+    """Stored channel members for role and membership checks (local data; a miss is filled in the
+    background and this request decides on what is known)."""
+    return deps.directory.lookup_members
 
-    def fetch(channel: str) -> set[str] | None:
-        """The members, or None when Slack would not say (callers decide whether to fail open)."""
-        hit = cache.get(channel)
-        if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
-            return hit[1]
-        try:
-            members = set(channel_member_ids(deps.client, channel))
-        except SlackApiError as err:
-            log.info("cannot read members of %s: %s", channel, err.response.get("error"))
-            return None
-        cache[channel] = (time.monotonic(), members)
-        return members
 
-    return fetch
-
+def claim_event(session: Session, body: dict, now: datetime) -> bool:
+    """Mark an Events API delivery processed in the caller's transaction, so the mark commits with the
+    event's effect (or not at all). False: it was processed already (Slack retried it); do nothing."""
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    if not (isinstance(event_id, str) and event_id):
+        return True
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = session.execute(insert(ProcessedEvent.__table__).values(event_id=event_id[:255], received_at=now)
+                             .on_conflict_do_nothing(index_elements=["event_id"]))
+    if result.rowcount == 0:
+        metrics.EVENTS_DUPLICATE.inc()
+        log.info("event %s already processed; retry ignored", event_id)
+        return False
+    return True
 
 
 # A `/golive` subcommand: (deps, the command payload, the rest of the text) -> the ephemeral answer.

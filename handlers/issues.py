@@ -8,7 +8,6 @@ import re
 import time
 
 from slack_bolt import Ack, App
-from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.core import blocks as modals
@@ -18,15 +17,14 @@ from bot.core.roles import Person
 from bot.core.text import escape
 from bot.features.issues import model as issues_model
 from bot.features.issues import service as issues
-from bot.features.issues.views import report_modal
+from bot.features.issues.views import report_modal, resolve_modal
 from bot.features.launches import service as launches
 from bot.outbox.queue import post_message
-from handlers.deps import Deps, Subcommand, channel_members, person_from
+from handlers.deps import Deps, Subcommand, channel_members, claim_event, person_from
 from storage.models import Issue, IssueStatus, Launch
 
 log = logging.getLogger("golive.handlers.issues")
 REACTION = "rotating_light"
-UNREADABLE = "(a message flagged with :rotating_light:; its text could not be read)"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -128,7 +126,7 @@ def strip_mentions(text: str, bot_user_id: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def on_mention(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
+def on_mention(body: dict, event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
     """@golive followed by a description, in a launch channel, files an issue (without the mention)."""
     if ack is not None:
         ack()
@@ -141,7 +139,7 @@ def on_mention(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN
     now = deps.clock()
     with deps.db.session() as s:
         launch = launches.launch_for_channel(s, channel)
-        if launch is None:
+        if launch is None or not claim_event(s, body, now):
             return
         if not text:
             post_message(s, key=f"mention-usage:{channel}:{ts}", channel=channel, thread_ts=thread, now=now,
@@ -153,8 +151,10 @@ def on_mention(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN
                           thread_ts=thread)
 
 
-def on_reaction(event: dict, deps: Deps, client, ack=None) -> None:  # noqa: ANN001
-    """🚨 on any message in a launch channel files that message as an issue, once."""
+def on_reaction(body: dict, event: dict, deps: Deps, ack=None) -> None:  # noqa: ANN001
+    """🚨 on any message in a launch channel files that message as an issue, once. The message's text has
+    to be read from Slack, so the event is kept (an outbox row, in the same transaction as its "processed"
+    mark) and the sender reads the message and files the issue, retrying while Slack cannot answer."""
     if ack is not None:
         ack()
     if event.get("reaction") != REACTION:
@@ -163,39 +163,18 @@ def on_reaction(event: dict, deps: Deps, client, ack=None) -> None:  # noqa: ANN
     channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
     if item.get("type") != "message" or not all(isinstance(v, str) for v in (channel, ts, user)):
         return
+    now = deps.clock()
     with deps.db.session() as s:
         launch = launches.launch_for_channel(s, channel)
-        if launch is None:
+        if launch is None or not claim_event(s, body, now):
             return
         if s.exec(select(Issue.id).where(Issue.source_key == f"msg:{channel}:{ts}")).first():
             return
-    message = fetch_message(client, channel, ts)
-    text = str(message.get("text") or "").strip() or UNREADABLE
-    with deps.db.session() as s:
-        launch = launches.launch_for_channel(s, channel)
-        issues.open_issue(s, launch=launch, text=text, reporter=user,
-                          reporter_team=event.get("user_team") or event.get("team"), source="🚨 reaction",
-                          source_key=f"msg:{channel}:{ts}", now=deps.clock(), source_channel=channel, source_ts=ts,
-                          thread_ts=message.get("thread_ts") or ts)
+        issues.queue_flagged_message(s, launch=launch, channel=channel, ts=ts, reporter=user,
+                                     reporter_team=event.get("user_team") or event.get("team"), now=now)
 
 
-def fetch_message(client, channel: str, ts: str) -> dict:  # noqa: ANN001
-    """The reacted-to message (a rare read: only when a new 🚨 arrives)."""
-    try:
-        history = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
-        for message in history.get("messages", []):
-            if message.get("ts") == ts:
-                return message
-        replies = client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True)
-        for message in replies.get("messages", []):
-            if message.get("ts") == ts:
-                return message
-    except SlackApiError as err:
-        log.info("cannot read the flagged message: %s", err.response.get("error"))
-    return {}
-
-
-def on_message(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
+def on_message(body: dict, event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
     """Thread replies: `>>` from support goes to the customer; the customer's replies go to support."""
     if ack is not None:
         ack()
@@ -209,6 +188,8 @@ def on_message(event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN
         return
     person = Person(user, event.get("user_team") or event.get("team"))
     with deps.db.session() as s:
+        if not claim_event(s, body, deps.clock()):
+            return
         support_issue = issues.issue_for_support_thread(s, channel, thread_ts)
         if support_issue is not None:
             if text.lstrip().startswith(">>") and deps.roles.is_vendor(person):
@@ -264,8 +245,24 @@ def _triage_context(deps: Deps, s, body: dict) -> tuple[Issue, Launch, Person]: 
     return issue, launch, person
 
 
+def _know_support_channels(deps: Deps, body: dict, issue_ref: object = None) -> None:
+    """Before a triage decision: the support channels' members in the stored directory, read from Slack
+    once if golive never has (no session is open here; the decision itself reads local data only)."""
+    with deps.db.read() as s:
+        try:
+            issue = issues.get_issue(s, issue_ref) if issue_ref is not None else _triage_context(deps, s, body)[0]
+        except GoliveError:
+            return  # the decision will say what is wrong
+        launch = s.get(Launch, issue.launch_id)
+        channels = {issue.support_channel, launch.support_channel if launch else None,
+                    launch.urgent_channel if launch else None}
+    for channel in sorted(c for c in channels if c):
+        deps.directory.lookup_members(channel)
+
+
 def on_ack(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
+    _know_support_channels(deps, body)
     with deps.db.session() as s:
         issue, launch, person = _triage_context(deps, s, body)
         if not deps.roles.is_support(launch, person, channel_members(deps), (issue.support_channel,)):
@@ -280,6 +277,7 @@ def on_ack(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
 def on_severity(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     ack()
     severity = _value(body)
+    _know_support_channels(deps, body)
     with deps.db.session() as s:
         issue, launch, person = _triage_context(deps, s, body)
         allowed = deps.roles.may_manage(s, launch, person) or deps.roles.is_support(
@@ -297,27 +295,21 @@ def _may_resolve(deps: Deps, s, issue, launch, person) -> bool:  # noqa: ANN001
 
 def open_resolve_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
-    with deps.db.session() as s:
+    # The trigger lives about 3 s: decide from stored data only (checked again on submit), then open.
+    with deps.db.read() as s:
         issue, launch, person = _triage_context(deps, s, body)
         if not _may_resolve(deps, s, issue, launch, person):
             raise NotAllowed("Only support staff, the launch's CSMs and admins can resolve. Nothing was changed.")
         if issue.status == IssueStatus.RESOLVED:
             raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
         number, issue_id = issue.number, issue.id
-    client.views_open(trigger_id=body.get("trigger_id"), view={
-        "type": "modal", "callback_id": CallbackId.RESOLVE_MODAL, "title": modals.plain(f"Resolve #{number}"),
-        "submit": modals.plain("Resolve"), "close": modals.plain("Cancel"),
-        "private_metadata": modals.pack({"issue": issue_id}),
-        "blocks": [{"type": "input", "block_id": "note", "optional": True,
-                    "label": modals.plain("Resolution (the customer sees this)"),
-                    "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
-                                "max_length": 3000}}],
-    })
+    client.views_open(trigger_id=body.get("trigger_id"), view=resolve_modal(number, issue_id))
 
 
 def submit_resolve(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
     meta = modals.unpack(view)
     note = modals.values(view).get("note")
+    _know_support_channels(deps, body, meta.get("issue"))
     try:
         with deps.db.session() as s:
             issue = issues.get_issue(s, meta.get("issue"))

@@ -376,3 +376,50 @@ class RetroSummary(SQLModel, table=True):
     launch_id: int = Field(foreign_key="launch.id", primary_key=True, ondelete="CASCADE")
     markdown: str
     created_at: datetime | None = utc_column(nullable=False)
+
+
+class SlackPerson(SQLModel, table=True):
+    """What golive knows of a Slack user: fed by `user_change` / `team_join` events and `users.info`, so that
+    role checks, nudges, digests and App Home read it instead of asking Slack on every click."""
+
+    __tablename__ = "slack_person"
+
+    user_id: str = Field(primary_key=True)
+    team_id: str | None = None
+    enterprise_id: str | None = None
+    is_restricted: bool = False  # multi-channel guest
+    is_ultra_restricted: bool = False  # single-channel guest
+    is_bot: bool = False
+    deleted: bool = False
+    name: str | None = None
+    email: str | None = Field(default=None, index=True)
+    tz: str | None = None
+    locale: str | None = None
+    status_text: str | None = None
+    status_emoji: str | None = None
+    status_expiration: int = 0
+    updated_at: datetime | None = utc_column(nullable=False)
+
+
+class ChannelMember(SQLModel, table=True):
+    """Who is in a channel, fed by `member_joined_channel` / `member_left_channel` and reconciled in the
+    background with `conversations.members`."""
+
+    __tablename__ = "channel_member"
+
+    channel: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True, index=True)
+    seen_at: datetime | None = utc_column(nullable=False)
+
+
+class ChannelSync(SQLModel, table=True):
+    """When a channel's members were last read from Slack, and who is reading them now (one refresh per
+    channel at a time, across processes)."""
+
+    __tablename__ = "channel_sync"
+
+    channel: str = Field(primary_key=True)
+    synced_at: datetime | None = utc_column()
+    refreshing_until: datetime | None = utc_column()
+    is_ext_shared: bool | None = None
+    last_error: str | None = None

@@ -44,6 +44,33 @@ def _clean_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_slack_call_while_holding_the_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DESIGN.md, rules for the request path: no transaction (or the SQLite write lock) is held while Slack
+    is called. Every Web API call made in this process is checked; a test in which one started while its
+    thread held a database session fails, naming the method and where it was called from."""
+    import traceback
+
+    from slack_sdk.web.base_client import BaseClient
+
+    from storage.db import sessions_open
+
+    violations: list[str] = []
+    real_api_call = BaseClient.api_call
+
+    def guarded_api_call(self, api_method: str, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if sessions_open():
+            frames = [f for f in traceback.extract_stack(limit=40)[:-1]
+                      if "/bot/" in f.filename or "/handlers/" in f.filename]
+            where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-4:]))
+            violations.append(f"{api_method} called while holding a database session ({where})")
+        return real_api_call(self, api_method, *args, **kwargs)
+
+    monkeypatch.setattr(BaseClient, "api_call", guarded_api_call)
+    yield
+    assert not violations, "Slack called inside a database transaction:\n" + "\n".join(dict.fromkeys(violations))
+
+
 class FakeClock:
     """A clock the test moves by hand; everything that reads 'now' in the app reads it here."""
 

@@ -1,4 +1,5 @@
-"""Who may do what. Staff roles need the vendor's own Slack team: a guest never gains one."""
+"""Who may do what. Staff roles need a full member of the vendor's own Slack team(s) or enterprise: a guest
+never gains one (INTERFACE.md, "Who may do what")."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from bot.core.people import Profile, is_staff
 from storage.models import Launch, LaunchMember, MemberRole
 
 
@@ -20,14 +22,27 @@ class Person:
 class Roles:
     admins: tuple[str, ...]
     vendor_team_id: str | None
+    # Every team of the vendor (GOLIVE_TEAM_ID may list several) and its enterprise on Enterprise Grid.
+    vendor_team_ids: tuple[str, ...] = ()
+    vendor_enterprise_id: str | None = None
+    # The stored directory's profile of a person (local data only), None when golive has never seen them.
+    profiles: Callable[[str], Profile | None] | None = None
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        return self.vendor_team_ids or ((self.vendor_team_id,) if self.vendor_team_id else ())
 
     def is_vendor(self, person: Person) -> bool:
-        """Of the organisation that installed golive. When golive knows its own team, a person whose team
-        is not given is not staff; only a single-workspace install that never learnt its team id trusts
-        payloads without one."""
-        if self.vendor_team_id is None:
+        """Staff of the organisation that installed golive: a full member of one of its teams or of its
+        enterprise, by the stored profile (so a guest of the vendor's own workspace is a customer). A person
+        the directory has not seen yet is judged by the payload's team. Only an install that never learnt
+        its team trusts everyone."""
+        if not self.teams and not self.vendor_enterprise_id:
             return True
-        return person.team_id == self.vendor_team_id
+        profile = self.profiles(person.user_id) if self.profiles is not None and person.user_id else None
+        if profile is not None and (profile.team_id or profile.enterprise_id):
+            return is_staff(profile, self.teams, self.vendor_enterprise_id)
+        return person.team_id is not None and person.team_id in self.teams
 
     def is_admin(self, person: Person) -> bool:
         return self.is_vendor(person) and person.user_id in self.admins
@@ -51,7 +66,15 @@ class Roles:
         if not self.is_vendor(person):
             return False
         channels = {c for c in (launch.support_channel, launch.urgent_channel, *extra_channels) if c}
-        return any(person.user_id in (channel_members(c) or ()) for c in channels)
+        unknown = False
+        for channel in sorted(channels):
+            members = channel_members(channel)
+            if members is None:
+                unknown = True
+            elif person.user_id in members:
+                return True
+        # Members not known yet (never read, or Slack cannot say right now): staff are not turned away.
+        return unknown
 
     def csm_launch_ids(self, session: Session, person: Person) -> list[int]:
         if not self.is_vendor(person):

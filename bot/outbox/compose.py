@@ -5,25 +5,42 @@ current data. Each feature declares its composers as plain data; `bot.wiring` ga
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlmodel import Session
 
+from storage.db import Database
 from storage.models import OutboxMessage
 
 
 @dataclass
 class ComposeContext:
-    """What a composer sees: it builds the real Slack call at send time from the current data."""
+    """What a composer sees: it builds the real Slack call at send time from the current data.
 
-    session: Any
+    No transaction is open while a composer runs: it reads in short sessions of its own (`read()`),
+    calls Slack between them, and writes (`write()`) only after. The sender holds nothing meanwhile."""
+
+    db: Database
     client: WebClient
     payload: dict[str, Any]
     row: OutboxMessage
     context: dict[str, Any]
     now: datetime
+
+    def read(self) -> AbstractContextManager[Session]:
+        return self.db.read()
+
+    def write(self) -> AbstractContextManager[Session]:
+        return self.db.session()
+
+
+class ComposeLater(Exception):  # noqa: N818 - an outcome: try again later, no attempt spent
+    """A composer cannot build its call yet (Slack could not say what it needs): the row waits and is tried
+    again, without counting as a failed attempt."""
 
 
 # name -> fn(ctx) -> (method, payload) or None (None: nothing to send any more, which counts as delivered).
@@ -32,18 +49,15 @@ Composer = Callable[[ComposeContext], tuple[str, dict[str, Any]] | None]
 
 @dataclass(frozen=True)
 class Compose:
-    """One composer as a feature declares it. `read_only`: it only reads the database, so the sender
-    gives it a read session (the others may write in the same transaction as the send is recorded)."""
+    """One composer as a feature declares it."""
 
     method: str
     fn: Composer
-    read_only: bool = False
 
 
 @dataclass(frozen=True)
 class Composers:
     table: Mapping[str, Composer] = field(default_factory=dict)
-    read_only: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, composers: tuple[Compose, ...]) -> Composers:
@@ -51,5 +65,4 @@ class Composers:
         duplicates = sorted({m for m in methods if methods.count(m) > 1})
         if duplicates:
             raise ValueError(f"composers declared twice: {', '.join(duplicates)}")
-        return cls(table={c.method: c.fn for c in composers},
-                   read_only=frozenset(c.method for c in composers if c.read_only))
+        return cls(table={c.method: c.fn for c in composers})

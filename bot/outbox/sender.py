@@ -25,7 +25,7 @@ from sqlmodel import select
 
 from bot.core import metrics
 from bot.core.ids import EventType
-from bot.outbox.compose import ComposeContext, Composers
+from bot.outbox.compose import ComposeContext, ComposeLater, Composers
 from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
 from storage.db import Database
 from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus
@@ -238,11 +238,11 @@ class Sender:
         method = row.method
         if method in self.composers.table:
             try:
-                # Composers may call Slack: the read-only ones hold no write lock meanwhile.
-                opened = self.db.read() if method in self.composers.read_only else self.db.session()
-                with opened as s:
-                    compose = self.composers.table[method]
-                    composed = compose(ComposeContext(s, self.client, payload, row, self.context, now))
+                # Composers read and write in short sessions of their own: nothing is held across Slack.
+                compose = self.composers.table[method]
+                composed = compose(ComposeContext(self.db, self.client, payload, row, self.context, now))
+            except ComposeLater as later:
+                return _Outcome("deferred", error=f"composing: {later}")
             except (SlackApiError, *CONNECTION_ERRORS) as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             if composed is None:

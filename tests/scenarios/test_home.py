@@ -29,6 +29,7 @@ def add_launch(world, **overrides) -> int:  # noqa: ANN001
 def open_home(world, user: str) -> str:  # noqa: ANN001
     result = world.slack.app_home_opened(user)
     assert result.status == 200, result.body_text
+    world.deliver()  # the handler records the visit; the sender publishes the Home (views.publish)
     view = world.sim.views_for(user, "home")
     assert view is not None
     return json.dumps(view["blocks"], ensure_ascii=False)

@@ -33,7 +33,12 @@ EVENT_SCOPES: dict[str, frozenset[str]] = {
     "message.channels": frozenset({"channels:history"}),
     "message.groups": frozenset({"groups:history"}),
     "member_joined_channel": frozenset({"channels:read", "groups:read"}),
+    "member_left_channel": frozenset({"channels:read", "groups:read"}),
+    "user_change": frozenset({"users:read"}),
+    "team_join": frozenset({"users:read"}),
     "channel_id_changed": frozenset({"groups:read"}),  # sent for private channels being shared
+    "channel_shared": frozenset({"channels:read", "groups:read"}),
+    "channel_unshared": frozenset({"channels:read", "groups:read"}),
 }
 
 # Every bot scope golive may request, and why. Adding one means adding it here, on purpose.
@@ -48,7 +53,7 @@ ALLOWED_BOT_SCOPES: dict[str, str] = {
     "groups:history": "thread replies (message.groups), crash recovery via conversations.history",
     "im:write": "conversations.open for the CSM digest DM",
     "im:history": "crash recovery of digest DMs via conversations.history",
-    "users:read": "users.info: team id, name, time zone",
+    "users:read": "users.info and user_change/team_join: team id, guest flags, enterprise, time zone, locale, status",
     "users:read.email": "users.lookupByEmail for usage imports",
     "files:write": "digest chart upload",
     "pins:write": "pin the launch-day help message",
@@ -137,7 +142,7 @@ def test_features_and_settings(manifest: dict[str, Any]) -> None:
     assert features["app_home"] == {
         "home_tab_enabled": True,
         "messages_tab_enabled": True,
-        "messages_tab_read_only_enabled": False,
+        "messages_tab_read_only_enabled": True,  # golive reads no DMs (INTERFACE: problems come in channels)
     }
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True

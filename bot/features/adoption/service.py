@@ -8,19 +8,16 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from bot.core.errors import InvalidInput
 from bot.features.adoption.model import AdoptionReport, Person
 from bot.features.launches import service as launches
-from bot.features.usage.service import customer_people
 from bot.outbox.compose import ComposeContext
 from bot.outbox.queue import enqueue
-from bot.slack.client import channel_people
+from bot.slack.directory import channel_customers
 from schedules.registry import Skip, WorkContext
 from storage.models import AdoptionOptOut, CheckInAnswer, Issue, Launch, MemberRole, UsageRecord
 
@@ -138,17 +135,9 @@ def queue_report(ctx: WorkContext) -> str | None:
     return None
 
 
-def _writer(ctx: ComposeContext):  # noqa: ANN202
-    return sessionmaker(ctx.session.get_bind(), class_=Session, expire_on_commit=False).begin
-
-
-def channel_customers(ctx: ComposeContext, channel: str) -> list[str] | None:
-
-    try:
-        people = channel_people(ctx.client, channel)
-    except (SlackApiError, OSError):
-        return None
-    return [p["id"] for p in customer_people(people, ctx.context.get("vendor_team_id"))]
+def channel_customer_ids(ctx: ComposeContext, channel: str) -> list[str] | None:
+    customers = channel_customers(ctx, channel)
+    return None if customers is None else [p.user_id for p in customers]
 
 
 def iso_week(now: datetime) -> str:

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from bot.features.checkins.service import current_tally, launch_week_last_day, nudge_targets
 from bot.features.checkins.views import checkin_blocks, nudge_message
-from bot.outbox.compose import Compose, ComposeContext
-from bot.slack.client import channel_people
+from bot.outbox.compose import Compose, ComposeContext, ComposeLater
+from bot.slack.directory import channel_customers
 from storage.models import (
     CheckIn,
     Launch,
@@ -16,12 +16,13 @@ from storage.models import (
 
 def compose_tally(ctx: ComposeContext) -> tuple[str, dict] | None:
     """At send time: the message with the tally as it is now."""
-    session, payload, now = ctx.session, ctx.payload, ctx.now
-    checkin = session.get(CheckIn, payload["check_in_id"])
-    if checkin is None:
-        return None
-    launch = session.get(Launch, checkin.launch_id)
-    tally = current_tally(session, checkin, launch.show_names)
+    payload, now = ctx.payload, ctx.now
+    with ctx.read() as session:
+        checkin = session.get(CheckIn, payload["check_in_id"])
+        if checkin is None:
+            return None
+        launch = session.get(Launch, checkin.launch_id)
+        tally = current_tally(session, checkin, launch.show_names)
     local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
     closed = local_today > launch_week_last_day(launch)
     blocks = checkin_blocks(checkin, launch.checkin_days, tally, late=checkin.late, closed=closed)
@@ -31,11 +32,15 @@ def compose_tally(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
     """At send time: the members who still have not answered, read from Slack now."""
-    checkin = ctx.session.get(CheckIn, ctx.payload["check_in_id"])
+    with ctx.read() as s:
+        checkin = s.get(CheckIn, ctx.payload["check_in_id"])
     if checkin is None:
         return None
-    members = channel_people(ctx.client, checkin.channel)
-    targets = nudge_targets(ctx.session, checkin, members, ctx.context.get("vendor_team_id"))
+    customers = channel_customers(ctx, checkin.channel)
+    if customers is None:
+        raise ComposeLater(f"the members of {checkin.channel} are not known yet")
+    with ctx.read() as s:
+        targets = nudge_targets(s, checkin, [p.as_slack_user() for p in customers], None)
     if not targets:
         return None
     text, blocks = nudge_message(checkin, targets)
@@ -44,6 +49,6 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS = (
-    Compose("golive.checkin_tally", compose_tally, read_only=True),
-    Compose("golive.checkin_nudge", compose_nudge, read_only=True),
+    Compose("golive.checkin_tally", compose_tally),
+    Compose("golive.checkin_nudge", compose_nudge),
 )

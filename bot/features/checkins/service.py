@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ TALLY_BUCKET_SECONDS = 3
 AWAY_EMOJI = frozenset({":palm_tree:", ":airplane:", ":face_with_thermometer:", ":no_entry:", ":beach_with_umbrella:",
                         ":sleeping:", ":hospital:", ":baby:", ":desert_island:"})
 AWAY_WORDS = ("vacation", "holiday", "out of office", "ooo", "away", "on leave", "sick", "off today", "pto")
+# Whole words only: "laptop" is not "pto", and "giveaway" is not "away".
+AWAY_PATTERN = re.compile(r"\b(?:" + "|".join(re.escape(word) for word in AWAY_WORDS) + r")\b")
 
 
 def checkin_days(launch: Launch) -> list[date]:
@@ -205,7 +208,7 @@ def is_away(user: dict) -> bool:
     profile = user.get("profile") or {}
     emoji = (profile.get("status_emoji") or "").lower()
     text = (profile.get("status_text") or "").lower()
-    return emoji in AWAY_EMOJI or any(word in text for word in AWAY_WORDS)
+    return emoji in AWAY_EMOJI or AWAY_PATTERN.search(text) is not None
 
 
 def nudge_targets(session: Session, checkin: CheckIn, members: list[dict], vendor_team: str | None) -> list[str]:

@@ -34,10 +34,11 @@ def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
     chart_note = payload.get("chart_note")
     if chart_note is None:
         _, chart_note = upload_chart(ctx, channel_id, series, day)
-        row = ctx.session.get(OutboxMessage, ctx.row.id)
-        if row is not None:  # a retried send does not upload the chart twice
-            row.payload = {**row.payload, "chart_note": chart_note}
-            ctx.session.add(row)
+        with ctx.write() as s:
+            row = s.get(OutboxMessage, ctx.row.id)
+            if row is not None:  # a retried send does not upload the chart twice
+                row.payload = {**row.payload, "chart_note": chart_note}
+                s.add(row)
     preface = None
     if payload.get("on_behalf_of"):
         preface = (f":warning: This is <@{payload['on_behalf_of']}>'s digest. golive could not send it to them "

@@ -24,10 +24,9 @@ from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
 from bot.features.issues.service import age_text
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
-from bot.features.usage.service import customer_people
 from bot.outbox.compose import ComposeContext
 from bot.outbox.queue import enqueue
-from bot.slack.client import channel_people
+from bot.slack.directory import channel_customers
 from schedules.registry import Skip, WorkContext
 from storage.models import (
     CheckIn,
@@ -347,26 +346,19 @@ def previous_digest_at(session: Session, recipient: str, before: datetime) -> da
         OutboxMessage.dedupe_key >= prefix, OutboxMessage.dedupe_key < prefix[:-1] + ";")).one()
 
 
-def _customers(ctx: ComposeContext, channel: str, cache: dict[str, dict]) -> list[str] | None:
-
-    try:
-        people = channel_people(ctx.client, channel, cache=cache)
-    except (SlackApiError, OSError) as err:
-        log.info("could not read the members of %s: %s", channel, err)
-        return None
-    return [p["id"] for p in customer_people(people, ctx.context.get("vendor_team_id"))]
+def _customers(ctx: ComposeContext, channel: str) -> list[str] | None:
+    customers = channel_customers(ctx, channel)
+    return None if customers is None else [p.user_id for p in customers]
 
 
 def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], list[Any]]:
     """Read everything in a short session of its own (Slack calls happen outside any transaction)."""
 
-    engine = ctx.session.get_bind()
-    with Session(engine) as s:
+    with ctx.read() as s:
         chosen = recipient_launches(s, launch_owner, ctx.now)
         channels = {launch.id: launch.channel for launch in chosen}
-    cache: dict[str, dict] = {}
-    members = {lid: _customers(ctx, channel, cache) for lid, channel in channels.items()}
-    with Session(engine) as s:
+    members = {lid: _customers(ctx, channel) for lid, channel in channels.items()}
+    with ctx.read() as s:
         chosen = recipient_launches(s, launch_owner, ctx.now)
         since = previous_digest_at(s, ctx.payload["channel"], ctx.now) or ctx.now - timedelta(hours=24)
         digests = [build_launch_digest(s, launch, ctx.now, since, members.get(launch.id)) for launch in chosen]
@@ -405,10 +397,12 @@ def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:
         for admin in payload.get("admins") or []:
             if admin == payload["channel"]:
                 continue
-            enqueue(ctx.session, key=f"{ctx.row.dedupe_key}:admin:{admin}", method="golive.digest", now=ctx.now,
-                    launch_id=ctx.row.launch_id,
-                    payload={"channel": admin, "date": payload["date"], "launch_ids": payload.get("launch_ids", []),
-                             "on_behalf_of": payload["channel"], "reason": error})
+            with ctx.write() as s:
+                enqueue(s, key=f"{ctx.row.dedupe_key}:admin:{admin}", method="golive.digest", now=ctx.now,
+                        launch_id=ctx.row.launch_id,
+                        payload={"channel": admin, "date": payload["date"],
+                                 "launch_ids": payload.get("launch_ids", []),
+                                 "on_behalf_of": payload["channel"], "reason": error})
     return "chat.postMessage", {"channel": payload["channel"], "text": f"Standup digest for {payload['date']}"}
 
 

@@ -10,5 +10,5 @@ def compose_pin(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS = (
-    Compose("golive.pin", compose_pin, read_only=True),
+    Compose("golive.pin", compose_pin),
 )

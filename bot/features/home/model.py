@@ -30,3 +30,6 @@ class HomeCard:
     next_step: str
     channel_url: str
     readiness: str
+
+
+MAX_CHANNEL_CHECKS = 50

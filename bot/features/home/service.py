@@ -1,8 +1,8 @@
 """App Home: the launches a person may see, with their state, refreshed for recent visitors after changes.
 
 Who sees what: admins see every launch that is not done; a CSM sees their own launches; anyone else (vendor
-staff or a customer) sees the launches whose channel they are a member of, checked with
-conversations.members for each launch channel (Tier 4, at most MAX_CHANNEL_CHECKS launches)."""
+staff or a customer) sees the launches whose channel they are a member of, by the stored directory (the
+worker reads what it lacks from Slack before rendering, at most MAX_CHANNEL_CHECKS launch channels)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -22,12 +20,11 @@ from bot.core.roles import Person, Roles
 from bot.features.checkins.service import current_tally
 from bot.features.checkins.views import tally_text
 from bot.features.digest.service import stage_text
-from bot.features.home.model import HomeCard
+from bot.features.home.model import MAX_CHANNEL_CHECKS, HomeCard
 from bot.features.home.views import home_view, readiness_view
 from bot.features.issues.model import SEVERITIES
 from bot.features.status.service import describe_work, local_time, next_step
 from bot.outbox.queue import enqueue
-from bot.slack.client import channel_member_ids
 from storage.models import (
     CheckIn,
     CheckInAnswer,
@@ -43,17 +40,16 @@ from storage.models import (
 
 RECENT = timedelta(hours=24)  # visitors within this window get refreshed after changes
 BUCKET_SECONDS = 30  # at most one refresh per visitor per bucket
-MAX_CHANNEL_CHECKS = 50
 
 
 # -- who sees which launches ------------------------------------------------------------------------
 
 
-def channel_member(client: WebClient, channel: str, user: str) -> bool:
-    return user in channel_member_ids(client, channel)
+# A channel's stored members (the directory), or None when golive does not know them yet.
+Members = Callable[[str], set[str] | None]
 
 
-def visible_launches(session: Session, client: WebClient, roles: Roles, user: str, team: str | None
+def visible_launches(session: Session, roles: Roles, user: str, team: str | None, members: Members
                      ) -> tuple[list[Launch], str]:
     """(launches, why): see the module docstring. A person whose team is unknown is treated as a guest."""
     person = Person(user, team)
@@ -68,11 +64,8 @@ def visible_launches(session: Session, client: WebClient, roles: Roles, user: st
             return [launch for launch in open_launches if launch.id in mine], "your launches as CSM"
     seen = []
     for launch in open_launches[:MAX_CHANNEL_CHECKS]:
-        try:
-            if channel_member(client, launch.channel, user):
-                seen.append(launch)
-        except SlackApiError:
-            continue
+        if user in (members(launch.channel) or ()):
+            seen.append(launch)
     return seen, "launches of channels you are in"
 
 
@@ -107,19 +100,12 @@ def home_card(session: Session, launch: Launch, now: datetime, team: str | None)
                     readiness)
 
 
-def render_home(session_factory: Callable[[], Any], client: WebClient, roles: Roles, user: str, team: str | None,
-                now: datetime) -> dict[str, Any]:
+def render_home(session_factory: Callable[[], Any], roles: Roles, user: str, team: str | None,
+                now: datetime, members: Members) -> dict[str, Any]:
     with session_factory() as s:
-        launches, why = visible_launches(s, client, roles, user, team)
+        launches, why = visible_launches(s, roles, user, team, members)
         cards = [home_card(s, launch, now, roles.vendor_team_id) for launch in launches]
     return home_view(cards, why, now)
-
-
-def user_team(client: WebClient, user: str) -> str | None:
-    try:
-        return (client.users_info(user=user).get("user") or {}).get("team_id")
-    except SlackApiError:
-        return None
 
 
 def record_visit(session: Session, *, user: str, team: str | None, now: datetime) -> None:
@@ -156,6 +142,12 @@ def due_refreshes(session: Session, now: datetime) -> list[str]:
                                                              HomeVisit.opened_at < changed)).all())
 
 
+def queue_publish(session: Session, user: str, now: datetime) -> bool:
+    """The person opened their Home: publish it as soon as the sender can (one per person per few seconds)."""
+    return enqueue(session, key=f"home:{user}:opened:{int(now.timestamp()) // 5}", method="golive.home", now=now,
+                   payload={"channel": "", "user": user})
+
+
 def queue_refresh(session: Session, user: str, now: datetime) -> bool:
     """One refresh per visitor per time bucket of the latest change, sent at the bucket's end so it shows
     every change in the bucket."""
@@ -175,8 +167,8 @@ def as_id(value: Any) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
 
 
-def readiness_for(session: Session, client: WebClient, roles: Roles, *, launch_ref: Any, user: str,
-                  team: str | None) -> dict[str, Any]:
+def readiness_for(session: Session, roles: Roles, *, launch_ref: Any, user: str, team: str | None,
+                  members: Members) -> dict[str, Any]:
     """The checklist modal for a person who may see the launch (admin, its CSM, or in its channel)."""
     launch_id = as_id(launch_ref)
     launch = session.get(Launch, launch_id) if launch_id is not None else None
@@ -186,10 +178,7 @@ def readiness_for(session: Session, client: WebClient, roles: Roles, *, launch_r
     staff = team is not None and roles.is_vendor(person)
     allowed = staff and roles.may_manage(session, launch, person)
     if not allowed:
-        try:
-            allowed = channel_member(client, launch.channel, user)
-        except SlackApiError:
-            allowed = False
+        allowed = user in (members(launch.channel) or ())
     if not allowed:
         raise NotAllowed("Only the launch's CSMs, admins and people in its channel can see its checklist.")
     items = list(session.exec(select(ReadinessItem).where(ReadinessItem.launch_id == launch.id)

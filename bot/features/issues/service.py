@@ -151,6 +151,18 @@ def open_issue(
     return Reported(issue, created=True)
 
 
+UNREADABLE = "(a message flagged with :rotating_light:; its text could not be read)"
+FLAGGED_METHOD = "golive.flagged_message"
+
+
+def queue_flagged_message(session: Session, *, launch: Launch, channel: str, ts: str, reporter: str,
+                          reporter_team: str | None, now: datetime) -> bool:
+    """A 🚨 on a message: kept durably (an outbox row composed by the sender, which reads the message from
+    Slack and files the issue), in the caller's transaction. Once per message, however many react."""
+    return enqueue(session, key=f"flagged:{channel}:{ts}", method=FLAGGED_METHOD, now=now, launch_id=launch.id,
+                   payload={"channel": channel, "ts": ts, "reporter": reporter, "reporter_team": reporter_team})
+
+
 def add_event(session: Session, issue: Issue, now: datetime, actor: str | None, kind: str,
               detail: str | None = None) -> IssueEvent:
     event = IssueEvent(issue_id=issue.id, at=now, actor=actor, kind=kind, detail=detail)

@@ -64,3 +64,16 @@ def card_blocks(launch: Launch, issue: Issue, permalink: str | None) -> list[dic
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
         "Reply in this thread starting with `>>` to answer the customer; other replies stay internal.")}]})
     return blocks
+
+
+def resolve_modal(number: int, issue_id: int) -> dict:
+    """The *Resolve* form: an optional resolution note the customer sees."""
+    return {
+        "type": "modal", "callback_id": CallbackId.RESOLVE_MODAL, "title": modals.plain(f"Resolve #{number}"),
+        "submit": modals.plain("Resolve"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"issue": issue_id}),
+        "blocks": [{"type": "input", "block_id": "note", "optional": True,
+                    "label": modals.plain("Resolution (the customer sees this)"),
+                    "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
+                                "max_length": 3000}}],
+    }

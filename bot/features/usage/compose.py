@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
-
 from bot.features.usage.service import match_emails
 from bot.outbox.compose import Compose, ComposeContext
 
@@ -12,8 +9,7 @@ from bot.outbox.compose import Compose, ComposeContext
 def compose_matching(ctx: ComposeContext) -> None:
     """Match the launch's new emails within a small budget; what is left waits for the next report."""
 
-    writer = sessionmaker(ctx.session.get_bind(), class_=Session, expire_on_commit=False).begin
-    match_emails(writer, ctx.client, int(ctx.payload["launch_id"]), now=ctx.now, max_seconds=10, max_lookups=500)
+    match_emails(ctx.write, ctx.client, int(ctx.payload["launch_id"]), now=ctx.now, max_seconds=10, max_lookups=500)
     return None
 
 

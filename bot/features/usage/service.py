@@ -358,14 +358,6 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
-# -- Slack people ------------------------------------------------------------------------------------
-
-
-def customer_people(people: list[dict], vendor_team: str | None) -> list[dict]:
-    """People of other organisations than the vendor's (everyone, when the vendor's team is unknown)."""
-    return [p for p in people if vendor_team is None or p.get("team_id") != vendor_team]
-
-
 # -- export -------------------------------------------------------------------------------------------
 
 

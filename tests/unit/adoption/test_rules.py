@@ -1,0 +1,54 @@
+"""Adoption rules that need no database: where people get stuck, and when reports go out."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.features.adoption.plan import ADOPTION_REPORT, plan_adoption_reports
+from bot.features.adoption.service import _names, top_themes
+from tests.unit.factories import BERLIN, launch, next_weekday
+
+TZ = ZoneInfo(BERLIN)
+
+
+def test_top_themes_rank_words_by_how_many_texts_mention_them() -> None:
+    # Counted once per text ("sso sso sso"), shown as most people wrote it (SSO, export).
+    texts = ["SSO login fails", "sso sso sso again", "Export to CSV hangs", "SSO redirect and export",
+             "export button missing", "SSO timeout"]
+    assert top_themes(texts, 2) == [("SSO", 4), ("export", 3)]
+
+
+def test_top_themes_leave_out_stop_words_numbers_and_short_words() -> None:
+    words = {w for w, _ in top_themes(["the the and it is 2024 ok", "the and it is 2024 ok"])}
+    assert words == set()
+
+
+def test_top_themes_of_nothing_is_empty() -> None:
+    assert top_themes([]) == []
+    assert top_themes(["", None]) == []  # type: ignore[list-item]
+
+
+def test_names_lists_25_and_counts_the_rest() -> None:
+    people = [f"<@U{n}>" for n in range(30)]
+    assert _names(people).endswith("<@U24> and 5 more")
+    assert _names(people[:2]) == "<@U0>, <@U1>"
+    assert _names([]) == ""
+
+
+def test_four_weekly_reports_at_digest_time_on_business_days() -> None:
+    monday = next_weekday(launch().go_live_date, 0)
+    items = plan_adoption_reports(None, launch(go_live_date=monday, digest_time="08:30"))  # type: ignore[arg-type]
+    assert [i.kind for i in items] == [ADOPTION_REPORT.name] * 4
+    assert [i.payload["week"] for i in items] == [1, 2, 3, 4]
+    assert [i.due_at.astimezone(TZ).date() for i in items] == [monday + timedelta(weeks=w) for w in (1, 2, 3, 4)]
+    assert all(i.due_at.astimezone(TZ).time() == time(8, 30) for i in items)
+
+
+def test_a_report_due_on_a_weekend_or_holiday_moves_to_the_next_business_day() -> None:
+    saturday = next_weekday(launch().go_live_date, 5)
+    monday_after_week_one = saturday + timedelta(days=9)
+    items = plan_adoption_reports(None, launch(go_live_date=saturday,  # type: ignore[arg-type]
+                                               holidays=[monday_after_week_one.isoformat()]))
+    assert items[0].payload["date"] == (monday_after_week_one + timedelta(days=1)).isoformat()
+    assert all(i.due_at.astimezone(TZ).weekday() < 5 for i in items)
