@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.core.clock import utcnow
@@ -26,9 +27,14 @@ from bot.wiring import COMPOSERS, SCHEDULE
 from schedules.engine import tick
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.models import Launch, LaunchStatus
 
 log = logging.getLogger("golive.runtime")
 DELIVERY_SECONDS = 1.0
+# The directory's background reconcile: every minute, the stalest few channels (conversations.members is
+# Tier 4, ~100 calls a minute shared with everything else; a 2,000-member channel is 2 pages).
+DIRECTORY_SECONDS = 60.0
+DIRECTORY_CHANNELS_PER_RUN = 5
 
 
 def worker_id() -> str:
@@ -104,6 +110,15 @@ class Runtime:
             if not (stats.sent or stats.retried or stats.dead):
                 return
 
+    def reconcile_directory(self) -> int:
+        """Bring the stored directory up to date for the channels golive works in (launch, support and urgent
+        channels of launches that are not done): the stalest few per run, one at a time."""
+        with self.db.read() as s:
+            rows = s.exec(select(Launch.channel, Launch.support_channel, Launch.urgent_channel)
+                          .where(Launch.status != LaunchStatus.DONE)).all()
+        channels = {c for row in rows for c in row if c}
+        return self.directory.reconcile(channels, max_channels=DIRECTORY_CHANNELS_PER_RUN)
+
     def start_worker(self) -> BackgroundScheduler:
         """APScheduler only calls tick/deliver on an interval; the database claim is the real guard."""
         scheduler = BackgroundScheduler(timezone="UTC")
@@ -113,6 +128,9 @@ class Runtime:
         scheduler.add_job(self._safe(self.deliver_once), "interval",
                           seconds=min(DELIVERY_SECONDS, self.settings.tick_seconds), id="golive-deliver",
                           replace_existing=True, coalesce=True, max_instances=1, next_run_time=utcnow())
+        scheduler.add_job(self._safe(self.reconcile_directory), "interval", seconds=DIRECTORY_SECONDS,
+                          id="golive-directory", replace_existing=True, coalesce=True, max_instances=1,
+                          next_run_time=utcnow())
         scheduler.start()
         self.scheduler = scheduler
         return scheduler

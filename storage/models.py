@@ -130,7 +130,8 @@ class OutboxMessage(SQLModel, table=True):
     """A durable Slack call, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_order", "order_key", "status"))
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
@@ -149,6 +150,12 @@ class OutboxMessage(SQLModel, table=True):
     write_back: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime | None = utc_column(nullable=False)
     sent_at: datetime | None = utc_column()
+    # 0 urgent (sev1, escalations, reporter notices), 1 normal, 2 background (tallies, pins, Home): due rows
+    # are taken in this order.
+    priority: int = 1
+    # Rows with the same key are delivered in id order (a channel's posts; a thread's replies): a later
+    # one waits while an earlier one is still pending or being sent.
+    order_key: str | None = None
 
 
 class ProcessedEvent(SQLModel, table=True):

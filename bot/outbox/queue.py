@@ -15,6 +15,25 @@ from storage.models import CheckIn, Issue, OutboxMessage, OutboxStatus
 WRITE_BACK_TARGETS: dict[str, type] = {"CheckIn": CheckIn, "Issue": Issue}
 
 
+URGENT, NORMAL, BACKGROUND = 0, 1, 2
+# Calls that can wait behind everything else: refreshing what is already there, decorating it.
+BACKGROUND_METHODS = frozenset({"chat.update", "pins.add", "views.publish", "golive.home", "golive.checkin_tally",
+                                "golive.adoption_report", "golive.adoption_nudges", "golive.adoption_nudge",
+                                "golive.usage_match", "golive.pin"})
+# Calls whose order within a channel or thread does not matter (they change what is there, or are not posts).
+UNORDERED_METHODS = BACKGROUND_METHODS | {"golive.flagged_message"}
+
+
+def order_key(method: str, payload: dict[str, Any]) -> str | None:
+    """Posts to one channel keep their order, and so do replies in one thread (a second `>>` reply never
+    overtakes the first); updates, pins and Home refreshes need no order."""
+    channel = payload.get("channel")
+    if method in UNORDERED_METHODS or not channel:
+        return None
+    thread = payload.get("thread_ts") or payload.get("thread_ts_from")
+    return f"{channel}/{thread}" if thread else str(channel)
+
+
 def outbox_row(
     *,
     key: str,
@@ -24,6 +43,7 @@ def outbox_row(
     launch_id: int | None = None,
     write_back: dict[str, Any] | None = None,
     not_before: datetime | None = None,
+    priority: int | None = None,
 ) -> dict[str, Any]:
     """The outbox row `enqueue` writes (for `enqueue_many`)."""
     if write_back is not None and write_back.get("model") not in WRITE_BACK_TARGETS:
@@ -39,6 +59,8 @@ def outbox_row(
         "next_attempt_at": not_before or now,
         "write_back": write_back,
         "created_at": now,
+        "priority": priority if priority is not None else (BACKGROUND if method in BACKGROUND_METHODS else NORMAL),
+        "order_key": order_key(method, payload),
     }
 
 
@@ -59,15 +81,17 @@ def enqueue(
     launch_id: int | None = None,
     write_back: dict[str, Any] | None = None,
     not_before: datetime | None = None,
+    priority: int | None = None,
 ) -> bool:
-    """Queue a Slack call once per `key` (a second enqueue with the same key does nothing).
+    """Queue a Slack call once per `key` (a second enqueue with the same key does nothing). `priority`:
+    URGENT work (sev1, escalations, reporter notices) is sent before NORMAL, BACKGROUND last.
 
     Payload values may name another queued post instead of a ts that is not known yet:
     `{"thread_ts_from": KEY}` or `{"ts_from": KEY}`; the sender waits until that post is out.
     Returns True when a new row was written.
     """
     values = outbox_row(key=key, method=method, payload=payload, now=now, launch_id=launch_id,
-                        write_back=write_back, not_before=not_before)
+                        write_back=write_back, not_before=not_before, priority=priority)
     result = session.execute(_insert(session).values(**values))
     return bool(result.rowcount)
 
@@ -105,8 +129,9 @@ def post_message(
     thread_ts_from: str | None = None,
     write_back: dict[str, Any] | None = None,
     not_before: datetime | None = None,
+    priority: int | None = None,
 ) -> bool:
     """Queue a chat.postMessage (a DM when `channel` is a user id)."""
     payload = message_payload(channel, text, blocks=blocks, thread_ts=thread_ts, thread_ts_from=thread_ts_from)
     return enqueue(session, key=key, method="chat.postMessage", payload=payload, now=now,
-                   launch_id=launch_id, write_back=write_back, not_before=not_before)
+                   launch_id=launch_id, write_back=write_back, not_before=not_before, priority=priority)

@@ -20,7 +20,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from bot.core import metrics
@@ -81,6 +82,7 @@ class _Outcome:
     channel: str | None = None
     ts: str | None = None
     uncertain: bool = False  # no clear answer: Slack may have posted it
+    method: str | None = None  # the Slack method called (a composer decides it at send time)
 
 
 class Sender:
@@ -117,7 +119,7 @@ class Sender:
         self.admins = tuple(admins)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="golive-send")
         self._lock = threading.Lock()
-        self._paused_until = 0.0
+        self._paused_until: dict[str, float] = {}  # method -> monotonic time its Retry-After ends
         self._last_sent: dict[str, float] = {}
 
     def close(self) -> None:
@@ -133,9 +135,16 @@ class Sender:
             and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale),
         )
+        # A row waits while an earlier row of its channel or thread is still pending or being sent, so
+        # posts and replies keep their order, also across workers and after a failed attempt.
+        earlier = aliased(OutboxMessage)
+        in_order = or_(OutboxMessage.order_key.is_(None), ~exists().where(
+            earlier.order_key == OutboxMessage.order_key, earlier.id < OutboxMessage.id,
+            earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))))
         claimed: list[OutboxMessage] = []
         with self.db.session() as s:
-            query = select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            query = select(OutboxMessage).where(due, in_order).order_by(
+                OutboxMessage.priority, OutboxMessage.next_attempt_at, OutboxMessage.id)
             query = query.limit(limit)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -175,34 +184,44 @@ class Sender:
 
     def _deliver_channel(self, rows: list[OutboxMessage], clock: Callable[[], datetime]) -> DeliveryStats:
         stats = DeliveryStats()
-        blocked_until: datetime | None = None
+        blocked: dict[str, datetime] = {}  # method -> until: rate limited in this batch
+        held: set[str] = set()  # order keys whose earlier row did not go out: later rows of it wait
         channel = str(rows[0].payload.get("channel", "")) if rows else ""
         for row in rows:
-            if blocked_until is None:
-                pause = self._workspace_pause()
+            method = row.method
+            if row.order_key and row.order_key in held:
+                self._finish(row, _Outcome("deferred", error="after an earlier post of its thread"), clock(), stats)
+                continue
+            if method not in blocked:
+                pause = self._method_pause(method)
                 if pause > MAX_INLINE_PAUSE:
-                    blocked_until = clock() + timedelta(seconds=pause)
+                    blocked[method] = clock() + timedelta(seconds=pause)
                 elif pause > 0:
                     time.sleep(pause)
-            if blocked_until is not None:
-                # Rate limited: the rest of these rows wait without spending an attempt.
-                self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked_until)
+            if method in blocked:
+                # Rate limited: the rest of this method's rows wait without spending an attempt; other
+                # methods go on (a 429 on pins.add never delays chat.postMessage).
+                self._finish(row, _Outcome("rate_limited", retry_after=0), clock(), stats, until=blocked[method])
+                if row.order_key:
+                    held.add(row.order_key)
                 continue
             if not self._keep_claim(row, clock()):
                 continue  # our lease ran out while the row waited its turn and another sender took it
             outcome = self._attempt(row, clock())
             now = clock()
             self._finish(row, outcome, now, stats)
+            if outcome.kind != "sent" and row.order_key:
+                held.add(row.order_key)
             if outcome.kind == "sent":
                 with self._lock:
                     self._last_sent[channel] = time.monotonic()
             elif outcome.kind == "rate_limited":
-                if self._is_workspace_limit(channel):
-                    # No post reached this channel lately, so the limit hit is the workspace's: every
-                    # thread pauses, instead of each spending calls on more 429s.
-                    with self._lock:
-                        self._paused_until = max(self._paused_until, time.monotonic() + outcome.retry_after)
-                blocked_until = now + timedelta(seconds=outcome.retry_after)
+                limited = outcome.method or method
+                if limited != "chat.postMessage" or self._is_workspace_limit(channel):
+                    # A method's budget (or, for posts to a channel that saw none lately, the workspace's)
+                    # is spent: every thread waits for that method instead of spending calls on more 429s.
+                    self._pause(limited, outcome.retry_after)
+                blocked[method] = now + timedelta(seconds=outcome.retry_after)
         return stats
 
     def _keep_claim(self, row: OutboxMessage, now: datetime) -> bool:
@@ -221,9 +240,13 @@ class Sender:
         row.claimed_at = now
         return result.rowcount == 1
 
-    def _workspace_pause(self) -> float:
+    def _method_pause(self, method: str) -> float:
         with self._lock:
-            return max(0.0, self._paused_until - time.monotonic())
+            return max(0.0, self._paused_until.get(method, 0.0) - time.monotonic())
+
+    def _pause(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._paused_until[method] = max(self._paused_until.get(method, 0.0), time.monotonic() + seconds)
 
     def _is_workspace_limit(self, channel: str) -> bool:
         with self._lock:
@@ -252,11 +275,14 @@ class Sender:
             payload["metadata"] = {"event_type": EventType.OUTBOX, "event_payload": {"key": row.dedupe_key}}
             if row.status == "recovering":
                 try:
-                    found = self._find_posted(payload.get("channel"), row.dedupe_key)
+                    found = self._find_posted(payload.get("channel"), row.dedupe_key, payload.get("thread_ts"))
                 except _NotYet as waiting:
                     return _Outcome("deferred", error=str(waiting))
                 if found is not None:
                     return _Outcome("sent", channel=found[0], ts=found[1])
+        waiting = self._method_pause(method)
+        if waiting > 0:
+            return _Outcome("rate_limited", error=f"{method} is rate limited", retry_after=waiting, method=method)
         try:
             response = self.client.api_call(method, json=payload)
         except SlackApiError as err:
@@ -267,7 +293,7 @@ class Sender:
             if status == 429:
                 retry_after = _retry_after(err.response.headers)
                 metrics.SLACK_RATE_LIMITED.inc()
-                return _Outcome("rate_limited", error="ratelimited", retry_after=retry_after)
+                return _Outcome("rate_limited", error="ratelimited", retry_after=retry_after, method=method)
             if status >= 500:
                 return _Outcome("retry", error=f"HTTP {status}", uncertain=method == "chat.postMessage")
             if error in PERMANENT_ERRORS:
@@ -281,8 +307,10 @@ class Sender:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return _Outcome("sent", channel=data.get("channel") or payload.get("channel"), ts=data.get("ts"))
 
-    def _find_posted(self, channel: str | None, key: str) -> tuple[str, str] | None:
-        """After a crash mid-send: was this post already accepted by Slack? Look for its key."""
+    def _find_posted(self, channel: str | None, key: str, thread_ts: str | None = None) -> tuple[str, str] | None:
+        """After a crash mid-send: was this post already accepted by Slack? Look for its key: in the channel's
+        history for a top-level post, in its thread (conversations.replies) for a reply, since history never
+        lists thread replies."""
         if not channel:
             return None
         try:
@@ -292,8 +320,12 @@ class Sender:
             # a tick run with --at works on a clock that need not match Slack's.)
             cursor = None
             for _ in range(RECOVERY_PAGES):
-                history = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
-                                                            cursor=cursor)
+                if thread_ts:
+                    history = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200,
+                                                                include_all_metadata=True, cursor=cursor)
+                else:
+                    history = self.client.conversations_history(channel=channel, limit=200,
+                                                                include_all_metadata=True, cursor=cursor)
                 for message in history.get("messages", []):
                     meta = message.get("metadata") or {}
                     if meta.get("event_type") == EventType.OUTBOX and \

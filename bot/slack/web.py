@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import socket
 import threading
@@ -28,8 +29,28 @@ log = logging.getLogger("golive.web")
 MAX_SLACK_BODY = 1_000_000
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, refused (BodyTooLarge) past `limit` bytes: by Content-Length before reading a
+    byte, or while streaming when the length is not declared (or is a lie)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def outbox_lag(db: Database, now: datetime) -> dict:
-    with db.session() as s:
+    # A read session: health and metrics never wait behind (or hold) the write lock.
+    with db.read() as s:
         depth, oldest = s.exec(
             select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at))
             .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
@@ -44,15 +65,18 @@ def outbox_lag(db: Database, now: datetime) -> dict:
     return {"outbox_depth": depth, "outbox_oldest_age_seconds": round(age, 1), "dead_letters": dead}
 
 
-def create_web(bolt: App, db: Database, *, signing_secret: str | None,
-               extra_routes: list[Route] | None = None) -> Starlette:
+def create_web(bolt: App | None, db: Database, *, signing_secret: str | None,
+               extra_routes: list[Route] | None = None, metrics_token: str | None = None) -> Starlette:
+    """The HTTP door: `/slack/events` (HTTP mode; left out when `bolt` is None, as in Socket Mode),
+    `/healthz`, `/metrics` (behind a bearer token when `metrics_token` is set) and extra routes."""
     # Checked here as well as in Bolt: Bolt parses the body before it verifies it, and a forged
     # malformed body must get 401, not a parse error.
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_SLACK_BODY:
+        try:
+            body = await read_capped(request, MAX_SLACK_BODY)
+        except BodyTooLarge:
             return JSONResponse({"ok": False, "error": "body too large"}, status_code=413)
         try:
             text_body = body.decode("utf-8")
@@ -84,17 +108,20 @@ def create_web(bolt: App, db: Database, *, signing_secret: str | None,
     async def healthz(request: Request) -> Response:
         try:
             def check() -> dict:
-                with db.session() as s:
+                with db.read() as s:
                     s.exec(text("SELECT 1"))
                 return outbox_lag(db, utcnow())
 
             lag = await run_in_threadpool(check)
-        except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
-            return JSONResponse({"ok": False, "database": "unreachable", "error": type(exc).__name__},
-                                status_code=503)
+        except Exception:  # any database failure means unhealthy; what failed goes to the log, not the caller
+            log.warning("health check failed", exc_info=True)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok", **lag})
 
     async def metrics_endpoint(request: Request) -> Response:
+        if metrics_token and not hmac.compare_digest(request.headers.get("authorization", ""),
+                                                     f"Bearer {metrics_token}"):
+            return JSONResponse({"ok": False, "error": "metrics need the bearer token"}, status_code=401)
         await run_in_threadpool(outbox_lag, db, utcnow())
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
@@ -105,7 +132,7 @@ def create_web(bolt: App, db: Database, *, signing_secret: str | None,
         return JSONResponse({"ok": False, "error": "method not allowed"}, status_code=405)
 
     routes = [
-        Route("/slack/events", slack_events, methods=["POST"]),
+        *([Route("/slack/events", slack_events, methods=["POST"])] if bolt is not None else []),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *(extra_routes or []),

@@ -106,7 +106,9 @@ IN_SUPPORT_CHANNEL = frozenset({"support", "stranger"})  # members of C0SUP
 ALLOW, DENY, READ = "allow", "deny", "read"  # READ: allowed to see, without the controls that change things
 
 # Tables whose rows are bookkeeping of a request rather than state an action may change.
-NOT_STATE = {"processed_event", "home_visit", "alembic_version"}
+# The stored Slack directory (slack_person, channel_member, channel_sync) is a copy of what Slack says, filled
+# on a miss whoever asks: reading it is not a change golive made on someone's behalf.
+NOT_STATE = {"processed_event", "home_visit", "alembic_version", "slack_person", "channel_member", "channel_sync"}
 
 
 # -- the world ---------------------------------------------------------------------------------------
@@ -529,6 +531,7 @@ def reaction(ctx: Ctx, user: str, team: str) -> Observed:
     result = ctx.slack.reaction_added("rotating_light", user_id=user, channel_id="C0ACME", item_ts=msg["ts"],
                                       user_team=team)
     assert result.status == 200
+    ctx.world.deliver()  # the sender reads the flagged message and files the issue
     return Observed(ALLOW if ctx.count(Issue) == before + 1 else DENY, explain=False)
 
 

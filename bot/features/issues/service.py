@@ -23,7 +23,7 @@ from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues.model import SEVERITIES
 from bot.features.launches import service as launches
-from bot.outbox.queue import enqueue, enqueue_many, message_payload, outbox_row, post_message
+from bot.outbox.queue import URGENT, enqueue, enqueue_many, message_payload, outbox_row, post_message
 from schedules.registry import SweepChunk
 from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
 
@@ -160,7 +160,8 @@ def queue_flagged_message(session: Session, *, launch: Launch, channel: str, ts:
     """A 🚨 on a message: kept durably (an outbox row composed by the sender, which reads the message from
     Slack and files the issue), in the caller's transaction. Once per message, however many react."""
     return enqueue(session, key=f"flagged:{channel}:{ts}", method=FLAGGED_METHOD, now=now, launch_id=launch.id,
-                   payload={"channel": channel, "ts": ts, "reporter": reporter, "reporter_team": reporter_team})
+                   payload={"channel": channel, "ts": ts, "reporter": reporter, "reporter_team": reporter_team},
+                   priority=URGENT)
 
 
 def add_event(session: Session, issue: Issue, now: datetime, actor: str | None, kind: str,
@@ -180,7 +181,7 @@ def route_issue(session: Session, launch: Launch, issue: Issue, *, now: datetime
         session.add(issue)
         enqueue(session, key=card_key(issue), method="golive.issue_card", now=now, launch_id=launch.id,
                 payload={"channel": target, "issue_id": issue.id},
-                write_back={"model": "Issue", "id": issue.id, "ts_field": "support_ts"})
+                write_back={"model": "Issue", "id": issue.id, "ts_field": "support_ts"}, priority=URGENT)
     else:
         for csm in launches.members(session, launch.id, MemberRole.CSM):
             post_message(session, key=f"issue:{issue.id}:nosupport:{csm}", channel=csm, now=now, launch_id=launch.id,
@@ -198,7 +199,7 @@ def post_urgent(session: Session, launch: Launch, issue: Issue, *, now: datetime
     who = f"{mention(launch.oncall)} " if launch.oncall else ""
     post_message(session, key=f"issue:{issue.id}:urgent", channel=channel, now=now, launch_id=launch.id,
                  text=f":rotating_light: {who}sev1 for *{escape(launch.customer)}* — {summary_text(launch, issue)}",
-                 write_back={"model": "Issue", "id": issue.id, "ts_field": "urgent_ts"})
+                 write_back={"model": "Issue", "id": issue.id, "ts_field": "urgent_ts"}, priority=URGENT)
 
 
 def card_key(issue: Issue) -> str:
@@ -238,7 +239,7 @@ def notify_reporter(session: Session, issue: Issue, *, now: datetime, text: str,
             thread_key = f"issue:{issue.id}:reporter:reported"
     post_message(session, key=f"issue:{issue.id}:reporter:{suffix}", channel=issue.source_channel, text=text,
                  blocks=blocks, now=now, launch_id=issue.launch_id, thread_ts=thread_ts, thread_ts_from=thread_key,
-                 write_back=write_back)
+                 write_back=write_back, priority=URGENT)
 
 
 def customer_thread_ts(session: Session, issue: Issue) -> str | None:
@@ -438,10 +439,12 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
         channel = escalation_channel(launch, issue)
         if channel:
             rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}", method="chat.postMessage",
-                                   payload=message_payload(channel, text), now=now, launch_id=launch.id))
+                                   payload=message_payload(channel, text), now=now, launch_id=launch.id,
+                                   priority=URGENT))
         for csm in csms[launch.id]:
             rows.append(outbox_row(key=f"issue:{issue.id}:escalation:{step}:{csm}", method="chat.postMessage",
-                                   payload=message_payload(csm, text), now=now, launch_id=launch.id))
+                                   payload=message_payload(csm, text), now=now, launch_id=launch.id,
+                                   priority=URGENT))
         if issue.support_channel:
             key, payload = card_update(issue, event_of[issue.id])
             rows.append(outbox_row(key=key, method="golive.issue_card", payload=payload, now=now,
@@ -474,10 +477,10 @@ def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
     channel = escalation_channel(launch, issue)
     if channel:
         post_message(session, key=f"issue:{issue.id}:escalation:{step}", channel=channel, text=text, now=now,
-                     launch_id=launch.id)
+                     launch_id=launch.id, priority=URGENT)
     for csm in launches.members(session, launch.id, MemberRole.CSM):
         post_message(session, key=f"issue:{issue.id}:escalation:{step}:{csm}", channel=csm, text=text, now=now,
-                     launch_id=launch.id)
+                     launch_id=launch.id, priority=URGENT)
     metrics.SLA_BREACHES.labels(severity=issue.severity).inc()
     event = add_event(session, issue, now, None, "escalated", f"step {step}")
     queue_card_update(session, issue, event, now=now)
@@ -515,7 +518,8 @@ def remind_one(session: Session, issue_id: int, now: datetime) -> bool:
     post_message(session, key=f"issue:{issue.id}:update-reminder:{int(slot.timestamp())}",
                  channel=issue.support_channel, thread_ts_from=card_key(issue), now=now, launch_id=launch.id,
                  text=(f":bell: sev1 issue #{issue.number} is still open and the customer has not heard from us for "
-                       f"{int((now - last).total_seconds() // 60)} min. Reply here with `>>` to update them."))
+                       f"{int((now - last).total_seconds() // 60)} min. Reply here with `>>` to update them."),
+                 priority=URGENT)
     return True
 
 

@@ -1,4 +1,4 @@
-"""the stored Slack directory: people, channel members, channel sync state
+"""the stored Slack directory (people, channel members, channel sync state); outbox priority and order
 
 Revision ID: 0005
 Revises: 0004
@@ -47,6 +47,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('channel_member', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channel_member_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('priority', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.add_column(sa.Column('order_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.create_index('ix_outbox_order', ['order_key', 'status'], unique=False)
     op.create_table('channel_sync',
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('synced_at', storage.types.UTCDateTime(), nullable=True),
@@ -58,6 +62,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_order')
+        batch_op.drop_column('order_key')
+        batch_op.drop_column('priority')
     op.drop_table('channel_sync')
     with op.batch_alter_table('channel_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channel_member_user_id'))
