@@ -13,11 +13,11 @@ What lives here (imports only the standard library and Babel):
 Catalogs are the gettext sources `bot/locales/<dir>/LC_MESSAGES/golive.po` (dir is the Babel form: `pt_BR`).
 They are read with Babel and held in memory on first use: there is no build step and no `.mo` file.
 
-Nothing here ever raises into a handler because of a catalog: a missing or fuzzy entry, a translation whose
-`{placeholders}` differ from the English id's, or a call without a value for a placeholder gives the English
-text (an empty string for a missing value) and one warning per (locale, context, id); a catalog that cannot be
-read logs an error and the locale speaks English. Values passed for placeholders are inserted unchanged: escape
-people's text for Slack (bot.core.text) before passing it.
+Nothing here ever raises into a handler because of a catalog: a missing or fuzzy entry, or a translation whose
+`{placeholders}` differ from the English id's, gives the English text; a placeholder the call gives no value for
+is left empty; a text past its context's Slack limit is clipped with "…". Each logs one warning per locale, id
+and problem. A catalog that cannot be read logs an error and the locale speaks English. Values passed for
+placeholders are inserted unchanged: escape people's text for Slack (bot.core.text) before passing it.
 """
 
 from __future__ import annotations
