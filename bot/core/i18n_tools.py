@@ -30,10 +30,12 @@ from bot.core.i18n import (
     DOMAIN,
     LOCALES_DIR,
     SUPPORTED_LOCALES,
+    Translator,
     catalog_dir_name,
     parse_locale,
     placeholders,
 )
+from bot.core.i18n_strings import starter_messages
 
 ROOT = LOCALES_DIR.parents[1]
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
@@ -249,8 +251,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(problems)} problem(s)" if problems else "catalogs OK")
         return 1 if problems else 0
     if command == "preview" and len(args) <= 1:
-        from bot.core.i18n import Translator
-        from bot.core.i18n_strings import starter_messages
 
         t = Translator(args[0] if args else "en")
         for text in starter_messages(t):

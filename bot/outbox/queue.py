@@ -28,8 +28,8 @@ def order_key(method: str, payload: dict[str, Any]) -> str | None:
     """Posts to one channel keep their order, and so do replies in one thread (a second `>>` reply never
     overtakes the first); updates, pins and Home refreshes need no order."""
     channel = payload.get("channel")
-    if method in UNORDERED_METHODS or not channel:
-        return None
+    if method in UNORDERED_METHODS or not channel or "ts" in payload or "ts_from" in payload:
+        return None  # an update of a message already there, a pin, a refresh: no order to keep
     thread = payload.get("thread_ts") or payload.get("thread_ts_from")
     return f"{channel}/{thread}" if thread else str(channel)
 

@@ -137,10 +137,14 @@ class Sender:
         )
         # A row waits while an earlier row of its channel or thread is still pending or being sent, so
         # posts and replies keep their order, also across workers and after a failed attempt.
+        # Here: none whose earlier row is being sent or waits to be tried again; below: none whose earlier row
+        # is not taken in this same batch. (A row merely scheduled for later, never tried, holds nobody back.)
         earlier = aliased(OutboxMessage)
         in_order = or_(OutboxMessage.order_key.is_(None), ~exists().where(
             earlier.order_key == OutboxMessage.order_key, earlier.id < OutboxMessage.id,
-            earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))))
+            or_(earlier.status == OutboxStatus.SENDING,
+                and_(earlier.status == OutboxStatus.PENDING, earlier.next_attempt_at > now,
+                     or_(earlier.attempts > 0, earlier.rate_limited > 0)))))
         claimed: list[OutboxMessage] = []
         with self.db.session() as s:
             query = select(OutboxMessage).where(due, in_order).order_by(
@@ -148,7 +152,7 @@ class Sender:
             query = query.limit(limit)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            candidates = s.exec(query).all()
+            candidates = _in_order(s, s.exec(query).all())
             for row in candidates:
                 was_sending = row.status == OutboxStatus.SENDING or row.claimed_by == UNCONFIRMED
                 result = s.execute(
@@ -175,7 +179,7 @@ class Sender:
         if not rows:
             return stats
         by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
-        for row in rows:
+        for row in _keys_in_id_order(rows):
             by_channel[str(row.payload.get("channel", ""))].append(row)
         futures = [self._pool.submit(self._deliver_channel, batch, clock) for batch in by_channel.values()]
         for future in futures:
@@ -481,6 +485,35 @@ class Sender:
 
 class _NotYet(Exception):
     pass
+
+
+def _keys_in_id_order(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Rows in their claim order (priority, due time), except that the rows of one order key take that key's
+    places in the order they were queued."""
+    by_key: dict[str, list[OutboxMessage]] = defaultdict(list)
+    for row in rows:
+        if row.order_key:
+            by_key[row.order_key].append(row)
+    queues = {key: iter(sorted(group, key=lambda r: r.id)) for key, group in by_key.items()}
+    return [next(queues[row.order_key]) if row.order_key else row for row in rows]
+
+
+def _in_order(session: Any, candidates: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Candidates whose every earlier pending row of the same order key is a candidate too (so a batch cut
+    by its limit never sends a later post of a channel or thread before an earlier one)."""
+    keys = {row.order_key for row in candidates if row.order_key}
+    if not keys:
+        return candidates
+    pending = session.exec(select(OutboxMessage.id, OutboxMessage.order_key).where(
+        OutboxMessage.order_key.in_(sorted(keys)),
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))).all()
+    taken = {row.id for row in candidates}
+    first_missing: dict[str, int] = {}
+    for row_id, key in sorted(pending):
+        if row_id not in taken and key not in first_missing:
+            first_missing[key] = row_id
+    return [row for row in candidates
+            if not row.order_key or row.order_key not in first_missing or row.id < first_missing[row.order_key]]
 
 
 def _retry_after(headers: Any) -> float:

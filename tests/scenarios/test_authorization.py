@@ -75,6 +75,7 @@ from storage.models import (
     Issue,
     IssueStatus,
     Launch,
+    OutboxMessage,
     ReadinessItem,
     RetroAnswer,
     UsageRecord,
@@ -141,8 +142,12 @@ class Ctx:
     def snapshot(self) -> dict[str, list]:
         """Every row of every table that holds state: a refused action must leave all of it as it was."""
         with self.session() as s:
-            return {t.name: sorted(map(repr, s.execute(t.select()).all()))
-                    for t in SQLModel.metadata.sorted_tables if t.name not in NOT_STATE}
+            state = {t.name: sorted(map(repr, s.execute(t.select()).all()))
+                     for t in SQLModel.metadata.sorted_tables if t.name not in NOT_STATE}
+            # Publishing a person's own Home (the answer to opening it) is not a change made for them.
+            state["outbox_message"] = sorted(map(repr, s.execute(OutboxMessage.__table__.select().where(
+                OutboxMessage.method != "golive.home")).all()))
+            return state
 
     def fresh_issue(self, *, reporter: str = "U0CUST1", team: str = CUSTOMER_TEAM, resolved: bool = False) -> int:
         n = self.next()
@@ -504,6 +509,7 @@ def app_home(customer: str) -> Runner:
     def run(ctx: Ctx, user: str, team: str) -> Observed:
         result = ctx.slack.app_home_opened(user)
         assert result.status == 200, result.body_text
+        ctx.world.deliver()  # the sender publishes the Home
         view = ctx.sim.views_for(user, "home")
         shown = json.dumps(view["blocks"] if view else [], ensure_ascii=False)
         return Observed(ALLOW if customer in shown else DENY, explain=False)
@@ -565,7 +571,12 @@ def prep_card(ctx: Ctx) -> None:
     issue_id = ctx.fresh_issue()
     ctx.world.deliver()
     ts = ctx.issue(issue_id).support_ts
-    assert ts, "the support card was not posted"
+    if not ts:
+        with ctx.session() as s:
+            waiting = s.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
+        raise AssertionError("the support card was not posted; not sent: "
+                             + "; ".join(f"{r.id} {r.method} {r.status} {r.order_key} {r.attempts} {r.last_error} "
+                                         f"{r.next_attempt_at}" for r in waiting))
     ctx.cache["card"] = (issue_id, ts)
 
 
