@@ -22,6 +22,7 @@ from bot.features.usage.service import usage_route
 from bot.outbox.sender import Sender
 from bot.slack.client import DEFAULT_TIMEOUT, make_client
 from bot.slack.directory import Directory
+from bot.slack.gateway import RateBook
 from bot.slack.web import WebServer, create_web
 from bot.wiring import COMPOSERS, SCHEDULE
 from schedules.engine import tick
@@ -49,10 +50,13 @@ class Runtime:
         self.db = db or Database(settings.database_url)
         if migrate:
             upgrade(self.db)
-        self.client: WebClient = make_client(settings)
+        # One gateway budget per process: the app's direct calls and the worker's share it.
+        self.ratebook = RateBook()
+        self.client: WebClient = make_client(settings, ratebook=self.ratebook)
         # A send must end well inside its lease, or a second worker could take the row mid-send.
         self.outbox_client: WebClient = make_client(
-            settings, for_outbox=True, timeout=min(DEFAULT_TIMEOUT, settings.send_lease_seconds / 3))
+            settings, for_outbox=True, timeout=min(DEFAULT_TIMEOUT, settings.send_lease_seconds / 3),
+            ratebook=self.ratebook)
         # The stored Slack directory, shared by the app's handlers (local reads) and the worker (fills).
         self.directory = Directory(self.db, self.outbox_client, clock=clock)
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),

@@ -270,7 +270,13 @@ class Sender:
                 composed = compose(ComposeContext(self.db, self.client, payload, row, self.context, now))
             except ComposeLater as later:
                 return _Outcome("deferred", error=f"composing: {later}")
-            except (SlackApiError, *CONNECTION_ERRORS) as err:
+            except SlackApiError as err:
+                if err.response is not None and err.response.status_code == 429:
+                    # A read the composer needed is rate limited: a wait, not a failed attempt.
+                    return _Outcome("rate_limited", error="composing: ratelimited",
+                                    retry_after=_retry_after(err.response.headers))
+                return _Outcome("retry", error=f"composing: {type(err).__name__}")
+            except CONNECTION_ERRORS as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             if composed is None:
                 return _Outcome("sent", channel=payload.get("channel"), ts=None)

@@ -6,17 +6,20 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.core.settings import Settings
+from bot.slack.gateway import GatewayClient, RateBook
 
 DEFAULT_TIMEOUT = 10
 
 
-def make_client(settings: Settings, *, for_outbox: bool = False, timeout: float = DEFAULT_TIMEOUT) -> WebClient:
-    """A WebClient for `settings`. The outbox's client retries nothing itself: the outbox owns
+def make_client(settings: Settings, *, for_outbox: bool = False, timeout: float = DEFAULT_TIMEOUT,
+                ratebook: RateBook | None = None) -> WebClient:
+    """A client for `settings` that passes the gateway (`ratebook`: the process's shared per-method budgets
+    and pauses). The outbox's client retries nothing itself and never waits in place: the outbox owns
     retries durably. Direct calls (a modal to open, an ephemeral reply) retry a dropped connection once."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers = [] if for_outbox else [ConnectionErrorRetryHandler(max_retry_count=1)]
-    return WebClient(token=token, base_url=settings.slack_api_url, timeout=max(1, int(timeout)),
-                     retry_handlers=handlers)
+    return GatewayClient(token=token, base_url=settings.slack_api_url, timeout=max(1, int(timeout)),
+                         retry_handlers=handlers, ratebook=ratebook, max_wait=0.0 if for_outbox else 1.0)
 
 
 def channel_member_ids(client: WebClient, channel: str, *, limit: int | None = None) -> list[str]:
