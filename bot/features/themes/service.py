@@ -40,7 +40,8 @@ with the highest average similarity to it when that clears the same cut (else it
 read from seeded samples of 500 texts. 10,000 texts take about 1 s of CPU (bench/THEMES.md).
 
 A theme has at least two texts. A lone text is not a theme, and an "other" bucket of unrelated texts would
-read as a theme it is not, so singletons are left out; a caller can say "and N more".
+read as a theme it is not, so singletons are left out; a caller can say "and N more". A text with no word
+but stop words and symbols ("ok", "?!", "🔥") joins only its exact repeats.
 
 Names are the phrase (1-3 adjacent content words, or "log in"-style word + particle, or a 2-4-character
 piece of a CJK run) shared by most of the theme's texts and fewest of the others' (longer phrases win close
@@ -410,6 +411,7 @@ class _Parsed:
     plain: str  # Slack markup, links and :shortcodes: gone, whitespace folded, clipped
     content: str  # the plain words without stop words (the plain text when nothing else is left)
     key: str  # what makes two texts exact repeats
+    has_content: bool  # it has a word that is not a stop word
 
 
 def _slack_link(match: re.Match[str]) -> str:
@@ -431,7 +433,7 @@ def _parse(text: str) -> _Parsed:
     content_words = [w for w in _WORD.findall(plain.lower()) if w not in _STOP_FOLDED]
     content = " ".join(content_words) if content_words else (plain or _SPACE.sub(" ", text).strip()[:FEATURE_LIMIT])
     # `content` is lower case (the features fold case anyway), except when it falls back to the plain text
-    return _Parsed(plain, content, plain.casefold() or text.strip().casefold())
+    return _Parsed(plain, content, plain.casefold() or text.strip().casefold(), bool(content_words))
 
 
 def _is_stop(word: str) -> bool:
@@ -560,6 +562,10 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
 
     features = _features([p.content for p in parsed], idf=True)
     labels = _cluster(features)
+    # A text without a content word ("ok", "?!", "🔥") groups only with its exact repeats: fuzzy likeness
+    # between fillers and symbols is no theme.
+    bare = [p for p, one in enumerate(parsed) if not one.has_content]
+    labels[bare] = np.arange(len(bare)) + int(labels.max()) + 1
     clusters: dict[int, list[int]] = defaultdict(list)
     for point, label in enumerate(labels.tolist()):
         clusters[label].append(point)

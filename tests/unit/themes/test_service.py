@@ -178,6 +178,14 @@ def test_right_to_left_cjk_and_emoji_texts() -> None:
     assert sum(t.count for t in themes) <= len(texts) - 1
 
 
+def test_fillers_and_symbols_group_only_with_exact_repeats() -> None:
+    texts = ["ok", "ok ok", "thanks", "thanks!", "?", "!!", "?!", "🔥🔥", "🔥🔥", "👍", "+1"]
+    items = [ThemeText(t, ref=str(i)) for i, t in enumerate(texts)]
+    themes = group_themes(items, max_themes=20)
+    check_shape(themes, items, 20)
+    assert [(t.name, t.refs) for t in themes] == [("🔥🔥", ("7", "8"))]
+
+
 def test_slack_markup_stays_in_quotes_but_not_in_names() -> None:
     items = [
         ThemeText("<@U012AB> the CSV export is empty <https://example.com/x|see screenshot>", ref="1"),
