@@ -59,6 +59,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 import threading
 import unicodedata
 import zlib
@@ -154,9 +155,9 @@ def _load_model() -> Any:
         if _model is None:
             root = logging.getLogger()
             handlers, level = list(root.handlers), root.level
-            import scipy.cluster.hierarchy  # noqa: F401  (imported here so warm_up() pays for it too)
-            import scipy.sparse  # noqa: F401
-            import wordllama  # wordllama.inference calls logging.basicConfig(level=INFO) when imported
+            # Lazy on purpose: scipy and the model cost start-up time and tens of MB; only a process that
+            # groups texts pays for them (warm_up() pays up front).
+            import wordllama  # noqa: PLC0415 - lazy; its import calls logging.basicConfig(level=INFO)
 
             for handler in root.handlers[:]:
                 if handler not in handlers:
@@ -252,9 +253,8 @@ def _features(contents: Sequence[str], *, idf: bool, wording: str = "grams") -> 
     content), and a bag of its words' character 3-5-grams ("grams") or of its tokens ("tokens"), with
     sublinear counts, optionally IDF-weighted, unit length. Built as (texts x words) @ (words x tokens or
     grams), so the per-text work is done by sparse products."""
-    from scipy.sparse import csr_matrix
-
     _, weights, _ = _load_model()
+    csr_matrix = sys.modules["scipy.sparse"].csr_matrix
     n, vocab = len(contents), len(weights)
     if n == 0:
         return _Features(np.zeros((0, weights.shape[1]), np.float32), csr_matrix((0, 1), dtype=np.float32))
@@ -354,8 +354,9 @@ def find_same_problem(
 
 def _average_linkage(sim: np.ndarray, cut: float) -> np.ndarray:
     """Cluster numbers from average linkage on 1 - sim, cut where the average similarity drops below `cut`."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
+    _load_model()  # scipy comes with the model
+    hierarchy = sys.modules["scipy.cluster.hierarchy"]
+    fcluster, linkage = hierarchy.fcluster, hierarchy.linkage
     n = len(sim)
     if n == 1:
         return np.zeros(1, dtype=np.int64)
@@ -369,8 +370,8 @@ def _cluster(features: _Features, cut: float = GROUP_SIMILARITY, weight: float =
     """A cluster number for each row. Above CLUSTER_SAMPLE rows, a seeded sample is clustered and each other
     row joins the cluster with the highest average similarity to it if that reaches `cut` (else it stays
     alone)."""
-    from scipy.sparse import csr_matrix
-
+    _load_model()  # scipy comes with the model
+    csr_matrix = sys.modules["scipy.sparse"].csr_matrix
     n = len(features.meaning)
     if n <= CLUSTER_SAMPLE:
         return _average_linkage(_similarities(features, weight=weight), cut)
