@@ -1,0 +1,170 @@
+"""Go-live morning on a Slack that behaves like the real one: nothing reported is lost, support staff are
+not turned away when Slack cannot say who is in a channel, the stored directory follows Slack's events,
+and the HTTP door refuses what it must before reading it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from storage.models import ChannelMember, CheckIn, Issue, Launch, SlackPerson
+from tests.conftest import CUSTOMER_TEAM, VENDOR
+
+T0 = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)
+
+
+def add_launch(world, **overrides) -> int:  # noqa: ANN001
+    raw = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": "2027-03-08", "tz": "Europe/Berlin",
+           "csm": ["U0CSM"], "support_channel": "C0SUP", "urgent_channel": "C0URG", "oncall": "U0SUP",
+           **overrides}
+    world.clock.set(T0 - timedelta(days=7))
+    with world.runtime.db.session() as s:
+        launch, _ = save_launch(s, LaunchInput.parse(raw, partial=True), now=world.clock())
+    world.clock.set(T0)
+    return launch.id
+
+
+def issues(world) -> list[Issue]:  # noqa: ANN001
+    with world.runtime.db.session() as s:
+        return list(s.exec(select(Issue).order_by(Issue.id)).all())
+
+
+def flag(world, text: str, *, reporter: str = "U0CUST1"):  # noqa: ANN001, ANN201
+    msg = world.sim.post_as_user("C0ACME", "U0CUST2", text)
+    result = world.slack.reaction_added("rotating_light", user_id=reporter, channel_id="C0ACME", item_ts=msg["ts"],
+                                        user_team=CUSTOMER_TEAM)
+    assert result.status == 200
+    return msg
+
+
+def test_a_flagged_message_slack_cannot_read_for_a_moment_still_becomes_an_issue_with_its_text(world):
+    add_launch(world)
+    world.sim.inject("conversations.history", "500", times=2)
+    msg = flag(world, "Exports to CSV time out after 30 seconds")
+    world.deliver()
+    assert issues(world) == []  # Slack could not say yet: the report is kept, not dropped
+    for minutes in (1, 3, 10):  # the sender tries again with backoff
+        world.clock.set(T0 + timedelta(minutes=minutes))
+        world.deliver()
+    [issue] = issues(world)
+    assert issue.text == "Exports to CSV time out after 30 seconds" and issue.source_ts == msg["ts"]
+    notices = [m for m in world.sim.messages("C0ACME") if m.is_reply and m["thread_ts"] == msg["ts"]]
+    assert len(notices) == 1 and f"issue *#{issue.number}*" in notices[0]["text"]
+
+
+def test_a_flagged_message_that_never_becomes_readable_is_filed_without_its_text_not_lost(world):
+    add_launch(world)
+    world.sim.inject("conversations.history", "503", times=50)
+    msg = flag(world, "Invoices show the wrong currency")
+    for minutes in range(0, 240, 15):
+        world.clock.set(T0 + timedelta(minutes=minutes))
+        world.deliver()
+    [issue] = issues(world)
+    assert "could not be read" in issue.text and issue.source_ts == msg["ts"]
+    assert any(m.is_reply and m["thread_ts"] == msg["ts"] for m in world.sim.messages("C0ACME"))
+
+
+def test_the_same_event_delivered_twice_files_one_issue_and_a_retry_after_a_failure_is_processed(world):
+    add_launch(world)
+    msg = world.sim.post_as_user("C0ACME", "U0CUST2", "Reports page is blank")
+    event = {"type": "reaction_added", "user": "U0CUST1", "user_team": CUSTOMER_TEAM, "reaction": "rotating_light",
+             "item": {"type": "message", "channel": "C0ACME", "ts": msg["ts"]}, "event_ts": "1.0"}
+    first = world.slack.event(event, event_id="Ev0FLAG1")
+    again = world.slack.event(event, event_id="Ev0FLAG1", retry_num=1, retry_reason="http_timeout")
+    assert first.status == 200 and again.status == 200
+    world.deliver()
+    assert len(issues(world)) == 1
+
+
+def test_support_staff_acknowledge_while_slack_refuses_to_list_the_support_channel(world):
+    add_launch(world)
+    world.slack.slash_command("issue Checkout fails", user_id="U0CSM", channel_id="C0ACME")
+    world.deliver()
+    issue = issues(world)[0]
+    card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
+    world.sim.inject("conversations.members", "429", times=20, retry_after=30)
+    result = world.slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0SUP", message_ts=card["ts"],
+                                      value=str(issue.id))
+    assert result.status == 200
+    assert issues(world)[0].status == "acknowledged"
+    assert "Only support staff" not in json.dumps(world.sim.responses)
+
+
+def test_the_directory_follows_members_joining_and_leaving_and_people_changing(world):
+    add_launch(world)
+    world.runtime.reconcile_directory()  # the worker reads the channels golive works in
+    with world.runtime.db.session() as s:
+        assert set(s.exec(select(ChannelMember.user_id).where(ChannelMember.channel == "C0SUP")).all()) - {"UBOT"} \
+            == {"U0SUP"}
+    world.slack.event({"type": "member_joined_channel", "user": "U0CSM2", "channel": "C0SUP", "team": VENDOR},
+                      event_id="Ev0JOIN")
+    world.slack.event({"type": "member_left_channel", "user": "U0SUP", "channel": "C0SUP", "team": VENDOR},
+                      event_id="Ev0LEFT")
+    guest = {"id": "U0CSM2", "team_id": VENDOR, "is_restricted": True, "profile": {"email": "omar@vendor.test"}}
+    world.slack.event({"type": "user_change", "user": guest}, event_id="Ev0USER")
+    with world.runtime.db.session() as s:
+        assert set(s.exec(select(ChannelMember.user_id).where(ChannelMember.channel == "C0SUP")).all()) - {"UBOT"} \
+            == {"U0CSM2"}
+        person = s.get(SlackPerson, "U0CSM2")
+        assert person.is_restricted and person.team_id == VENDOR and person.email == "omar@vendor.test"
+    # A guest of the vendor's own workspace is a customer: no support controls, no staff commands.
+    world.slack.slash_command("issue Guest cannot see invoices", user_id="U0CSM", channel_id="C0ACME")
+    world.deliver()
+    card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
+    world.slack.block_action("issue_ack", user_id="U0CSM2", channel_id="C0SUP", message_ts=card["ts"],
+                             value=str(issues(world)[0].id), user_team_id=VENDOR)
+    assert issues(world)[0].status == "open"
+    assert "Only support staff" in world.sim.responses[-1]["text"]
+    listed = world.slack.slash_command("issues", user_id="U0CSM2", channel_id="C0ACME", team_id=VENDOR)
+    assert "Only the vendor's team" in listed.body_text
+
+
+def test_a_channel_that_gets_a_new_id_keeps_its_launch_check_ins_and_members(world):
+    launch_id = add_launch(world, go_live="2027-03-08")
+    world.tick(datetime(2027, 3, 8, 8, 0, tzinfo=UTC))  # the day-1 check-in goes out
+    world.runtime.reconcile_directory()
+    result = world.slack.event({"type": "channel_id_changed", "old_channel_id": "C0ACME",
+                                "new_channel_id": "C0ACMENEW", "event_ts": "1.0"}, event_id="Ev0MOVE")
+    assert result.status == 200
+    with world.runtime.db.session() as s:
+        assert s.get(Launch, launch_id).channel == "C0ACMENEW"
+        assert {c.channel for c in s.exec(select(CheckIn)).all()} <= {"C0ACMENEW"}
+        assert s.exec(select(ChannelMember).where(ChannelMember.channel == "C0ACMENEW")).first() is not None
+    created = world.slack.event({"type": "channel_id_changed", "old_channel_id": "C0ACME",
+                                 "new_channel_id": "C0ACMENEW", "event_ts": "1.0"}, event_id="Ev0MOVE",
+                                retry_num=1, retry_reason="http_timeout")
+    assert created.status == 200
+
+
+def raw_post(world, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:  # noqa: ANN001
+    url = urlsplit(world.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.putrequest("POST", path)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_a_50_mb_body_is_refused_with_413_before_it_is_read(world):
+    status, body = raw_post(world, "/slack/events", {"Content-Length": str(50 * 1024 * 1024),
+                                                     "Content-Type": "application/json"})
+    assert status == 413 and json.loads(body)["error"] == "body too large"
+    # No Content-Length (chunked): cut off while streaming, past 1 MB.
+    chunk = b"x" * 65536
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
+    status, body = raw_post(world, "/slack/events", {"Transfer-Encoding": "chunked",
+                                                     "Content-Type": "application/json"}, chunks)
+    assert status == 413
