@@ -12,7 +12,7 @@ from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
 from bot.core.ids import ActionId, CallbackId
 from bot.features.checkins import service as checkins
 from bot.features.checkins.views import note_modal
-from handlers.deps import Deps, channel_members, person_from
+from handlers.deps import Deps, in_channel, person_from
 from storage.models import Answer
 
 log = logging.getLogger("golive.handlers.checkins")
@@ -32,8 +32,7 @@ def require_channel_member(deps: Deps, channel: str | None, user: str) -> None:
     """Only people in the launch channel (customers from other organisations included) may answer or
     report there. If Slack cannot tell us the members right now, we let the person through."""
 
-    members = channel_members(deps)(channel) if channel else None
-    if members is not None and user not in members:
+    if channel and not in_channel(deps, channel, user):
         raise NotAllowed("Only members of this launch's channel can answer its check-ins. Nothing was recorded.")
 
 

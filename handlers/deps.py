@@ -48,6 +48,12 @@ def person_from(body: dict) -> Person:
     return Person(str(body.get("user_id", "")), body.get("team_id"))
 
 
+def in_channel(deps: Deps, channel: str | None, user: str) -> bool:
+    """Membership for the customer's doors: False only when golive knows the person is not in the channel
+    (unknown lets them through: a customer is never turned away because Slack could not answer)."""
+    return deps.directory.is_member(channel, user) is not False
+
+
 def channel_members(deps: Deps) -> Callable[[str], set[str] | None]:
     """Stored channel members for role and membership checks (local data; a miss is filled in the
     background and this request decides on what is known)."""

@@ -20,7 +20,7 @@ from bot.features.issues import service as issues
 from bot.features.issues.views import report_modal, resolve_modal
 from bot.features.launches import service as launches
 from bot.outbox.queue import post_message
-from handlers.deps import Deps, Subcommand, channel_members, claim_event, person_from
+from handlers.deps import Deps, Subcommand, channel_members, claim_event, in_channel, person_from
 from storage.models import Issue, IssueStatus, Launch
 
 log = logging.getLogger("golive.handlers.issues")
@@ -59,8 +59,7 @@ def open_report_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa
     channel = _channel_id(body)
     with deps.db.session() as s:
         _launch_here(s, channel)
-    members = channel_members(deps)(channel) if channel else None
-    if members is not None and person_from(body).user_id not in members:
+    if channel and not in_channel(deps, channel, person_from(body).user_id):
         raise NotAllowed("Only members of this launch's channel can report a problem here.")
     message = body.get("message") or {}
     thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
@@ -105,8 +104,7 @@ def submit_report(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa
             if not deps.roles.is_vendor(person):
                 raise NotAllowed("Only the vendor's team can use this shortcut.")
         else:
-            members = channel_members(deps)(channel) if channel else None
-            if members is not None and person.user_id not in members:
+            if channel and not in_channel(deps, channel, person.user_id):
                 raise NotAllowed("Only members of this launch's channel can report a problem here.")
         with deps.db.session() as s:
             launch = _launch_here(s, channel)

@@ -23,7 +23,7 @@ from bot.features.milestones.views import live_confirm_modal
 from bot.features.retro import service as retro
 from bot.features.retro import views as retro_views
 from bot.flows import going_live
-from handlers.deps import Deps, Subcommand, channel_members, person_from
+from handlers.deps import Deps, Subcommand, channel_members, in_channel, person_from
 from storage.models import Launch
 
 log = logging.getLogger("golive.handlers.milestones")
@@ -218,11 +218,11 @@ def slash_retro(deps: Deps, body: dict, rest: str) -> str:
 def open_retro(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     ack()
     person = person_from(body)
-    with deps.db.session() as s:
+    with deps.db.read() as s:
         launch = retro.open_launch(s, _action(body).get("value"))
-        members = channel_members(deps)(launch.channel)
-        if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
-            raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+    if not deps.roles.is_vendor(person) and not in_channel(deps, launch.channel, person.user_id):
+        raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+    with deps.db.read() as s:
         view = retro_views.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id))
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
@@ -238,12 +238,13 @@ def submit_retro(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa:
         ack(response_action="errors", errors={"rating": str(err)})
         return
     try:
-        with deps.db.session() as s:
-            launch_id = parse_id(meta.get("launch"))
+        launch_id = parse_id(meta.get("launch"))
+        with deps.db.read() as s:
             target = s.get(Launch, launch_id) if launch_id is not None else None
-            members = channel_members(deps)(target.channel) if target is not None else None
-            if members is not None and person.user_id not in members and not deps.roles.is_vendor(person):
-                raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+        if target is not None and not deps.roles.is_vendor(person) \
+                and not in_channel(deps, target.channel, person.user_id):
+            raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+        with deps.db.session() as s:
             retro.record_answer(s, launch_ref=meta.get("launch"), user=person.user_id, user_team=person.team_id,
                                 went_well=went_well, improve=improve, rating=values.get("rating"), now=deps.clock())
     except GoliveError as err:

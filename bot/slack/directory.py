@@ -178,6 +178,18 @@ class Directory:
                 members = self.ensure_members(channel)
         return members
 
+    def is_member(self, channel: str | None, user: str) -> bool | None:
+        """For requests: is `user` in `channel`? Stored data answers yes at once. A no is checked with Slack
+        once more (someone who just joined may be ahead of the event), when this thread holds no session;
+        None when nobody can say (never read, and Slack cannot answer now)."""
+        members = self.lookup_members(channel)
+        if members is not None and user in members:
+            return True
+        if channel and not sessions_open():
+            self.refresh_channel(channel)
+            members = self.members(channel)
+        return None if members is None else user in members
+
     def lookup_profile(self, user: str) -> Profile | None:
         """For requests: the stored profile, or None (and a users.info in the background) when unknown."""
         profile = self.profile(user)
