@@ -82,11 +82,15 @@ class Runtime:
         return create_app(self.settings, self.db, self.client, vendor_team_id=self.vendor_team_id(),
                           clock=self.clock, directory=self.directory)
 
-    def web(self, host: str | None = None, port: int | None = None) -> WebServer:
+    def web(self, host: str | None = None, port: int | None = None, *, slack_events: bool = True) -> WebServer:
+        """The HTTP server: Slack's requests (HTTP mode), and in every mode /healthz, /metrics and /api/usage
+        (`slack_events=False` in Socket Mode, where Slack's requests arrive over the socket)."""
         secret = self.settings.slack_signing_secret
-
-        asgi = create_web(self.bolt(), self.db, signing_secret=secret.get_secret_value() if secret else None,
-                          extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)])
+        metrics_token = getattr(self.settings, "metrics_token", None)
+        asgi = create_web(self.bolt() if slack_events else None, self.db,
+                          signing_secret=secret.get_secret_value() if secret else None,
+                          extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)],
+                          metrics_token=metrics_token.get_secret_value() if metrics_token else None)
         return WebServer(asgi, host or self.settings.host, self.settings.port if port is None else port)
 
     # -- worker -------------------------------------------------------------------------------------
