@@ -1,4 +1,5 @@
-"""The `golive` command line: one module per command group, assembled here."""
+"""The `golive` command line: one module per command group, assembled here. How a run ends (exit codes,
+one-line errors, never a traceback) is in bot/cli/common.py."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from dotenv import load_dotenv
 from bot.cli import adoption, common, demo, launches, milestones, ops, run
 
 GROUPS = (launches, run, ops, milestones, adoption, demo)
+EXIT_CODES = ("Exit codes: 0 done; 2 bad usage, input or configuration (one line on stderr, nothing written); "
+              "1 unexpected error (one line with a reference; the details go to a file it names); 130 interrupted.")
 
 
 def build() -> typer.Typer:
-    app = typer.Typer(help="golive — a Slack bot for a customer's go-live week.",
+    app = typer.Typer(help="golive — a Slack bot for a customer's go-live week.", epilog=EXIT_CODES,
                       no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                       rich_markup_mode=None)
     for group in GROUPS:
