@@ -121,7 +121,7 @@ def _env(name: str) -> Any:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore", populate_by_name=True,
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore", validate_by_name=True,
                                       validate_default=False)
 
     slack_bot_token: Annotated[SecretStr | None, _secret("xoxb-"), _env("SLACK_BOT_TOKEN")] = None
