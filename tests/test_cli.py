@@ -212,3 +212,9 @@ def test_an_unexpected_error_is_one_line_with_a_reference_and_exit_1(golive, tmp
         assert os.stat(report).st_mode & 0o777 == 0o600
     finally:
         Path(report).unlink(missing_ok=True)
+
+
+def test_an_unreadable_env_file_is_one_line_and_exit_2(golive, tmp_path):
+    (tmp_path / ".env").write_bytes(b"SLACK_BOT_TOKEN=\xff\xfe\n")  # golive runs in tmp_path and reads ./.env
+    line = assert_one_line(golive("launch", "list"), 2)
+    assert line.endswith(".env: not UTF-8 text") and "cannot read" in line

@@ -31,7 +31,11 @@ cli = build()
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
-    load_dotenv(Path.cwd() / ".env")
+    env_file = Path.cwd() / ".env"
+    try:
+        load_dotenv(env_file)
+    except (OSError, UnicodeDecodeError) as err:
+        sys.exit(common.fail(f"cannot read {env_file}: {getattr(err, 'strerror', None) or 'not UTF-8 text'}"))
     sys.exit(common.run(cli, args))
 
 
