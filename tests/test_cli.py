@@ -145,3 +145,76 @@ def test_db_upgrade_creates_the_schema(golive, tmp_path):
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
     assert {"launch", "planned_work", "outbox_message", "processed_event", "alembic_version"} <= tables
+
+
+# -- usage errors: one line on stderr, exit 2, never a traceback ---------------------------------------------
+
+
+def assert_one_line(result, code: int) -> str:
+    assert result.code == code, (result.code, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("golive: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("args", "hint", "usage"), [
+    (["launch", "add", "--no-such-option"], "No such option: --no-such-option", "golive launch add [OPTIONS]"),
+    (["launch", "ad"], "No such command 'ad'. Did you mean 'add'?", "golive launch [OPTIONS] COMMAND"),
+    (["lanuch", "list"], "No such command 'lanuch'. Did you mean 'launch'?", "golive [OPTIONS] COMMAND"),
+    (["launch", "add", "--customer", "Acme"], "Missing option '--channel'", "golive launch add [OPTIONS]"),
+    (["launch", "show"], "Missing argument", "golive launch show [OPTIONS]"),
+    (["launch", "show", "one"], "Invalid value for 'launch_id'", "golive launch show [OPTIONS]"),
+    ([*BASE, "--retro-after-days", "soon"], "Invalid value for '--retro-after-days'", "golive launch add"),
+    (["export", "--format"], "Option '--format' requires an argument", "golive --help"),
+])
+def test_a_usage_error_is_one_line_with_clicks_hint_and_exit_2(golive, args, hint, usage):
+    line = assert_one_line(golive(*args), 2)
+    assert hint in line and usage in line
+    assert "--help" in line
+
+
+def test_the_module_form_reports_usage_errors_the_same_way(env, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "bot.cli.main", "launch", "ad"], env={"PATH": "/usr/bin", **env},
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Did you mean 'add'?" in proc.stderr
+    assert "usage: golive launch" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["launch"], ["--help"], ["launch", "add", "--help"]])
+def test_no_command_shows_help_on_stdout_and_exits_0(golive, args):
+    result = golive(*args)
+    assert result.code == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: golive") and "Traceback" not in result.stdout
+
+
+def test_an_unexpected_error_is_one_line_with_a_reference_and_exit_1(golive, tmp_path):
+    directory = tmp_path / "not-a-database"
+    directory.mkdir()
+    token = "xoxb-1234-unexpected-secret"
+    result = golive("launch", "list", extra_env={"GOLIVE_DATABASE_URL": f"sqlite:///{directory}",
+                                                 "SLACK_BOT_TOKEN": token})
+    line = assert_one_line(result, 1)
+    assert "unexpected error OperationalError (reference " in line and token not in line
+    report = line.split("details in ")[1].split(")")[0]
+    import os
+    from pathlib import Path
+
+    try:
+        text = Path(report).read_text(encoding="utf-8")
+        assert "Traceback" in text and "OperationalError" in text
+        assert token not in text and str(directory) not in text  # secrets (and the database URL) redacted
+        assert os.stat(report).st_mode & 0o777 == 0o600
+    finally:
+        Path(report).unlink(missing_ok=True)
+
+
+def test_an_unreadable_env_file_is_one_line_and_exit_2(golive, tmp_path):
+    (tmp_path / ".env").write_bytes(b"SLACK_BOT_TOKEN=\xff\xfe\n")  # golive runs in tmp_path and reads ./.env
+    line = assert_one_line(golive("launch", "list"), 2)
+    assert line.endswith(".env: not UTF-8 text") and "cannot read" in line

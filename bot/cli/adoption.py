@@ -8,8 +8,13 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.common import database, settings
 from bot.core.clock import parse_instant, utcnow
 from bot.core.errors import InvalidInput
+from bot.features.digest.chart import launch_chart
+from bot.features.launches import service as launch_domain
+from bot.features.usage.service import import_csv, match_emails
+from bot.slack.client import make_client
 
 usage_cli = typer.Typer(help="Product usage for adoption monitoring.", no_args_is_help=True)
 MAX_ERRORS_SHOWN = 200
@@ -23,10 +28,6 @@ def usage_import(
     max_lookups: Annotated[int, typer.Option(help="At most this many users.lookupByEmail calls")] = 2000,
 ) -> None:
     """Import product usage (streamed; bad rows reported by line number, good rows kept, duplicates ignored)."""
-    from bot.cli.main import database, settings
-    from bot.features.launches import service as launch_domain
-    from bot.features.usage.service import import_csv
-
     config = settings()
     db = database()
     now = utcnow()
@@ -43,11 +44,7 @@ def usage_import(
         return
     client = None
     if config.slack_bot_token is not None:
-        from bot.slack.client import make_client
-
         client = make_client(config)
-    from bot.features.usage.service import match_emails
-
     matched = match_emails(db.session, client, launch, now=now, max_lookups=max_lookups)
     print(f"{matched.matched} email(s) matched to Slack users, {len(matched.unmatched)} match no Slack user "
           f"(kept), {matched.pending} not looked up yet")
@@ -65,10 +62,6 @@ def report_command(
     at: Annotated[str | None, typer.Option(help="As of this ISO-8601 instant (default: now)")] = None,
 ) -> None:
     """Write the launch-week chart the digest carries (PNG)."""
-    from bot.cli.main import database
-    from bot.features.digest.chart import launch_chart
-    from bot.features.launches import service as launch_domain
-
     now = parse_instant(at) if at else utcnow()
     db = database()
     with db.session() as s:
@@ -81,6 +74,6 @@ def report_command(
     print(out)
 
 
-def register(cli: typer.Typer) -> None:
-    cli.add_typer(usage_cli, name="usage")
-    cli.command("report")(report_command)
+def register(app: typer.Typer) -> None:
+    app.add_typer(usage_cli, name="usage")
+    app.command("report")(report_command)
