@@ -46,9 +46,9 @@ def create_app(
     )
     directory = directory or Directory(db, client, clock=clock)
     team = vendor_team_id or settings.team_id
-    teams = tuple(getattr(settings, "team_ids", ()) or ((team,) if team else ()))
+    teams = settings.team_ids or ((team,) if team else ())
     roles = Roles(admins=settings.admins, vendor_team_id=team, vendor_team_ids=teams,
-                  vendor_enterprise_id=getattr(settings, "enterprise_id", None), profiles=directory.lookup_profile)
+                  vendor_enterprise_id=settings.enterprise_id, profiles=directory.lookup_profile)
     deps = Deps(settings=settings, db=db, client=client, roles=roles, directory=directory, clock=clock)
 
     @app.middleware

@@ -63,8 +63,8 @@ class Runtime:
                              lease=timedelta(seconds=settings.send_lease_seconds),
                              composers=COMPOSERS, admins=settings.admins,
                              context={"admins": settings.admins, "directory": self.directory,
-                                      "vendor_team_ids": tuple(getattr(settings, "team_ids", ()) or ()),
-                                      "vendor_enterprise_id": getattr(settings, "enterprise_id", None)})
+                                      "vendor_team_ids": settings.team_ids,
+                                      "vendor_enterprise_id": settings.enterprise_id})
         self._team_id: str | None = settings.team_id
         self.scheduler: BackgroundScheduler | None = None
 
@@ -86,7 +86,7 @@ class Runtime:
         """The HTTP server: Slack's requests (HTTP mode), and in every mode /healthz, /metrics and /api/usage
         (`slack_events=False` in Socket Mode, where Slack's requests arrive over the socket)."""
         secret = self.settings.slack_signing_secret
-        metrics_token = getattr(self.settings, "metrics_token", None)
+        metrics_token = self.settings.metrics_token
         asgi = create_web(self.bolt() if slack_events else None, self.db,
                           signing_secret=secret.get_secret_value() if secret else None,
                           extra_routes=[usage_route(self.db, self.settings.api_token, self.clock)],

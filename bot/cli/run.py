@@ -77,7 +77,10 @@ def run_command(
             print("golive: worker running", file=sys.stderr)
         elif use_socket:
             _socket_mode(runtime, config).connect()
-            print("golive: connected over Socket Mode", file=sys.stderr)
+            # Health, metrics and the usage API are served in Socket Mode too (Slack's requests come over
+            # the socket, so /slack/events is left out).
+            server = runtime.web(slack_events=False).start_in_thread()
+            print(f"golive: connected over Socket Mode; health on {server.url}/healthz", file=sys.stderr)
         else:
             server = runtime.web().start_in_thread()
             print(f"golive: listening on {server.url}/slack/events (role {role})", file=sys.stderr)

@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     admins: Annotated[tuple[str, ...], NoDecode, _ids(_USER_ID, "user id (U…)"), _env("GOLIVE_ADMINS")] = ()
     tick_seconds: Annotated[float, _number(0.05, 3600, "seconds"), _env("GOLIVE_TICK_SECONDS")] = 30.0
     api_token: Annotated[SecretStr | None, _secret(), _env("GOLIVE_API_TOKEN")] = None
+    metrics_token: Annotated[SecretStr | None, _secret(), _env("GOLIVE_METRICS_TOKEN")] = None
     log_level: Annotated[str, _one_of(LOG_LEVELS, str.upper), _env("LOG_LEVEL")] = "INFO"
     log_format: Annotated[str, _one_of(("plain", "json"), str.lower), _env("GOLIVE_LOG_FORMAT")] = "plain"
     team_ids: Annotated[tuple[str, ...], NoDecode, _ids(_TEAM_ID, "team id (T…)"), _env("GOLIVE_TEAM_ID")] = ()
@@ -167,7 +168,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values, so log filters can redact them."""
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.api_token]
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.api_token,
+                  self.metrics_token]
         return [v.get_secret_value() for v in values if v is not None]
 
 

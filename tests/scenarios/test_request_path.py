@@ -168,3 +168,24 @@ def test_a_50_mb_body_is_refused_with_413_before_it_is_read(world):
     status, body = raw_post(world, "/slack/events", {"Transfer-Encoding": "chunked",
                                                      "Content-Type": "application/json"}, chunks)
     assert status == 413
+
+
+def test_metrics_behind_a_token_when_one_is_set(world, tmp_path):
+    import httpx
+
+    from bot.core.settings import Settings
+    from bot.runtime import Runtime
+
+    env = {**world.env, "GOLIVE_METRICS_TOKEN": "metrics-token-0123456789abcdef",
+           "GOLIVE_DATABASE_URL": f"sqlite:///{tmp_path / 'metrics.db'}"}
+    runtime = Runtime(Settings.from_env(env))
+    server = runtime.web(host="127.0.0.1", port=0, slack_events=False).start_in_thread()
+    try:
+        assert httpx.get(f"{server.url}/metrics").status_code == 401
+        ok = httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer metrics-token-0123456789abcdef"})
+        assert ok.status_code == 200 and "golive_" in ok.text
+        assert httpx.get(f"{server.url}/healthz").status_code == 200  # health stays open for load balancers
+        assert httpx.post(f"{server.url}/slack/events", content=b"{}").status_code == 404  # Socket Mode: no route
+    finally:
+        server.stop()
+        runtime.close()
