@@ -56,10 +56,10 @@ Most misses share a word across topics ("session" in training and in login expir
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import re
-import sys
 import threading
 import unicodedata
 import zlib
@@ -254,7 +254,7 @@ def _features(contents: Sequence[str], *, idf: bool, wording: str = "grams") -> 
     sublinear counts, optionally IDF-weighted, unit length. Built as (texts x words) @ (words x tokens or
     grams), so the per-text work is done by sparse products."""
     _, weights, _ = _load_model()
-    csr_matrix = sys.modules["scipy.sparse"].csr_matrix
+    csr_matrix = importlib.import_module("scipy.sparse").csr_matrix
     n, vocab = len(contents), len(weights)
     if n == 0:
         return _Features(np.zeros((0, weights.shape[1]), np.float32), csr_matrix((0, 1), dtype=np.float32))
@@ -354,8 +354,7 @@ def find_same_problem(
 
 def _average_linkage(sim: np.ndarray, cut: float) -> np.ndarray:
     """Cluster numbers from average linkage on 1 - sim, cut where the average similarity drops below `cut`."""
-    _load_model()  # scipy comes with the model
-    hierarchy = sys.modules["scipy.cluster.hierarchy"]
+    hierarchy = importlib.import_module("scipy.cluster.hierarchy")
     fcluster, linkage = hierarchy.fcluster, hierarchy.linkage
     n = len(sim)
     if n == 1:
@@ -370,8 +369,7 @@ def _cluster(features: _Features, cut: float = GROUP_SIMILARITY, weight: float =
     """A cluster number for each row. Above CLUSTER_SAMPLE rows, a seeded sample is clustered and each other
     row joins the cluster with the highest average similarity to it if that reaches `cut` (else it stays
     alone)."""
-    _load_model()  # scipy comes with the model
-    csr_matrix = sys.modules["scipy.sparse"].csr_matrix
+    csr_matrix = importlib.import_module("scipy.sparse").csr_matrix
     n = len(features.meaning)
     if n <= CLUSTER_SAMPLE:
         return _average_linkage(_similarities(features, weight=weight), cut)
