@@ -52,6 +52,10 @@ METHOD_TIERS: dict[str, int | str] = {
     "files.completeUploadExternal": 4,
 }
 
+# "Tier 1: access infrequently; a small amount of burst behavior is tolerated": a few calls at once
+# (apps.connections.open right after a refresh_requested must not be refused).
+TIER_MIN_BURST: dict[int | str, float] = {1: 3}
+
 # chat.postMessage: about one message per second per channel with short bursts, plus a workspace-wide
 # limit ("several hundred per minute"). Thread replies and DMs count against their channel.
 POST_MESSAGE_DEFAULTS = {"per_channel_per_sec": 1.0, "channel_burst": 3.0, "workspace_per_min": 300.0}
@@ -191,7 +195,8 @@ class RateLimiter:
             buckets = self._post_buckets(channel_key, now)
         else:
             budget = self.budget_of(method)
-            buckets = [] if budget is None else [self._bucket(f"method:{method}", budget / 60.0, budget, now)]
+            burst = budget if budget is None else max(budget, TIER_MIN_BURST.get(METHOD_TIERS.get(method, 0), 0))
+            buckets = [] if budget is None else [self._bucket(f"method:{method}", budget / 60.0, burst, now)]
         if not buckets:
             return 0.0
         wait = max(b.wait(now) for b in buckets)
