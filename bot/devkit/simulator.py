@@ -14,15 +14,16 @@ Only the standard library and slack_sdk conventions are used, so the demo can ru
 As strict as Slack by default (``strict=False`` gives the old lenient simulator back):
 
 - Rate limits per method: each method has its Slack tier budget per minute (``bot.devkit.sim.limits``);
-  over it the call gets HTTP 429 with ``Retry-After`` for that method only. chat.postMessage: about one
-  message per second per channel with a short burst, plus a workspace-wide budget. Tune with
+  over it the call gets HTTP 429 with ``Retry-After`` for that method only. Tune with
   ``SlackSimulator(tiers={2: 100, "pins.add": None}, time_scale=60)`` or ``set_tier_budget``.
+  chat.postMessage's own limits (about one message per second per channel with a short burst, plus a
+  workspace-wide budget) are opt-in for now: ``post_message_limits=True`` (or ``set_rate_limit``).
 - ``trigger_id`` expires ``trigger_ttl`` (3) seconds after the click: ``views.open``/``views.push``
   answer ``expired_trigger_id``. ``new_trigger_id()`` mints ids with a precise instant.
 - Files shared by ``files.completeUploadExternal`` appear in the channel later (``share_delay`` seconds,
   or at ``flush_shares()``), as at Slack.
 - Opt-in: ``history_limit=True`` gives history/replies the commercial-app limits (1 request/min, 15
-  results).
+  results); ``post_message_limits=True`` (above).
 
 Fault injection: ``inject(method, kind)`` where kind is "429", "500", "503", "drop" (close the TCP
 connection without an answer), "reset" (a TCP reset), "timeout" (hold the connection ``hold_seconds``,
@@ -55,6 +56,7 @@ import email.parser
 import email.policy
 import html
 import json
+import os
 import random
 import re
 import secrets
@@ -559,7 +561,8 @@ class SlackSimulator:
         clock: Callable[[], float] = time.time,
         tiers: Mapping[int | str, float | None] | None = None,
         time_scale: float = 1.0,
-        history_limit: bool = False,
+        history_limit: bool | None = None,
+        post_message_limits: bool | None = None,
         share_delay: float | None = _STRICT,
         latency: Mapping[str, float] | None = None,
         fault_hold_seconds: float = DEFAULT_HOLD_SECONDS,
@@ -574,7 +577,11 @@ class SlackSimulator:
           refill 60 times faster).
         - ``trigger_ttl``: seconds a trigger_id lives (None: never expires).
         - ``share_delay``: seconds before a completed upload is shared into its channel (0/None: at once).
-        - ``history_limit``: conversations.history/replies at 1 request/min and 15 results (opt-in).
+        - ``history_limit``: conversations.history/replies at 1 request/min and 15 results (opt-in; None
+          reads the environment variable SIM_HISTORY_LIMIT=1).
+        - ``post_message_limits``: chat.postMessage at about 1/s per channel (burst 3) and 300/min per
+          workspace (opt-in for now; None reads SIM_POST_MESSAGE_LIMITS=1, which turns it on for a whole
+          test run; ``set_rate_limit`` sets explicit ones). Other methods' tiers follow ``strict``.
         - ``latency``: seconds of delay per method (``{"users.info": 1.0}``), as ``set_latency``.
         - ``fault_hold_seconds``: how long a "timeout" fault holds the connection by default.
         - ``clock``: the time source for ts values, trigger expiry, rate-limit budgets and share delays.
@@ -595,7 +602,12 @@ class SlackSimulator:
         self._clock = clock
         self._requested_port = port
         self.limits = RateLimiter(
-            clock, enabled=strict, budgets=tiers, time_scale=time_scale, history_limit=history_limit
+            clock,
+            enabled=strict,
+            budgets=tiers,
+            time_scale=time_scale,
+            history_limit=_opt_in(history_limit, "SIM_HISTORY_LIMIT"),
+            post_message_limits=_opt_in(post_message_limits, "SIM_POST_MESSAGE_LIMITS"),
         )
 
         self._lock = threading.RLock()
@@ -1023,12 +1035,15 @@ class SlackSimulator:
         with self._lock:
             self.limits.set_budget(key, per_minute)
 
+    @staticmethod
+    def _rate_key(method: str, params: dict) -> str:
+        if method != "chat.postMessage":
+            return ""
+        target = str(params.get("channel") or "")
+        return f"D{target}" if target[:1] in ("U", "W") else target
+
     def _rate_wait(self, method: str, params: dict) -> float:
-        key = ""
-        if method == "chat.postMessage":
-            target = str(params.get("channel") or "")
-            key = f"D{target}" if target[:1] in ("U", "W") else target
-        return self.limits.check(method, key)
+        return self.limits.check(method, self._rate_key(method, params))
 
     def _take_fault(self, method: str, after_effect: bool = False) -> _Fault | None:
         for fault in list(self._faults):
@@ -1399,6 +1414,7 @@ class SlackSimulator:
                         response = {"ok": True, **handler(params)}
                     except _ApiError as e:
                         response = _error_body(e)
+                        self.limits.refund(method, self._rate_key(method, params))
         if response.get("ok"):
             after = self._after_effect(method, params, status, response)
             if after is not None:
@@ -2145,6 +2161,13 @@ class SlackSimulator:
 
 def _copy(obj: Any) -> Any:
     return json.loads(json.dumps(obj))
+
+
+def _opt_in(value: bool | None, variable: str) -> bool:
+    """An opt-in rule: the argument when given, else the environment (so a whole test run can opt in)."""
+    if value is not None:
+        return bool(value)
+    return os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _tz_offset(tz: str) -> tuple[int, str]:

@@ -193,7 +193,14 @@ def test_a_429_on_one_method_leaves_the_others_alone(sim, client, clock):
     assert error_of(client.pins_add, channel="C1", timestamp="1.000001").response["error"] == "message_not_found"
 
 
-def test_post_message_is_one_per_second_per_channel_with_a_short_burst(sim, client, clock):
+@pytest.fixture
+def post_limited(clock):
+    with SlackSimulator(clock=clock, post_message_limits=True) as s:
+        yield workspace(s)
+
+
+def test_post_message_is_one_per_second_per_channel_with_a_short_burst(post_limited, clock):
+    sim, client = post_limited, client_for(post_limited)
     for i in range(3):
         client.chat_postMessage(channel="C1", text=f"burst {i}")
     err = error_of(client.chat_postMessage, channel="C1", text="one too many")
@@ -206,8 +213,23 @@ def test_post_message_is_one_per_second_per_channel_with_a_short_burst(sim, clie
     assert len(sim.messages("C1")) == 4
 
 
+def test_a_refused_post_does_not_use_the_channels_second(post_limited):
+    client = client_for(post_limited)
+    post_limited.add_channel("C0NEW", "new", members=["U1"], bot_member=False)
+    for _ in range(5):
+        assert error_of(client.chat_postMessage, channel="C0NEW", text="x").response["error"] == "not_in_channel"
+    post_limited.add_member("C0NEW", post_limited.bot_user_id)
+    client.chat_postMessage(channel="C0NEW", text="invited at last")
+
+
+def test_post_message_limits_are_opt_in_for_now(sim, client):
+    for i in range(10):
+        client.chat_postMessage(channel="C1", text=f"m{i}")
+    assert sim.limits.describe()["post_message_limits"] is False
+
+
 def test_post_message_has_a_workspace_wide_budget(clock):
-    with SlackSimulator(clock=clock) as sim:
+    with SlackSimulator(clock=clock, post_message_limits=True) as sim:
         client = client_for(sim)
         for i in range(301):
             sim.add_channel(f"CW{i:03d}", f"w{i}")
@@ -435,3 +457,11 @@ def test_latency_per_method_lets_concurrent_calls_overlap(clock):
         for t in threads:
             t.join(timeout=10)
         assert answers == [True, True, True] and sim.in_flight() == 0
+
+
+def test_opt_in_rules_can_be_turned_on_for_a_whole_run(monkeypatch):
+    monkeypatch.setenv("SIM_POST_MESSAGE_LIMITS", "1")
+    monkeypatch.setenv("SIM_HISTORY_LIMIT", "true")
+    described = SlackSimulator().limits.describe()
+    assert described["post_message_limits"] and described["history_limit"]
+    assert not SlackSimulator(post_message_limits=False).limits.describe()["post_message_limits"]

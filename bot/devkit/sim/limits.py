@@ -57,7 +57,10 @@ METHOD_TIERS: dict[str, int | str] = {
 TIER_MIN_BURST: dict[int | str, float] = {1: 3}
 
 # chat.postMessage: about one message per second per channel with short bursts, plus a workspace-wide
-# limit ("several hundred per minute"). Thread replies and DMs count against their channel.
+# limit ("several hundred per minute"). Thread replies and DMs count against their channel. A post Slack
+# refuses (not_in_channel...) is no message: it does not use the channel's second.
+# Opt-in for now (``post_message_limits=True``): golive's scenario tests burst more than three posts a
+# second into one conversation and do not let time pass for the outbox's Retry-After.
 POST_MESSAGE_DEFAULTS = {"per_channel_per_sec": 1.0, "channel_burst": 3.0, "workspace_per_min": 300.0}
 
 # Commercially distributed non-Marketplace apps (since 2025): history and replies at 1 request/minute.
@@ -109,9 +112,11 @@ class RateLimiter:
         budgets: Mapping[int | str, float | None] | None = None,
         time_scale: float = 1.0,
         history_limit: bool = False,
+        post_message_limits: bool = False,
     ):
         self._clock = clock
         self.enabled = enabled
+        self.post_message_limits = post_message_limits
         self.time_scale = float(time_scale) if time_scale and time_scale > 0 else 1.0
         self.history_limit = history_limit
         self._budgets: dict[int | str, float | None] = dict(TIER_BUDGETS)
@@ -155,6 +160,7 @@ class RateLimiter:
     def describe(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
+            "post_message_limits": self.post_message_limits or self._post is not None,
             "time_scale": self.time_scale,
             "history_limit": self.history_limit,
             "methods": {m: self.budget_of(m) for m in METHOD_TIERS if m != "chat.postMessage"},
@@ -171,7 +177,7 @@ class RateLimiter:
     def _post_buckets(self, channel_key: str, now: float) -> list[Bucket]:
         policy = self._post
         if policy is None:
-            if not self.enabled:
+            if not (self.enabled and self.post_message_limits):
                 return []
             d = POST_MESSAGE_DEFAULTS
             policy = _PostPolicy(
@@ -205,6 +211,13 @@ class RateLimiter:
                 b.take()
             return 0.0
         return wait / self.time_scale
+
+    def refund(self, method: str, channel_key: str = "") -> None:
+        """Give back a channel's token for a post Slack refused (no message went into the channel)."""
+        if method == "chat.postMessage":
+            bucket = self._buckets.get(f"post:channel:{channel_key}")
+            if bucket is not None:
+                bucket.tokens = min(bucket.capacity, bucket.tokens + 1)
 
 
 def retry_after_header(wait: float) -> str:
