@@ -53,7 +53,9 @@ def test_for_update_skip_locked_skips_rows_locked_elsewhere(pg: PostgresCluster)
             conn.execute(sa.text("CREATE TABLE jobs (id int PRIMARY KEY, state text NOT NULL)"))
             conn.execute(sa.text("INSERT INTO jobs (id, state) VALUES (1, 'new'), (2, 'new'), (3, 'new')"))
 
-        claim_one = sa.text("SELECT id FROM jobs WHERE state = 'new' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+        claim_one = sa.text(
+            "SELECT id FROM jobs WHERE state = 'new' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        )
         claim_all = sa.text("SELECT id FROM jobs WHERE state = 'new' ORDER BY id FOR UPDATE SKIP LOCKED")
 
         with engine.connect() as a, engine.connect() as b:
