@@ -160,3 +160,30 @@ def test_frames_round_trip():
     assert read_frame(io.BytesIO(frame)) == (True, OP_TEXT, payload)
     assert encode_frame(OP_TEXT, b"hi") == b"\x81\x02hi"
     assert read_frame(io.BytesIO(b"")) is None
+
+
+def test_bolt_over_socket_mode_acks_and_answers(sim, monkeypatch):
+    """Bolt's own SocketModeHandler: an app_mention envelope is acked and the listener posts through the API."""
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    sim.add_user("U1", "ana")
+    sim.add_channel("C1", "golive-acme", members=["U1"])
+    app = App(client=WebClient(token=sim.bot_token, base_url=sim.url))
+
+    @app.event("app_mention")
+    def mention(event, say):
+        say(f"hello <@{event['user']}>")
+
+    handler = SocketModeHandler(app, sim.app_token)
+    try:
+        handler.connect()
+        sim.wait_for_socket(1)
+        envelope = sim.push_event({"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "channel": "C1"})
+        assert sim.wait_for_ack(envelope).envelope_id == envelope
+        sim.wait_for(lambda: sim.messages("C1"))
+        assert sim.messages("C1")[0].text == "hello <@U1>"
+    finally:
+        handler.close()
