@@ -11,16 +11,38 @@ Used by the test suite and by ``golive demo``. Point a real ``slack_sdk.WebClien
 
 Only the standard library and slack_sdk conventions are used, so the demo can run it too.
 
+As strict as Slack by default (``strict=False`` gives the old lenient simulator back):
+
+- Rate limits per method: each method has its Slack tier budget per minute (``bot.devkit.sim.limits``);
+  over it the call gets HTTP 429 with ``Retry-After`` for that method only. Tune with
+  ``SlackSimulator(tiers={2: 100, "pins.add": None}, time_scale=60)`` or ``set_tier_budget``.
+  chat.postMessage's own limits (about one message per second per channel with a short burst, plus a
+  workspace-wide budget) are opt-in for now: ``post_message_limits=True`` (or ``set_rate_limit``).
+- ``trigger_id`` expires ``trigger_ttl`` (3) seconds after the click: ``views.open``/``views.push``
+  answer ``expired_trigger_id``. ``new_trigger_id()`` mints ids with a precise instant.
+- Files shared by ``files.completeUploadExternal`` appear in the channel later (``share_delay`` seconds,
+  or at ``flush_shares()``), as at Slack.
+- Opt-in: ``history_limit=True`` gives history/replies the commercial-app limits (1 request/min, 15
+  results); ``post_message_limits=True`` (above).
+
 Fault injection: ``inject(method, kind)`` where kind is "429", "500", "503", "drop" (close the TCP
-connection without an answer) or any other string, which is answered as a Slack error
+connection without an answer), "reset" (a TCP reset), "timeout" (hold the connection ``hold_seconds``,
+longer than the client waits, then close it) or any other string, which is answered as a Slack error
 ``{"ok": false, "error": kind}`` with HTTP 200 (e.g. ``inject("chat.postMessage", "channel_not_found")``).
-The upload endpoint counts as the method ``"upload"``.
+With ``after_effect=True`` (kinds 500, 503, drop, reset, timeout) the call first succeeds (the message is
+posted, the pin added, the file shared) and only then the client gets the fault. The upload endpoint
+counts as the method ``"upload"``.
+
+Socket Mode: ``apps.connections.open`` (with the ``xapp-`` token) answers a ``ws://`` URL served by the
+same server; ``socket_push``/``push_event``/``push_interactive``/``push_slash_command`` send envelopes,
+``socket_acks`` records the answers, ``socket_disconnect()`` sends ``refresh_requested``.
 
 Control API on the same server (for bots running in other processes):
 ``GET /_sim/messages``, ``GET /_sim/ephemerals``, ``GET /_sim/calls``, ``GET /_sim/responses``,
-``POST /_sim/faults`` ``{method, kind, times, retry_after}``, ``POST /_sim/rate_limit``,
-``POST /_sim/users`` / ``POST /_sim/channels`` (keyword arguments of add_user / add_channel),
-``POST /_sim/reset`` (clears recorded calls).
+``GET /_sim/limits``, ``POST /_sim/faults`` ``{method, kind, times, retry_after, after_effect,
+hold_seconds}``, ``POST /_sim/rate_limit``, ``POST /_sim/tiers`` ``{key, per_minute}``,
+``POST /_sim/flush_shares``, ``POST /_sim/users`` / ``POST /_sim/channels`` (keyword arguments of
+add_user / add_channel), ``POST /_sim/reset`` (clears recorded calls).
 
 A ``response_url`` endpoint (``POST /response/<anything>``) records what Bolt's ``respond()`` sends;
 see ``response_url_base`` and ``responses``.
@@ -34,20 +56,33 @@ import email.parser
 import email.policy
 import html
 import json
-import math
+import os
 import random
 import re
+import secrets
+import socket
+import struct
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.devkit.sim.limits import HISTORY_LIMIT_RESULTS, METHOD_TIERS, RateLimiter, retry_after_header
+from bot.devkit.sim.websocket import Ack, SocketModeHub
 
 PERMALINK_HOST = "https://sim.slack.test"
-FAULT_KINDS = ("429", "500", "503", "drop")
+FAULT_KINDS = ("429", "500", "503", "drop", "reset", "timeout")
+AFTER_EFFECT_KINDS = ("500", "503", "drop", "reset", "timeout")
 UPLOAD_METHOD = "upload"
+DEFAULT_TRIGGER_TTL = 3.0  # seconds a trigger_id stays usable after the click
+DEFAULT_SHARE_DELAY = 0.3  # seconds between files.completeUploadExternal and the share showing up
+DEFAULT_HOLD_SECONDS = 1.2  # a "timeout" fault holds the connection this long (a bit over a short client timeout)
+_STRICT: Any = object()  # "follow strict" default for knobs
 
 MAX_TEXT = 40_000
 MAX_MESSAGE_BLOCKS = 50
@@ -71,6 +106,8 @@ class Call:
     status: int
     response: dict | None
     at: float
+    fault: str | None = None  # the injected fault kind the client got, if any
+    effect: dict | None = None  # with an after-effect fault: the answer Slack had before the fault
 
 
 @dataclass
@@ -140,6 +177,14 @@ class _ApiError(Exception):
 
 
 _DROP = object()  # handler result meaning "close the connection without answering"
+_RESET = object()  # handler result meaning "reset the TCP connection (RST) without answering"
+
+
+@dataclass
+class _Hold:
+    """Handler result: keep the connection open ``seconds`` without answering, then close it."""
+
+    seconds: float
 
 
 @dataclass
@@ -157,27 +202,11 @@ class _Fault:
     retry_after: int = 1
     probability: float = 1.0
     rng: random.Random | None = None
+    after_effect: bool = False
+    hold_seconds: float | None = None
 
     def matches(self, method: str) -> bool:
         return self.method in ("*", method)
-
-
-class _Bucket:
-    """Token bucket: ``rate`` tokens per second, at most ``capacity`` banked."""
-
-    def __init__(self, rate: float, capacity: float, now: float):
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
-        self.at = now
-
-    def wait(self, now: float) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
 
 
 # --------------------------------------------------------------------------- rendering
@@ -527,21 +556,59 @@ class SlackSimulator:
         app_id: str = "A0GOLIVE",
         host: str = "127.0.0.1",
         port: int = 0,
-        trigger_ttl: float | None = None,
+        strict: bool = True,
+        trigger_ttl: float | None = _STRICT,
         clock: Callable[[], float] = time.time,
+        tiers: Mapping[int | str, float | None] | None = None,
+        time_scale: float = 1.0,
+        history_limit: bool | None = None,
+        post_message_limits: bool | None = None,
+        share_delay: float | None = _STRICT,
+        latency: Mapping[str, float] | None = None,
+        fault_hold_seconds: float = DEFAULT_HOLD_SECONDS,
+        app_token: str = "xapp-1-sim-token",  # noqa: S107 - a fake app-level token for Socket Mode
         verbose: bool = False,
     ):
+        """``strict`` (default) turns on Slack's per-method rate limits, trigger expiry and asynchronous file
+        shares; each has its own knob that wins over it:
+
+        - ``tiers``: per-minute budgets by tier (1-4, "special") or method name, None for unlimited, e.g.
+          ``{2: 100, "pins.add": 1}``; ``time_scale``: simulated minutes per real minute (60 = budgets
+          refill 60 times faster).
+        - ``trigger_ttl``: seconds a trigger_id lives (None: never expires).
+        - ``share_delay``: seconds before a completed upload is shared into its channel (0/None: at once).
+        - ``history_limit``: conversations.history/replies at 1 request/min and 15 results (opt-in; None
+          reads the environment variable SIM_HISTORY_LIMIT=1).
+        - ``post_message_limits``: chat.postMessage at about 1/s per channel (burst 3) and 300/min per
+          workspace (opt-in for now; None reads SIM_POST_MESSAGE_LIMITS=1, which turns it on for a whole
+          test run; ``set_rate_limit`` sets explicit ones). Other methods' tiers follow ``strict``.
+        - ``latency``: seconds of delay per method (``{"users.info": 1.0}``), as ``set_latency``.
+        - ``fault_hold_seconds``: how long a "timeout" fault holds the connection by default.
+        - ``clock``: the time source for ts values, trigger expiry, rate-limit budgets and share delays.
+        """
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
+        self.app_token = app_token
         self.bot_id = bot_id
         self.app_id = app_id
         self.team_name = team_name
         self.host = host
-        self.trigger_ttl = trigger_ttl
+        self.strict = strict
+        self.trigger_ttl = (DEFAULT_TRIGGER_TTL if strict else None) if trigger_ttl is _STRICT else trigger_ttl
+        self.share_delay = (DEFAULT_SHARE_DELAY if strict else None) if share_delay is _STRICT else share_delay
+        self.fault_hold_seconds = float(fault_hold_seconds)
         self.verbose = verbose
         self._clock = clock
         self._requested_port = port
+        self.limits = RateLimiter(
+            clock,
+            enabled=strict,
+            budgets=tiers,
+            time_scale=time_scale,
+            history_limit=_opt_in(history_limit, "SIM_HISTORY_LIMIT"),
+            post_message_limits=_opt_in(post_message_limits, "SIM_POST_MESSAGE_LIMITS"),
+        )
 
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -560,9 +627,13 @@ class SlackSimulator:
         self._last_ts_us = 0
         self._counter = 0
         self._faults: list[_Fault] = []
-        self._latency: dict[str, float] = {}
-        self._rate: dict[str, Any] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._latency: dict[str, float] = {k: float(v) for k, v in (latency or {}).items() if v}
+        self._in_flight: dict[str, int] = {}
+        self._triggers: dict[str, tuple[float, str | None]] = {}  # trigger_id -> (issued at, user)
+        self._pending_shares: list[tuple[float, SimMessage, list[str]]] = []  # (due, message, file ids)
+        self._timers: list[threading.Timer] = []
+        self._stopping = threading.Event()
+        self.socket = SocketModeHub(app_id, self._notify, clock)
 
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -598,7 +669,11 @@ class SlackSimulator:
             "team.info": self._team_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "apps.connections.open": self._apps_connections_open,
         }
+        missing = set(self._methods) - set(METHOD_TIERS)
+        if missing:
+            raise RuntimeError(f"methods without a rate-limit tier: {sorted(missing)}")
         self.add_user(bot_user_id, bot_name, is_bot=True)
 
     # ------------------------------------------------------------------ lifecycle
@@ -606,6 +681,7 @@ class SlackSimulator:
     def start(self) -> SlackSimulator:
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = _Server((self.host, self._requested_port), _Handler)
         server.daemon_threads = True
         server.sim = self  # type: ignore[attr-defined]
@@ -617,6 +693,13 @@ class SlackSimulator:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # releases held "timeout" connections and latency waits
+        with self._lock:
+            timers, self._timers = self._timers, []
+            self._changed.notify_all()
+        for timer in timers:
+            timer.cancel()
+        self.socket.close_all()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -679,27 +762,66 @@ class SlackSimulator:
         presence: str = "active",
         tz: str = "UTC",
         real_name: str | None = None,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        locale: str = "en-US",
+        status_expiration: int = 0,
+        title: str = "",
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        teams: Iterable[str] | None = None,
     ) -> dict:
+        """Add a person. Guests: ``is_restricted`` (multi-channel) / ``is_ultra_restricted`` (single-channel).
+        Enterprise Grid: ``enterprise_id`` (and ``teams``, the workspaces of the enterprise they sit in)."""
         team = team_id or self.team_id
-        user = {
+        offset = _tz_offset(tz)
+        user: dict[str, Any] = {
             "id": user_id,
             "team_id": team,
             "name": name,
             "real_name": real_name or name,
             "deleted": deleted,
+            "color": "9f69e7",
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": False,
+            "is_restricted": is_restricted or is_ultra_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
             "is_bot": is_bot,
             "is_app_user": False,
             "tz": tz,
+            "tz_label": offset[1],
+            "tz_offset": offset[0],
+            "updated": int(self._clock()),
+            "is_email_confirmed": email is not None,
+            "locale": locale,
             "presence": presence,
             "profile": {
+                "title": title,
                 "real_name": real_name or name,
+                "real_name_normalized": real_name or name,
                 "display_name": name,
+                "display_name_normalized": name,
                 "email": email,
                 "status_emoji": status_emoji,
                 "status_text": status_text,
+                "status_expiration": int(status_expiration),
                 "team": team,
             },
         }
+        if enterprise_id:
+            user["enterprise_id"] = enterprise_id
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": enterprise_id,
+                "enterprise_name": enterprise_name or enterprise_id,
+                "is_admin": is_admin,
+                "is_owner": is_owner,
+                "is_primary_owner": False,
+                "teams": list(teams) if teams else [team],
+            }
         if is_bot and user_id == self.bot_user_id:
             user["profile"]["bot_id"] = self.bot_id
         with self._lock:
@@ -815,18 +937,61 @@ class SlackSimulator:
 
     # ------------------------------------------------------------------ faults and limits
 
-    def inject(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
-        """Make the next ``times`` calls to ``method`` (or "*") fail with ``kind``."""
-        with self._lock:
-            self._faults.append(_Fault(method, str(kind), max(0, int(times)), max(1, int(retry_after))))
-
-    def inject_rate(
-        self, method: str, kind: str, probability: float, seed: int | None = None, retry_after: int = 1
+    def inject(
+        self,
+        method: str,
+        kind: str,
+        times: int = 1,
+        retry_after: int = 1,
+        *,
+        after_effect: bool = False,
+        hold_seconds: float | None = None,
     ) -> None:
-        """Make a random fraction of calls to ``method`` (or "*") fail with ``kind``, until clear_faults()."""
+        """Make the next ``times`` calls to ``method`` (or "*") fail with ``kind``.
+
+        ``after_effect=True``: the call takes effect first (posted, pinned, shared...) and the client then
+        gets the fault (500, 503, drop, reset or timeout); such a fault waits for a call that succeeds.
+        ``hold_seconds``: how long a "timeout" holds the connection (default ``fault_hold_seconds``).
+        """
+        kind = str(kind)
+        if after_effect and kind not in AFTER_EFFECT_KINDS:
+            raise ValueError(f"an after-effect fault is one of {AFTER_EFFECT_KINDS}, not {kind!r}")
         with self._lock:
             self._faults.append(
-                _Fault(method, str(kind), None, max(1, int(retry_after)), float(probability), random.Random(seed))
+                _Fault(
+                    method,
+                    kind,
+                    max(0, int(times)),
+                    max(1, int(retry_after)),
+                    after_effect=after_effect,
+                    hold_seconds=hold_seconds,
+                )
+            )
+
+    def inject_rate(
+        self,
+        method: str,
+        kind: str,
+        probability: float,
+        seed: int | None = None,
+        retry_after: int = 1,
+        *,
+        after_effect: bool = False,
+    ) -> None:
+        """Make a random fraction of calls to ``method`` (or "*") fail with ``kind``, until clear_faults()."""
+        if after_effect and str(kind) not in AFTER_EFFECT_KINDS:
+            raise ValueError(f"an after-effect fault is one of {AFTER_EFFECT_KINDS}, not {kind!r}")
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method,
+                    str(kind),
+                    None,
+                    max(1, int(retry_after)),
+                    float(probability),
+                    random.Random(seed),
+                    after_effect=after_effect,
+                )
             )
 
     def clear_faults(self) -> None:
@@ -834,12 +999,21 @@ class SlackSimulator:
             self._faults.clear()
 
     def set_latency(self, seconds: float, method: str = "*") -> None:
-        """Delay answers to ``method`` (or every method) by ``seconds``; 0 removes the delay."""
+        """Delay answers to ``method`` (or every method) by ``seconds``; 0 removes the delay.
+
+        Calls already waiting see the change (setting 0 releases them). Waits hold no lock: concurrent
+        calls overlap, as at Slack."""
         with self._lock:
             if seconds:
                 self._latency[method] = float(seconds)
             else:
                 self._latency.pop(method, None)
+            self._changed.notify_all()
+
+    def in_flight(self, method: str | None = None) -> int:
+        """How many calls (to ``method``, or to any method) the simulator is answering right now."""
+        with self._lock:
+            return self._in_flight.get(method, 0) if method else sum(self._in_flight.values())
 
     def set_rate_limit(
         self,
@@ -848,40 +1022,32 @@ class SlackSimulator:
         *,
         burst: float | None = None,
     ) -> None:
-        """Rate-limit chat.postMessage with token buckets (None turns a limit off).
+        """Replace chat.postMessage's limits with these token buckets (None turns a limit off).
 
         Each bucket holds ``burst`` tokens (default: one second's worth, at least 1), so sustained
-        throughput equals the limit and short bursts pass.
+        throughput equals the limit and short bursts pass. Other methods keep their tiers.
         """
         with self._lock:
-            self._rate = {"channel": per_channel_per_sec, "workspace": workspace_per_sec, "burst": burst}
-            self._buckets.clear()
+            self.limits.set_post_message(per_channel_per_sec, workspace_per_sec, burst)
+
+    def set_tier_budget(self, key: int | str, per_minute: float | None) -> None:
+        """Per-minute budget of a tier (1-4, "special") or one method ("pins.add"); None: unlimited."""
+        with self._lock:
+            self.limits.set_budget(key, per_minute)
+
+    @staticmethod
+    def _rate_key(method: str, params: dict) -> str:
+        if method != "chat.postMessage":
+            return ""
+        target = str(params.get("channel") or "")
+        return f"D{target}" if target[:1] in ("U", "W") else target
 
     def _rate_wait(self, method: str, params: dict) -> float:
-        if method != "chat.postMessage" or not (self._rate.get("channel") or self._rate.get("workspace")):
-            return 0.0
-        now = time.monotonic()
-        buckets = []
-        for key, rate in (
-            (f"channel:{params.get('channel')}", self._rate.get("channel")),
-            ("workspace", self._rate.get("workspace")),
-        ):
-            if not rate:
-                continue
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                capacity = self._rate.get("burst") or max(1.0, float(rate))
-                bucket = self._buckets[key] = _Bucket(float(rate), float(capacity), now)
-            buckets.append(bucket)
-        wait = max(b.wait(now) for b in buckets)
-        if wait <= 0:
-            for b in buckets:
-                b.take()
-        return wait
+        return self.limits.check(method, self._rate_key(method, params))
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, after_effect: bool = False) -> _Fault | None:
         for fault in list(self._faults):
-            if not fault.matches(method):
+            if not fault.matches(method) or fault.after_effect != after_effect:
                 continue
             if fault.remaining is None:
                 if fault.rng is not None and fault.rng.random() < fault.probability:
@@ -896,6 +1062,69 @@ class SlackSimulator:
             return fault
         return None
 
+    # ------------------------------------------------------------------ triggers
+
+    def new_trigger_id(self, user_id: str | None = None, *, at: float | None = None) -> str:
+        """Mint a trigger_id for a click by ``user_id`` at ``at`` (default: now on the simulator's clock).
+
+        It expires ``trigger_ttl`` seconds after that instant. Put it in a signed request's ``trigger_id``."""
+        issued = self._clock() if at is None else float(at)
+        trigger_id = f"{int(issued)}.{user_id or 'U0'}.{secrets.token_hex(10)}"
+        with self._lock:
+            self._triggers[trigger_id] = (issued, user_id)
+        return trigger_id
+
+    def register_trigger(self, trigger_id: str, *, at: float | None = None, expired: bool = False) -> None:
+        """Tell the simulator when ``trigger_id`` was issued (or that it has already expired)."""
+        issued = float("-inf") if expired else (self._clock() if at is None else float(at))
+        user = self._trigger_user_part(trigger_id)
+        with self._lock:
+            self._triggers[trigger_id] = (issued, user)
+
+    def expire_trigger(self, trigger_id: str) -> None:
+        self.register_trigger(trigger_id, expired=True)
+
+    # ------------------------------------------------------------------ file shares
+
+    def flush_shares(self) -> list[SimMessage]:
+        """Share every completed upload now (as Slack eventually does); returns the messages that appeared."""
+        with self._lock:
+            return self._materialize_shares(force=True)
+
+    def pending_shares(self) -> int:
+        with self._lock:
+            return len(self._pending_shares)
+
+    def _materialize_shares(self, force: bool = False) -> list[SimMessage]:
+        """Post the pending shares that are due (all with ``force``). Caller holds the lock."""
+        if not self._pending_shares:
+            return []
+        now = self._clock()
+        done, keep = [], []
+        for due, msg, file_ids in self._pending_shares:
+            (done if force or now >= due else keep).append((due, msg, file_ids))
+        self._pending_shares = keep
+        shared = []
+        for _due, msg, file_ids in done:
+            if msg.channel not in self._channels:
+                continue
+            msg.ts = self._next_ts()
+            if msg.thread_ts and not any(m.ts == msg.thread_ts for m in self._messages[msg.channel]):
+                msg.thread_ts = None
+            self._store(msg)
+            for file_id in file_ids:
+                record = self._files.get(file_id)
+                if record is not None:
+                    record.setdefault("shares", {}).setdefault(msg.channel, []).append(msg.ts)
+            shared.append(msg)
+        if shared:
+            self._changed.notify_all()
+        return shared
+
+    def _share_timer_fired(self) -> None:
+        with self._lock:
+            self._materialize_shares()
+
     # ------------------------------------------------------------------ recording / inspection
 
     def calls_to(self, method: str) -> list[Call]:
@@ -908,12 +1137,14 @@ class SlackSimulator:
             self.responses.clear()
 
     def messages(self, channel_id: str) -> list[SimMessage]:
-        """Live messages of a channel in posting order, thread replies included."""
+        """Live messages of a channel in posting order, thread replies included (and shares that are due)."""
         with self._lock:
+            self._materialize_shares()
             return list(self._messages.get(channel_id, ()))
 
     def all_messages(self) -> list[SimMessage]:
         with self._lock:
+            self._materialize_shares()
             msgs = [m for lst in self._messages.values() for m in lst]
         return sorted(msgs, key=lambda m: _ts_key(m.ts))
 
@@ -956,42 +1187,196 @@ class SlackSimulator:
             raise TimeoutError(f"simulator condition not met within {timeout:.1f}s")
         return result
 
-    # ------------------------------------------------------------------ request handling
-
-    def _record(self, method: str, params: dict, status: int, response: dict | None) -> None:
-        clean = {k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for k, v in params.items()}
+    def _notify(self) -> None:
         with self._lock:
-            self.calls.append(Call(method, clean, status, response, self._clock()))
             self._changed.notify_all()
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    def socket_connections(self) -> list[str]:
+        """Ids of the Socket Mode connections open now, oldest first."""
+        return [c.id for c in self.socket.open_connections()]
+
+    def wait_for_socket(self, count: int = 1, *, timeout: float = 5.0, opened: int | None = None) -> list[str]:
+        """Block until ``count`` connections are open (and, with ``opened``, that many were ever opened)."""
+
+        def ready() -> bool:
+            enough = len(self.socket.open_connections()) >= count
+            return enough and (opened is None or len(self.socket.connections) >= opened)
+
+        self.wait_for(ready, timeout=timeout)
+        return self.socket_connections()
+
+    def socket_push(self, type: str, payload: dict, **options: Any) -> str:
+        """Send an envelope (``events_api``, ``interactive``, ``slash_commands``) to the newest connection.
+
+        Options: ``envelope_id``, ``accepts_response_payload``, ``retry_attempt``, ``retry_reason``."""
+        return self.socket.push(type, payload, **options)
+
+    def push_event(
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        envelope_id: str | None = None,
+    ) -> str:
+        """An ``events_api`` envelope around an ``event_callback`` for ``event`` (e.g. from slack_requests)."""
+        now = self._clock()
+        payload = {
+            "token": "sim-verification-token",
+            "team_id": self.team_id,
+            "enterprise_id": None,
+            "api_app_id": self.app_id,
+            "event": {"event_ts": f"{now:.6f}", **event},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{secrets.token_hex(5).upper()}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{secrets.token_hex(16)}",
+        }
+        return self.socket.push(
+            "events_api",
+            payload,
+            envelope_id=envelope_id,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+        )
+
+    def push_interactive(self, payload: dict, **options: Any) -> str:
+        """An ``interactive`` envelope (block_actions, view_submission, shortcut... payloads)."""
+        return self.socket.push("interactive", payload, **options)
+
+    def push_slash_command(self, form: dict, **options: Any) -> str:
+        """A ``slash_commands`` envelope; ``form`` holds the fields Slack would form-encode over HTTP."""
+        return self.socket.push("slash_commands", form, **options)
+
+    @property
+    def socket_acks(self) -> list[Ack]:
+        with self._lock:
+            return list(self.socket.acks)
+
+    def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> Ack:
+        """Block until the client acknowledged ``envelope_id``; returns the acknowledgement."""
+        return self.wait_for(
+            lambda: next((a for a in self.socket.acks if a.envelope_id == envelope_id), None), timeout=timeout
+        )
+
+    def socket_disconnect(self, reason: str = "refresh_requested", *, drop: bool = False) -> int:
+        """Send ``{"type": "disconnect", "reason": reason}`` to every connection (see SocketModeHub.disconnect)."""
+        return self.socket.disconnect(reason, drop=drop)
+
+    # ------------------------------------------------------------------ request handling
+
+    def _record(
+        self,
+        method: str,
+        params: dict,
+        status: int,
+        response: dict | None,
+        *,
+        fault: str | None = None,
+        effect: dict | None = None,
+    ) -> None:
+        clean = {k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for k, v in params.items()}
+        with self._lock:
+            self.calls.append(Call(method, clean, status, response, self._clock(), fault, effect))
+            self._changed.notify_all()
+
+    def _fault_answer(self, fault: _Fault) -> tuple[int, dict | None, _Reply | object]:
+        """(status recorded, body recorded, what the HTTP handler does) for an injected fault."""
+        if fault.kind == "drop":
+            return 0, None, _DROP
+        if fault.kind == "reset":
+            return 0, None, _RESET
+        if fault.kind == "timeout":
+            hold = self.fault_hold_seconds if fault.hold_seconds is None else float(fault.hold_seconds)
+            return 0, None, _Hold(hold)
+        if fault.kind == "429":
+            body = {"ok": False, "error": "ratelimited"}
+            return 429, body, _Reply(429, body, {"Retry-After": str(fault.retry_after)})
+        if fault.kind in ("500", "503"):
+            body = {"ok": False, "error": "internal_error" if fault.kind == "500" else "service_unavailable"}
+            return int(fault.kind), body, _Reply(int(fault.kind), body)
+        body = {"ok": False, "error": fault.kind}
+        return 200, body, _Reply(200, body)
+
     def _fault_reply(self, method: str, params: dict) -> _Reply | object | None:
+        """A before-effect fault for this call, if one is armed (recorded here)."""
         with self._lock:
             fault = self._take_fault(method)
         if fault is None:
             return None
-        if fault.kind == "drop":
-            self._record(method, params, 0, None)
-            return _DROP
-        if fault.kind == "429":
-            body = {"ok": False, "error": "ratelimited"}
-            self._record(method, params, 429, body)
-            return _Reply(429, body, {"Retry-After": str(fault.retry_after)})
-        if fault.kind in ("500", "503"):
-            body = {"ok": False, "error": "internal_error" if fault.kind == "500" else "service_unavailable"}
-            self._record(method, params, int(fault.kind), body)
-            return _Reply(int(fault.kind), body)
-        body = {"ok": False, "error": fault.kind}
-        self._record(method, params, 200, body)
-        return _Reply(200, body)
+        status, body, reply = self._fault_answer(fault)
+        self._record(method, params, status, body, fault=fault.kind)
+        return reply
+
+    def _after_effect(self, method: str, params: dict, status: int, response: dict) -> _Reply | object | None:
+        """An after-effect fault for a call that just succeeded (recorded here with what Slack did)."""
+        with self._lock:
+            fault = self._take_fault(method, after_effect=True)
+        if fault is None:
+            return None
+        fault_status, body, reply = self._fault_answer(fault)
+        self._record(method, params, fault_status, body, fault=fault.kind, effect=response)
+        return reply
 
     def _delay(self, method: str) -> None:
+        start = time.monotonic()
+        with self._changed:  # Condition.wait releases the lock: concurrent calls overlap
+            while not self._stopping.is_set():
+                delay = self._latency.get(method, self._latency.get("*", 0.0))
+                remaining = start + delay - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._changed.wait(remaining)
+
+    def _enter(self, method: str) -> None:
         with self._lock:
-            delay = self._latency.get(method, self._latency.get("*", 0.0))
-        if delay:
-            time.sleep(delay)
+            self._in_flight[method] = self._in_flight.get(method, 0) + 1
+            self._changed.notify_all()
+
+    def _leave(self, method: str) -> None:
+        with self._lock:
+            self._in_flight[method] -= 1
+            if not self._in_flight[method]:
+                del self._in_flight[method]
+            self._changed.notify_all()
+
+    def _auth_error(self, method: str, token: str | None) -> str | None:
+        if not token:
+            return "not_authed"
+        if method == "apps.connections.open":
+            return (
+                None
+                if token == self.app_token
+                else "not_allowed_token_type"
+                if token == self.bot_token
+                else ("invalid_auth")
+            )
+        if token == self.app_token:
+            return "not_allowed_token_type"
+        return None if token == self.bot_token else "invalid_auth"
 
     def handle_api(self, method: str, headers: Any, query: str, body: bytes) -> _Reply | object:
         """Answer one Web API call (the HTTP handler calls this)."""
+        self._enter(method)
+        try:
+            return self._handle_api(method, headers, query, body)
+        finally:
+            self._leave(method)
+
+    def _handle_api(self, method: str, headers: Any, query: str, body: bytes) -> _Reply | object:
         try:
             params = _parse_params(headers.get("Content-Type", ""), query, body)
         except _ApiError as e:
@@ -1009,30 +1394,42 @@ class SlackSimulator:
 
         handler = self._methods.get(method)
         status, extra_headers = 200, {}
+        auth_error = self._auth_error(method, token) if handler is not None else None
         if handler is None:
             response: dict = {"ok": False, "error": "unknown_method"}
-        elif not token:
-            response = {"ok": False, "error": "not_authed"}
-        elif token != self.bot_token:
-            response = {"ok": False, "error": "invalid_auth"}
+        elif auth_error:
+            response = {"ok": False, "error": auth_error}
         elif parse_error is not None:
             response = _error_body(parse_error)
         else:
             with self._lock:
+                self._materialize_shares()
                 wait = self._rate_wait(method, params)
                 if wait > 0:
                     status = 429
-                    extra_headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+                    extra_headers = {"Retry-After": retry_after_header(wait)}
                     response = {"ok": False, "error": "ratelimited"}
                 else:
                     try:
                         response = {"ok": True, **handler(params)}
                     except _ApiError as e:
                         response = _error_body(e)
+                        self.limits.refund(method, self._rate_key(method, params))
+        if response.get("ok"):
+            after = self._after_effect(method, params, status, response)
+            if after is not None:
+                return after
         self._record(method, params, status, response)
         return _Reply(status, response, extra_headers)
 
     def handle_upload(self, file_id: str, headers: Any, body: bytes) -> _Reply | object:
+        self._enter(UPLOAD_METHOD)
+        try:
+            return self._handle_upload(file_id, headers, body)
+        finally:
+            self._leave(UPLOAD_METHOD)
+
+    def _handle_upload(self, file_id: str, headers: Any, body: bytes) -> _Reply | object:
         params = {"file_id": file_id, "length": len(body)}
         self._delay(UPLOAD_METHOD)
         fault = self._fault_reply(UPLOAD_METHOD, params)
@@ -1053,7 +1450,12 @@ class SlackSimulator:
             else:
                 record["data"] = data
                 reply = _Reply(200, f"OK - {len(data)}")
-        self._record(UPLOAD_METHOD, {"file_id": file_id, "length": len(data)}, reply.status, None)
+        params = {"file_id": file_id, "length": len(data)}
+        if reply.status == 200:
+            after = self._after_effect(UPLOAD_METHOD, params, 200, {"ok": True, "length": len(data)})
+            if after is not None:
+                return after
+        self._record(UPLOAD_METHOD, params, reply.status, None)
         return reply
 
     def handle_response_url(self, path: str, headers: Any, body: bytes) -> _Reply:
@@ -1094,8 +1496,19 @@ class SlackSimulator:
                         data["kind"],
                         int(data.get("times", 1)),
                         int(data.get("retry_after", 1)),
+                        after_effect=bool(data.get("after_effect", False)),
+                        hold_seconds=data.get("hold_seconds"),
                     )
                 return _Reply(200, {"ok": True})
+            if verb == "POST" and name == "tiers":
+                key = data["key"]
+                self.set_tier_budget(int(key) if str(key).isdigit() else str(key), data.get("per_minute"))
+                return _Reply(200, {"ok": True})
+            if verb == "GET" and name == "limits":
+                with self._lock:
+                    return _Reply(200, {"ok": True, **self.limits.describe()})
+            if verb == "POST" and name == "flush_shares":
+                return _Reply(200, {"ok": True, "shared": [m.to_dict() for m in self.flush_shares()]})
             if verb == "POST" and name == "rate_limit":
                 self.set_rate_limit(
                     data.get("per_channel_per_sec"), data.get("workspace_per_sec"), burst=data.get("burst")
@@ -1241,18 +1654,40 @@ class SlackSimulator:
             out["num_members"] = len(ch["members"])
         return _copy(out)
 
-    def _public_user(self, user: dict) -> dict:
-        return _copy({k: v for k, v in user.items() if k != "presence"})
+    def _public_user(self, user: dict, include_locale: bool = False) -> dict:
+        hidden = ("presence",) if include_locale else ("presence", "locale")
+        return _copy({k: v for k, v in user.items() if k not in hidden})
+
+    def user_object(self, user_id: str) -> dict:
+        """The user as ``users.info`` (with ``include_locale``) shows it: for ``user_change``/``team_join``."""
+        with self._lock:
+            return self._public_user(self._users[user_id], include_locale=True)
+
+    @staticmethod
+    def _trigger_user_part(trigger_id: Any) -> str | None:
+        parts = str(trigger_id or "").split(".")
+        return parts[1] if len(parts) == 3 and parts[1][:1] in ("U", "W") else None
 
     def _trigger_user(self, trigger_id: Any) -> str | None:
-        """Trigger ids from slack_requests look like "<unix>.<USERID>.<hex>"; others carry no user."""
-        parts = str(trigger_id or "").split(".")
-        if len(parts) == 3 and parts[1][:1] in ("U", "W"):
-            if self.trigger_ttl is not None and parts[0].isdigit():
-                if self._clock() - int(parts[0]) > self.trigger_ttl:
+        """The user a trigger belongs to; ``expired_trigger_id`` once it is older than ``trigger_ttl``.
+
+        Ids minted or registered here carry their exact instant. Others that look like
+        "<unix>.<USERID>.<hex>" (slack_requests) carry whole seconds: they count as expired only when
+        certainly older than the ttl (so a fresh click never fails for the rounding)."""
+        trigger_id = str(trigger_id or "")
+        known = self._triggers.get(trigger_id)
+        if known is not None:
+            issued, user = known
+            if self.trigger_ttl is not None and self._clock() - issued > self.trigger_ttl:
+                raise _ApiError("expired_trigger_id")
+            return user or self._trigger_user_part(trigger_id)
+        user = self._trigger_user_part(trigger_id)
+        if user is not None:
+            stamp = trigger_id.split(".")[0]
+            if self.trigger_ttl is not None and stamp.isdigit():
+                if self._clock() - (int(stamp) + 1) > self.trigger_ttl:
                     raise _ApiError("expired_trigger_id")
-            return parts[1]
-        return None
+        return user
 
     # ------------------------------------------------------------------ methods: auth / team
 
@@ -1450,7 +1885,8 @@ class SlackSimulator:
             m for m in self._messages[channel["id"]] if (not m.is_reply or m.reply_broadcast) and self._in_window(m, p)
         ]
         top.sort(key=lambda m: _ts_key(m.ts), reverse=True)
-        page, rmeta = _paginate(top, p, default_limit=100, max_limit=999)
+        most = HISTORY_LIMIT_RESULTS if self.limits.history_limit else 999
+        page, rmeta = _paginate(top, p, default_limit=min(100, most), max_limit=most)
         return {
             "messages": [self._api_message(m, include_metadata=meta) for m in page],
             "has_more": bool(rmeta["next_cursor"]),
@@ -1468,7 +1904,8 @@ class SlackSimulator:
         thread = [m for m in self._messages[channel["id"]] if m.ts == root_ts or m.thread_ts == root_ts]
         thread.sort(key=lambda m: _ts_key(m.ts))
         thread = [m for m in thread if m.ts == root_ts or self._in_window(m, p)]
-        page, rmeta = _paginate(thread, p, default_limit=1000, max_limit=1000)
+        most = HISTORY_LIMIT_RESULTS if self.limits.history_limit else 1000
+        page, rmeta = _paginate(thread, p, default_limit=most, max_limit=most)
         return {
             "messages": [self._api_message(m, include_metadata=meta) for m in page],
             "has_more": bool(rmeta["next_cursor"]),
@@ -1478,7 +1915,7 @@ class SlackSimulator:
     # ------------------------------------------------------------------ methods: users
 
     def _users_info(self, p: dict) -> dict:
-        return {"user": self._public_user(self._user_or_error(p.get("user")))}
+        return {"user": self._public_user(self._user_or_error(p.get("user")), _flag(p.get("include_locale")))}
 
     def _users_list(self, p: dict) -> dict:
         page, meta = _paginate([self._public_user(u) for u in self._users.values()], p, default_limit=200)
@@ -1697,7 +2134,7 @@ class SlackSimulator:
         if channel is not None:
             msg = SimMessage(
                 channel=channel["id"],
-                ts=self._next_ts(),
+                ts="",
                 user=self.bot_user_id,
                 text=comment,
                 thread_ts=thread_ts,
@@ -1705,12 +2142,42 @@ class SlackSimulator:
                 bot_id=self.bot_id,
                 names=self._name_of,
             )
-            self._store(msg)
+            delay = self.share_delay or 0.0
+            self._pending_shares.append((self._clock() + delay, msg, [f["id"] for f in shown]))
+            if delay <= 0:
+                self._materialize_shares()
+            elif self._server is not None:  # real time passing also shares it (a fake clock needs flush_shares)
+                timer = threading.Timer(delay, self._share_timer_fired)
+                timer.daemon = True
+                self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+                timer.start()
         return {"files": [{"id": f["id"], "title": f["title"]} for f in shown]}
+
+    # ------------------------------------------------------------------ methods: apps
+
+    def _apps_connections_open(self, p: dict) -> dict:
+        return {"url": self.socket.new_url(self.host, self.port)}
 
 
 def _copy(obj: Any) -> Any:
     return json.loads(json.dumps(obj))
+
+
+def _opt_in(value: bool | None, variable: str) -> bool:
+    """An opt-in rule: the argument when given, else the environment (so a whole test run can opt in)."""
+    if value is not None:
+        return bool(value)
+    return os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _tz_offset(tz: str) -> tuple[int, str]:
+    """(seconds east of UTC now, zone label) for an IANA zone name, as users.info reports them."""
+    try:
+        now = datetime.now(UTC).astimezone(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        return 0, tz
+    offset = now.utcoffset()
+    return (int(offset.total_seconds()) if offset else 0), (now.tzname() or tz)
 
 
 def _error_body(e: _ApiError) -> dict:
@@ -1746,6 +2213,17 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, reply: _Reply | object) -> None:
+        if isinstance(reply, _Hold):  # a call that "times out": hold the line, then hang up unanswered
+            self.server.sim._stopping.wait(reply.seconds)  # type: ignore[attr-defined]
+            reply = _DROP
+        if reply is _RESET:
+            self.close_connection = True
+            try:  # SO_LINGER 0 then close: the kernel answers with RST instead of FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+            return
         if reply is _DROP or not isinstance(reply, _Reply):
             self.close_connection = True  # finish() then closes the socket: no HTTP answer at all
             return
@@ -1767,6 +2245,9 @@ class _Handler(BaseHTTPRequestHandler):
         sim: SlackSimulator = self.server.sim  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         path = parts.path
+        if path.startswith("/link") and verb == "GET" and "websocket" in (self.headers.get("Upgrade") or "").lower():
+            self._websocket(sim, parts.query)
+            return
         body = self._read_body()
         if path.startswith("/api/"):
             reply = sim.handle_api(path[len("/api/") :], self.headers, parts.query, body)
@@ -1779,6 +2260,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             reply = _Reply(404, {"ok": False, "error": "not_found"})
         self._send(reply)
+
+    def _websocket(self, sim: SlackSimulator, query: str) -> None:
+        """Socket Mode: a ticket from apps.connections.open upgrades this connection to a WebSocket."""
+        ticket = (parse_qs(query).get("ticket") or [""])[0]
+        key = self.headers.get("Sec-WebSocket-Key") or ""
+        if not key or not sim.socket.take_ticket(ticket):
+            self._send(_Reply(401, {"ok": False, "error": "invalid_ticket"}))
+            self.close_connection = True
+            return
+        self.close_connection = True
+        sim.socket.serve(self.connection, self.rfile, key, ticket)
 
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch("GET")

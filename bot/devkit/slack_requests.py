@@ -495,6 +495,176 @@ class SlackRequestSender:
         event = {"type": "app_home_opened", "user": user_id, "channel": channel_id or f"D{user_id}", "tab": tab}
         return self.event(event, **envelope)
 
+    # ------------------------------------------------------------------ membership, people, channels
+
+    def member_joined_channel(
+        self,
+        user_id: str,
+        channel_id: str,
+        *,
+        user_team: str | None = None,
+        inviter: str | None = None,
+        enterprise_id: str | None = None,
+        **envelope: Any,
+    ) -> SlackHTTPResult:
+        event = member_joined_channel_event(
+            user_id, channel_id, team=user_team or self.team_id, inviter=inviter, enterprise=enterprise_id
+        )
+        return self.event(event, **envelope)
+
+    def member_left_channel(
+        self,
+        user_id: str,
+        channel_id: str,
+        *,
+        user_team: str | None = None,
+        enterprise_id: str | None = None,
+        **envelope: Any,
+    ) -> SlackHTTPResult:
+        event = member_left_channel_event(user_id, channel_id, team=user_team or self.team_id, enterprise=enterprise_id)
+        return self.event(event, **envelope)
+
+    def user_change(self, user: dict, **envelope: Any) -> SlackHTTPResult:
+        """``user`` as users.info shows it (``SlackSimulator.user_object`` or ``slack_user``)."""
+        return self.event(user_change_event(user), **envelope)
+
+    def team_join(self, user: dict, **envelope: Any) -> SlackHTTPResult:
+        return self.event(team_join_event(user), **envelope)
+
+    def channel_id_changed(self, old_channel_id: str, new_channel_id: str, **envelope: Any) -> SlackHTTPResult:
+        return self.event(channel_id_changed_event(old_channel_id, new_channel_id), **envelope)
+
+    def channel_shared(self, channel_id: str, connected_team_id: str, **envelope: Any) -> SlackHTTPResult:
+        envelope.setdefault("is_ext_shared_channel", True)
+        return self.event(channel_shared_event(channel_id, connected_team_id), **envelope)
+
+    def channel_unshared(
+        self, channel_id: str, previously_connected_team_id: str, *, is_ext_shared: bool = False, **envelope: Any
+    ) -> SlackHTTPResult:
+        event = channel_unshared_event(channel_id, previously_connected_team_id, is_ext_shared=is_ext_shared)
+        return self.event(event, **envelope)
+
+
+# --------------------------------------------------------------------------- Events API payloads
+# The inner ``event`` objects of the events golive subscribes to, shaped as docs.slack.dev shows them.
+# ``SlackRequestSender.event`` (HTTP) or ``SlackSimulator.push_event`` (Socket Mode) wraps them in an
+# ``event_callback`` envelope and adds ``event_ts``.
+
+
+def _channel_type(channel_id: str) -> str:
+    """The one-letter channel_type of member events: "G" for old private channels, else "C"."""
+    return "G" if channel_id[:1] == "G" else "C"
+
+
+def member_joined_channel_event(
+    user: str, channel: str, *, team: str, inviter: str | None = None, enterprise: str | None = None
+) -> dict:
+    event: dict[str, Any] = {
+        "type": "member_joined_channel",
+        "user": user,
+        "channel": channel,
+        "channel_type": _channel_type(channel),
+        "team": team,
+    }
+    if inviter:
+        event["inviter"] = inviter
+    if enterprise:
+        event["enterprise"] = enterprise
+    return event
+
+
+def member_left_channel_event(user: str, channel: str, *, team: str, enterprise: str | None = None) -> dict:
+    event: dict[str, Any] = {
+        "type": "member_left_channel",
+        "user": user,
+        "channel": channel,
+        "channel_type": _channel_type(channel),
+        "team": team,
+    }
+    if enterprise:
+        event["enterprise"] = enterprise
+    return event
+
+
+def user_change_event(user: dict) -> dict:
+    """A profile changed (status, name, guest flags, deletion): the whole user object is sent."""
+    return {"type": "user_change", "user": user, "cache_ts": int(user.get("updated") or time.time())}
+
+
+def team_join_event(user: dict) -> dict:
+    return {"type": "team_join", "user": user}
+
+
+def channel_id_changed_event(old_channel_id: str, new_channel_id: str) -> dict:
+    """Sharing a private channel (G...) with Slack Connect gives it a new id (C...)."""
+    return {"type": "channel_id_changed", "old_channel_id": old_channel_id, "new_channel_id": new_channel_id}
+
+
+def channel_shared_event(channel: str, connected_team_id: str) -> dict:
+    return {"type": "channel_shared", "connected_team_id": connected_team_id, "channel": channel}
+
+
+def channel_unshared_event(channel: str, previously_connected_team_id: str, *, is_ext_shared: bool = False) -> dict:
+    return {
+        "type": "channel_unshared",
+        "previously_connected_team_id": previously_connected_team_id,
+        "channel": channel,
+        "is_ext_shared": is_ext_shared,
+    }
+
+
+def slack_user(
+    user_id: str,
+    name: str,
+    *,
+    team_id: str = "T0VENDOR",
+    email: str | None = None,
+    deleted: bool = False,
+    is_bot: bool = False,
+    is_restricted: bool = False,
+    is_ultra_restricted: bool = False,
+    tz: str = "UTC",
+    status_text: str = "",
+    status_emoji: str = "",
+    status_expiration: int = 0,
+    enterprise_id: str | None = None,
+) -> dict:
+    """A user object as users.info and user_change/team_join carry it (without a simulator at hand)."""
+    user: dict[str, Any] = {
+        "id": user_id,
+        "team_id": team_id,
+        "name": name,
+        "deleted": deleted,
+        "real_name": name,
+        "tz": tz,
+        "is_admin": False,
+        "is_owner": False,
+        "is_restricted": is_restricted or is_ultra_restricted,
+        "is_ultra_restricted": is_ultra_restricted,
+        "is_bot": is_bot,
+        "is_app_user": False,
+        "updated": int(time.time()),
+        "profile": {
+            "real_name": name,
+            "display_name": name,
+            "email": email,
+            "status_text": status_text,
+            "status_emoji": status_emoji,
+            "status_expiration": status_expiration,
+            "team": team_id,
+        },
+    }
+    if enterprise_id:
+        user["enterprise_user"] = {
+            "id": user_id,
+            "enterprise_id": enterprise_id,
+            "enterprise_name": enterprise_id,
+            "is_admin": False,
+            "is_owner": False,
+            "teams": [team_id],
+        }
+    return user
+
 
 def shape_state_values(values: dict) -> dict:
     """Turn shorthand modal input into Slack's ``state.values``.

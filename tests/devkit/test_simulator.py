@@ -25,7 +25,8 @@ def section(text: str = "hi") -> dict:
 
 @pytest.fixture
 def sim():
-    with SlackSimulator() as s:
+    """The lenient simulator (strict=False): these tests are about behaviour, not limits (test_strict.py)."""
+    with SlackSimulator(strict=False) as s:
         s.add_user("U1", "ana", email="ana@acme.test")
         s.add_user("U2", "ben", email="Ben@Vendor.test")
         s.add_user("UX", "xi", team_id="T0CUSTOMER", email="xi@customer.test")
