@@ -121,6 +121,9 @@ class Sender:
         self._lock = threading.Lock()
         self._paused_until: dict[str, float] = {}  # method -> monotonic time its Retry-After ends
         self._last_sent: dict[str, float] = {}
+        # (channel, thread) -> (batch, outbox keys found -> ts): one recovery read serves a whole batch.
+        self._recovery_reads: dict[tuple[str, str | None], tuple[int, dict[str, str]]] = {}
+        self._batch = 0
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -175,6 +178,9 @@ class Sender:
         """Deliver one batch of due rows: channels in parallel, each channel's rows in order."""
         clock = now if callable(now) else (lambda: now)
         rows = self.claim_due(clock())
+        with self._lock:
+            self._batch += 1
+            self._recovery_reads.clear()
         stats = DeliveryStats()
         if not rows:
             return stats
@@ -320,37 +326,54 @@ class Sender:
     def _find_posted(self, channel: str | None, key: str, thread_ts: str | None = None) -> tuple[str, str] | None:
         """After a crash mid-send: was this post already accepted by Slack? Look for its key: in the channel's
         history for a top-level post, in its thread (conversations.replies) for a reply, since history never
-        lists thread replies."""
+        lists thread replies. One read serves every unconfirmed row of that channel or thread in this batch
+        (history is Tier 3, or 1/min for commercial apps: never one read per row), and a 429 is a wait. The
+        read comes after the batch claimed its rows, so it sees whatever their earlier attempts posted."""
         if not channel:
             return None
         try:
             if channel.startswith(("U", "W")):
                 channel = self.client.conversations_open(users=channel)["channel"]["id"]
-            # The newest messages first, a few pages at most: a lost send is recent. (No `oldest` bound:
-            # a tick run with --at works on a clock that need not match Slack's.)
-            cursor = None
-            for _ in range(RECOVERY_PAGES):
-                if thread_ts:
-                    history = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200,
-                                                                include_all_metadata=True, cursor=cursor)
-                else:
-                    history = self.client.conversations_history(channel=channel, limit=200,
-                                                                include_all_metadata=True, cursor=cursor)
-                for message in history.get("messages", []):
-                    meta = message.get("metadata") or {}
-                    if meta.get("event_type") == EventType.OUTBOX and \
-                            (meta.get("event_payload") or {}).get("key") == key:
-                        return channel, message["ts"]
-                cursor = (history.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+            posted = self._posted_keys(channel, thread_ts)
         except SlackApiError as err:
             if err.response.status_code == 429 or err.response.status_code >= 500:
                 raise _NotYet("recovery read was refused for now") from None
             return None  # cannot verify (no permission to read history here): sending is all that is left
         except CONNECTION_ERRORS:
             raise _NotYet("recovery read failed") from None
-        return None
+        ts = posted.get(key)
+        return (channel, ts) if ts else None
+
+    def _posted_keys(self, channel: str, thread_ts: str | None) -> dict[str, str]:
+        """Outbox keys (from message metadata) -> ts of the newest messages of a channel or thread."""
+        where = (channel, thread_ts)
+        with self._lock:
+            batch = self._batch
+            cached = self._recovery_reads.get(where)
+            if cached is not None and cached[0] == batch:
+                return cached[1]
+        posted: dict[str, str] = {}
+        # The newest messages first, a few pages at most: a lost send is recent. (No `oldest` bound: a tick
+        # run with --at works on a clock that need not match Slack's.)
+        cursor = None
+        for _ in range(RECOVERY_PAGES):
+            if thread_ts:
+                page = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+            else:
+                page = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True,
+                                                         cursor=cursor)
+            for message in page.get("messages", []):
+                meta = message.get("metadata") or {}
+                found = (meta.get("event_payload") or {}).get("key")
+                if meta.get("event_type") == EventType.OUTBOX and found:
+                    posted.setdefault(str(found), message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        with self._lock:
+            self._recovery_reads[where] = (batch, posted)
+        return posted
 
     def _resolve_references(self, payload: dict[str, Any]) -> dict[str, Any]:
         for ref, target in (("thread_ts_from", "thread_ts"), ("ts_from", "ts")):

@@ -76,9 +76,10 @@ def test_one_digest_per_csm_covers_all_their_launches_with_yesterdays_answers_is
     assert "blocked on SSO — cover it first" in text  # a talking point derived from the notes and issues
     assert "<!here>" not in blocks  # a customer's text never becomes a broadcast
     assert len(digest.blocks) <= MAX_BLOCKS
-    # The chart came through the external upload flow, into the same DM, before the digest.
+    # The chart came through the external upload flow, into the same DM.
     for method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
         assert world.sim.calls_to(method), method
+    world.sim.flush_shares()  # Slack shares the file into the DM a moment after the upload returns
     [chart] = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
     assert world.sim.file(chart.files[0]["id"])["data"].startswith(b"\x89PNG")
     assert "chart" in text and "missing" not in text

@@ -386,7 +386,9 @@ def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: s
         return None, f":warning: The chart is missing today: Slack did not take the upload ({error})."
     file_id = (response.get("file") or {}).get("id")
     more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
-    return file_id, f":bar_chart: The launch-week chart{more} is in the message above."
+    # Slack shares an uploaded file into the conversation a moment after the upload returns, so the note says
+    # where the chart is, not that it is already above.
+    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with today's digest."
 
 
 def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:
