@@ -189,3 +189,42 @@ def test_metrics_behind_a_token_when_one_is_set(world, tmp_path):
     finally:
         server.stop()
         runtime.close()
+
+
+def test_a_thread_reply_whose_answer_is_lost_after_slack_posted_it_is_not_posted_twice(world):
+    from bot.outbox.queue import post_message
+    from storage.models import OutboxMessage
+
+    parent = world.sim.post_as_user("C0ACME", "U0CUST1", "Where do I change my password?")
+    with world.runtime.db.session() as s:
+        post_message(s, key="notice:1", channel="C0ACME", thread_ts=parent["ts"], now=world.clock(),
+                     text="Thanks — this is issue #1; support has it.")
+    world.sim.inject("chat.postMessage", "reset", after_effect=True)  # Slack posts it, the answer never arrives
+    world.deliver()
+    for minutes in (1, 5, 15):
+        world.clock.set(T0 + timedelta(minutes=minutes))
+        world.deliver()
+    replies = [m for m in world.sim.messages("C0ACME") if m.is_reply and m["thread_ts"] == parent["ts"]]
+    assert [m["text"] for m in replies] == ["Thanks — this is issue #1; support has it."]
+    with world.runtime.db.session() as s:
+        row = s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == "notice:1")).one()
+    assert row.status == "sent" and row.result_ts == replies[0]["ts"]
+    assert world.sim.calls_to("conversations.replies")  # found in its thread: history never lists replies
+
+
+def test_a_second_reply_never_overtakes_the_first_even_after_a_5xx(world):
+    from bot.outbox.queue import post_message
+
+    parent = world.sim.post_as_user("C0ACME", "U0CUST1", "Invoices show the wrong currency")
+    with world.runtime.db.session() as s:
+        for n in (1, 2):
+            post_message(s, key=f"relay:{n}", channel="C0ACME", thread_ts=parent["ts"], now=world.clock(),
+                         text=f">> support reply {n}")
+    world.sim.inject("chat.postMessage", "500")  # the first reply fails before Slack posts it
+    world.deliver()
+    in_thread = lambda: [m["text"] for m in world.sim.messages("C0ACME")  # noqa: E731
+                         if m.is_reply and m["thread_ts"] == parent["ts"]]
+    assert in_thread() == []  # the second waits for the first
+    world.clock.set(T0 + timedelta(minutes=10))
+    world.deliver()
+    assert in_thread() == [">> support reply 1", ">> support reply 2"]
