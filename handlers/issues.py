@@ -139,6 +139,8 @@ def on_mention(body: dict, event: dict, deps: Deps, context, ack=None) -> None: 
         launch = launches.launch_for_channel(s, channel)
         if launch is None or not claim_event(s, body, now):
             return
+        if event.get("thread_ts") and issues.issue_for_customer_thread(s, channel, str(event["thread_ts"])):
+            return  # a reply in an issue's own thread: relayed to support (the message event), not a new issue
         if not text:
             post_message(s, key=f"mention-usage:{channel}:{ts}", channel=channel, thread_ts=thread, now=now,
                          launch_id=launch.id, text=f"<@{user}> {issues.USAGE}")

@@ -228,3 +228,66 @@ def test_a_second_reply_never_overtakes_the_first_even_after_a_5xx(world):
     world.clock.set(T0 + timedelta(minutes=10))
     world.deliver()
     assert in_thread() == [">> support reply 1", ">> support reply 2"]
+
+
+def test_on_a_slow_slack_requests_answer_from_the_stored_directory_without_asking_slack(world):
+    """The 11-second stall: with Slack answering member and profile reads in a second, a burst of clicks, a
+    status command, a Home opening and an acknowledgement must not wait on Slack at all once the directory
+    knows the channels (the worker keeps it current)."""
+    import threading
+
+    add_launch(world)
+    world.tick(datetime(2027, 3, 8, 9, 0, tzinfo=UTC))  # the day-1 check-in is out
+    world.slack.slash_command("issue Reports are empty", user_id="U0CSM", channel_id="C0ACME")
+    world.deliver()
+    world.runtime.reconcile_directory()
+    world.runtime.directory.ensure_profiles(["U0CUST1", "U0CUST2", "U0CSM", "U0SUP"])
+    [checkin] = [m for m in world.sim.messages("C0ACME") if m.blocks and "Day 1" in m.plain_text()]
+    value = next(e["value"] for b in checkin.blocks if b["type"] == "actions" for e in b["elements"]
+                 if e.get("action_id") == "checkin_good")
+    card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
+    issue_id = issues(world)[0].id
+    world.sim.set_latency(1.0, "conversations.members")
+    world.sim.set_latency(1.0, "users.info")
+    before = len(world.sim.calls_to("conversations.members")) + len(world.sim.calls_to("users.info"))
+    results = []
+    requests = [
+        *(lambda user=user: world.slack.block_action("checkin_good", user_id=user, channel_id="C0ACME",
+                                                     message_ts=checkin["ts"], value=value, user_team_id=CUSTOMER_TEAM)
+          for user in ("U0CUST1", "U0CUST2")),
+        lambda: world.slack.slash_command("status", user_id="U0CSM", channel_id="C0ACME"),
+        lambda: world.slack.app_home_opened("U0CUST1"),
+        lambda: world.slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0SUP", message_ts=card["ts"],
+                                         value=str(issue_id)),
+    ]
+    threads = [threading.Thread(target=lambda r=r: results.append(r().status)) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * len(requests)
+    after = len(world.sim.calls_to("conversations.members")) + len(world.sim.calls_to("users.info"))
+    assert after == before  # answered from local data: not one member or profile read in the request path
+    assert issues(world)[0].status == "acknowledged"
+    with world.runtime.db.session() as s:
+        assert len(s.exec(select(ChannelMember).where(ChannelMember.channel == "C0ACME")).all()) >= 3
+
+
+def test_a_mention_inside_an_issue_thread_is_relayed_to_support_not_filed_again(world):
+    add_launch(world)
+    first = world.sim.post_as_user("C0ACME", "U0CUST1", "<@UBOT> SSO login loops forever")
+    world.slack.app_mention(first["text"], user_id="U0CUST1", channel_id="C0ACME", ts=first["ts"],
+                            user_team=CUSTOMER_TEAM)
+    world.deliver()
+    reply = world.sim.post_as_user("C0ACME", "U0CUST1", "<@UBOT> still happening after a restart",
+                                   thread_ts=first["ts"])
+    # Slack sends both an app_mention and a message event for the same reply.
+    world.slack.app_mention(reply["text"], user_id="U0CUST1", channel_id="C0ACME", ts=reply["ts"],
+                            thread_ts=first["ts"], user_team=CUSTOMER_TEAM)
+    world.slack.event({"type": "message", "channel": "C0ACME", "user": "U0CUST1", "text": reply["text"],
+                       "ts": reply["ts"], "thread_ts": first["ts"], "user_team": CUSTOMER_TEAM})
+    world.deliver()
+    assert len(issues(world)) == 1
+    card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
+    relayed = [m["text"] for m in world.sim.messages("C0SUP") if m.is_reply and m["thread_ts"] == card["ts"]]
+    assert any("still happening after a restart" in text for text in relayed)
