@@ -76,7 +76,7 @@ class DeliveryStats:
 
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # sent | rate_limited | retry | fixable | dead | deferred
+    kind: str  # sent | rate_limited | retry | fixable | dead | deferred | lost (the row is another sender's now)
     error: str | None = None
     retry_after: float = 0.0
     channel: str | None = None
@@ -217,7 +217,9 @@ class Sender:
                 continue
             if not self._keep_claim(row, clock()):
                 continue  # our lease ran out while the row waited its turn and another sender took it
-            outcome = self._attempt(row, clock())
+            outcome = self._attempt(row, clock(), clock)
+            if outcome.kind == "lost":
+                continue  # composing outlasted our lease and another sender took the row: it is theirs now
             now = clock()
             self._finish(row, outcome, now, stats)
             if outcome.kind != "sent" and row.order_key:
@@ -262,7 +264,8 @@ class Sender:
         with self._lock:
             return time.monotonic() - self._last_sent.get(channel, float("-inf")) > 1.0
 
-    def _attempt(self, row: OutboxMessage, now: datetime) -> _Outcome:
+    def _attempt(self, row: OutboxMessage, now: datetime,
+                 clock: Callable[[], datetime] | None = None) -> _Outcome:
         payload = dict(row.payload)
         try:
             payload = self._resolve_references(payload)
@@ -284,6 +287,9 @@ class Sender:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             except CONNECTION_ERRORS as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
+            # Composing may take long (reads, a chart upload): renew the lease before the call it prepared.
+            if clock is not None and not self._keep_claim(row, clock()):
+                return _Outcome("lost")
             if composed is None:
                 return _Outcome("sent", channel=payload.get("channel"), ts=None)
             method, payload = composed
