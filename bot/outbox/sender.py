@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from bot.core import metrics
 from bot.core.ids import EventType
+from bot.core.retry import retry_after_seconds
 from bot.outbox.compose import ComposeContext, ComposeLater, Composers
 from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
 from storage.db import Database
@@ -283,7 +284,7 @@ class Sender:
                 if err.response is not None and err.response.status_code == 429:
                     # A read the composer needed is rate limited: a wait, not a failed attempt.
                     return _Outcome("rate_limited", error="composing: ratelimited",
-                                    retry_after=_retry_after(err.response.headers))
+                                    retry_after=retry_after_seconds(err.response.headers))
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             except CONNECTION_ERRORS as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
@@ -313,7 +314,7 @@ class Sender:
             if error in ALREADY_DONE_ERRORS:
                 return _Outcome("sent", channel=payload.get("channel"), ts=payload.get("timestamp"))
             if status == 429:
-                retry_after = _retry_after(err.response.headers)
+                retry_after = retry_after_seconds(err.response.headers)
                 metrics.SLACK_RATE_LIMITED.inc()
                 return _Outcome("rate_limited", error="ratelimited", retry_after=retry_after, method=method)
             if status >= 500:
@@ -551,13 +552,3 @@ def _in_order(session: Any, candidates: list[OutboxMessage]) -> list[OutboxMessa
             if not row.order_key or row.order_key not in first_missing or row.id < first_missing[row.order_key]]
 
 
-def _retry_after(headers: Any) -> float:
-    value = None
-    if headers:
-        for name, raw in headers.items():
-            if name.lower() == "retry-after":
-                value = raw[0] if isinstance(raw, list) else raw
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0

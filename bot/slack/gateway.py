@@ -23,6 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.core.retry import retry_after_seconds
+
 PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS: dict[str, int] = {
     # Tier 4
@@ -91,16 +93,6 @@ class RateBook:
         return min(self._capacity(method), tokens + (now - since) * self._rate(method)), now
 
 
-def retry_after_of(err: SlackApiError) -> float:
-    headers = getattr(err.response, "headers", None) or {}
-    for name, raw in headers.items():
-        if name.lower() == "retry-after":
-            value = raw[0] if isinstance(raw, list) else raw
-            try:
-                return max(1.0, float(value))
-            except ValueError:
-                return 1.0
-    return 1.0
 
 
 class GatewayClient(WebClient):
@@ -125,7 +117,7 @@ class GatewayClient(WebClient):
             return super().api_call(api_method, *args, **kwargs)
         except SlackApiError as err:
             if err.response is not None and err.response.status_code == 429:
-                self.ratebook.limited(api_method, retry_after_of(err), key)
+                self.ratebook.limited(api_method, retry_after_seconds(getattr(err.response, "headers", None)), key)
             raise
 
     def _refusal(self, method: str, wait: float) -> SlackResponse:

@@ -11,23 +11,9 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
-from bot.features.launches.service import LaunchInput
-from bot.flows.launches import save_launch
 from storage.models import ChannelMember, CheckIn, Issue, Launch, SlackPerson
 from tests.conftest import CUSTOMER_TEAM, VENDOR
-
-T0 = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)
-
-
-def add_launch(world, **overrides) -> int:  # noqa: ANN001
-    raw = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": "2027-03-08", "tz": "Europe/Berlin",
-           "csm": ["U0CSM"], "support_channel": "C0SUP", "urgent_channel": "C0URG", "oncall": "U0SUP",
-           **overrides}
-    world.clock.set(T0 - timedelta(days=7))
-    with world.runtime.db.session() as s:
-        launch, _ = save_launch(s, LaunchInput.parse(raw, partial=True), now=world.clock())
-    world.clock.set(T0)
-    return launch.id
+from tests.scenarios.test_issues import T0, add_launch
 
 
 def issues(world) -> list[Issue]:  # noqa: ANN001

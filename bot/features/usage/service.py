@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.retry import retry_after_seconds
 from bot.outbox.queue import enqueue
 from storage.models import EmailMatch, Launch, UsageRecord
 
@@ -280,7 +281,7 @@ def lookup_email(client: WebClient, email: str, *, deadline: float, sleep: Calla
             if error in NOT_FOUND_ERRORS:
                 return True, None
             if err.response is not None and err.response.status_code == 429:
-                wait = _retry_after(err.response.headers)
+                wait = retry_after_seconds(err.response.headers)
                 if time.monotonic() + wait > deadline:
                     return False, None
                 sleep(wait)
@@ -347,15 +348,6 @@ def _apply_match(session: Session, launch_id: int, email: str, user: str) -> Non
                     .values(slack_user_id=user).execution_options(synchronize_session=False))
 
 
-def _retry_after(headers: Any) -> float:
-    for name, raw in (headers or {}).items():
-        if name.lower() == "retry-after":
-            value = raw[0] if isinstance(raw, list) else raw
-            try:
-                return max(1.0, float(value))
-            except ValueError:
-                return 1.0
-    return 1.0
 
 
 # -- export -------------------------------------------------------------------------------------------
