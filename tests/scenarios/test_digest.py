@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.features.digest.model import MAX_BLOCKS, LaunchDigest
 from bot.features.digest.views import digest_blocks
@@ -13,6 +14,7 @@ from bot.features.launches.service import LaunchInput
 from bot.flows.launches import save_launch
 from bot.flows.planning import replan
 from schedules.plan import stored_plan
+from storage.models import PlannedWork, WorkStatus
 from tests.conftest import CUSTOMER_TEAM
 
 MON_CHECKIN = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 Berlin, go-live Monday
@@ -161,3 +163,57 @@ def test_report_command_writes_the_launch_week_chart(golive, tmp_path):
     assert out.read_bytes().startswith(b"\x89PNG") and str(out) in result.stdout
     missing = golive("report", "--launch", "999", "--out", str(out))
     assert missing.code == 2 and "no launch with id 999" in missing.stderr and len(missing.stderr.splitlines()) == 1
+
+
+def digest_section(digest, customer: str) -> str:  # noqa: ANN001 - SimMessage
+    """The digest's section about one launch (its blocks' text, mentions as ids)."""
+    [section] = [b["text"]["text"] for b in digest.blocks if b["type"] == "section"
+                 and f"*{customer}*" in b["text"]["text"] and "*Open issues:*" in b["text"]["text"]]
+    return section
+
+
+def on_time(world, until: datetime) -> None:  # noqa: ANN001
+    """A healthy worker: every piece of planned work due by `until` runs at its due time."""
+    with world.runtime.db.session() as s:
+        due = sorted({w.due_at for w in s.exec(select(PlannedWork).where(
+            PlannedWork.status == WorkStatus.PENDING, PlannedWork.due_at <= until)).all()})
+    for at in due:
+        world.tick(at)
+
+
+def test_the_digest_lists_yesterdays_escalations_and_missed_or_late_posts_once(world):
+    add_launch(world)  # check-in 10:00 Berlin (09:00 UTC)
+    add_launch(world, channel="C0OTHER", customer="Other Co", checkin_time="08:45")  # 07:45 UTC
+    on_time(world, datetime(2027, 3, 8, 7, 30, tzinfo=UTC))  # heads-ups, checklist reminders, Monday's digest
+    # The worker is down from 07:30 to 11:30 UTC: Acme's check-in goes out 2.5 h late (within the 3 h
+    # grace, saying so), Other Co's is 3.75 h late and is skipped.
+    world.tick(datetime(2027, 3, 8, 11, 30, tzinfo=UTC))
+    # An issue nobody acknowledges within its hour escalates once, then support picks it up.
+    world.clock.set(datetime(2027, 3, 8, 11, 35, tzinfo=UTC))
+    msg = world.sim.post_as_user("C0ACME", "U0CUST2", "<@UBOT> Exports time out")
+    world.slack.app_mention(msg["text"], user_id="U0CUST2", channel_id="C0ACME", ts=msg["ts"], user_team=CUSTOMER_TEAM)
+    world.deliver()
+    world.tick(datetime(2027, 3, 8, 12, 40, tzinfo=UTC))
+    card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
+    world.slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0SUP", message_ts=card["ts"], value="1")
+    world.tick(TUE_DIGEST)
+
+    [monday] = digests_to(world, "U0CSM", "Mon 8 Mar")
+    assert "Escalations since" not in monday.plain_text() and "Missed or late" not in monday.plain_text()
+    [digest] = digests_to(world, "U0CSM")
+    acme = digest_section(digest, "Acme Corp")
+    assert "*Escalations since the last digest:* #1 step 1" in acme
+    [acme_missed] = [line for line in acme.splitlines() if line.startswith("*Missed or late:*")]
+    assert "check-in (day 1): posted late" in acme_missed
+    other = digest_section(digest, "Other Co")
+    assert "Escalations since" not in other  # Other Co had no escalation
+    [other_missed] = [line for line in other.splitlines() if line.startswith("*Missed or late:*")]
+    assert "check-in (day 1): skipped: the worker was down; found 225 min late, past the 3 h grace period" \
+        in other_missed
+    assert "1 escalation(s) since the last digest" in digest.plain_text()  # a talking point
+
+    # Tuesday's work goes out on time: Wednesday's digest repeats none of Monday's news.
+    on_time(world, TUE_DIGEST + timedelta(days=1))
+    [wednesday] = digests_to(world, "U0CSM", "Wed 10 Mar")
+    assert "Acme Corp" in wednesday.plain_text()
+    assert "Escalations since" not in wednesday.plain_text() and "Missed or late" not in wednesday.plain_text()

@@ -7,7 +7,13 @@ Unicode, unknown ids, other channels and teams, retried event ids) — and check
 - no request is answered 5xx, and no response (HTTP body or response_url message) shows a traceback or
   internal exception text;
 - the data invariants hold: one issue per source message, one current answer per person per day, no
-  outbox row posted twice (each dedupe key at most once in what reached Slack), every issue routed.
+  outbox row posted twice (each dedupe key at most once in what reached Slack), every issue routed, no
+  outbox row for a method that is neither a Slack method nor one of golive's composers;
+
+and at the end of each property that no listener failed (nothing logged at ERROR by golive or Bolt) on a
+well-formed request — one shaped as Slack sends it, every field present and of the right type, whatever the
+values. Each example draws whether it is well-formed or ill-formed (mutated, garbage-typed); a listener may
+refuse an ill-formed one with "something went wrong" (those are listed, not failed), never a well-formed one.
 
 `GOLIVE_FUZZ_EXAMPLES` sets the examples per test (CI default below); the number of requests sent is
 printed at the end of each test (`pytest -s`).
@@ -39,7 +45,8 @@ from bot.devkit.slack_requests import FORM, JSON
 from bot.features.launches.service import LaunchInput
 from bot.flows.launches import save_launch
 from bot.flows.planning import replan
-from storage.models import CheckIn, CheckInAnswer, Issue, OutboxMessage, OutboxStatus
+from bot.wiring import COMPOSERS
+from storage.models import CheckIn, CheckInAnswer, Issue, OutboxMessage, OutboxStatus, ProcessedEvent
 from tests.conftest import CUSTOMER_TEAM, SECRET, VENDOR
 
 EXAMPLES = int(os.environ.get("GOLIVE_FUZZ_EXAMPLES", "40"))
@@ -97,6 +104,19 @@ def pool(valid: list[Any], *extra: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(pick(valid), pick(valid), pick(valid), st.text(max_size=30), garbage, *extra)
 
 
+def ids(wild: bool, valid: list[Any], *extra: st.SearchStrategy) -> st.SearchStrategy:
+    """Where Slack sends a string: for an ill-formed example anything at all (`pool`); for a well-formed one
+    a string — mostly a valid id, sometimes any text (an id golive never saw is still well-formed)."""
+    if wild:
+        return pool(valid, *extra)
+    return st.one_of(pick(valid), pick(valid), pick(valid), st.text(max_size=30), *extra)
+
+
+def ill_formed(data: st.DataObject) -> bool:
+    """Whether this example may break Slack's shapes (drawn first: the simplest examples are well-formed)."""
+    return data.draw(st.booleans(), label="ill-formed?")
+
+
 # -- the world the fuzzer plays in ------------------------------------------------------------------
 
 
@@ -110,6 +130,8 @@ class Ctx:
         self.event_ids: list[str] = []
         self.errors: list[logging.LogRecord] = []
         self.unexpected: list[str] = []
+        self.well_formed = 0  # well-formed requests sent
+        self.failed_on_well_formed: list[str] = []  # what went wrong, and the request it went wrong on
         self.refresh()
 
     def refresh(self) -> None:
@@ -123,14 +145,21 @@ class Ctx:
                                                                               if c.message_ts]
         self.message_ts = [m.ts for ch in ("C0ACME", "C0OTHER", "C0SUP") for m in self.world.sim.messages(ch)]
 
-    def ts(self) -> st.SearchStrategy:
-        return pool(self.message_ts + self.card_ts + self.thread_ts, st.just("1.0"), st.just(""))
+    def ts(self, wild: bool = True) -> st.SearchStrategy:
+        return ids(wild, self.message_ts + self.card_ts + self.thread_ts, st.just("1.0"), st.just(""))
 
-    def send(self, body: str | bytes, content_type: str, headers: dict[str, str] | None = None) -> Any:
+    def send(self, body: str | bytes, content_type: str, headers: dict[str, str] | None = None, *,
+             well_formed: bool = False) -> Any:
         before = len(self.world.sim.responses)
+        logged = len(self.errors)
         result = self.world.slack.raw(body.encode() if isinstance(body, str) else body,
                                       {**signed(body, content_type), **(headers or {})})
         self.requests += 1
+        if well_formed:
+            self.well_formed += 1
+            shown = body[:300] if isinstance(body, str) else repr(body[:300])
+            self.failed_on_well_formed += [f"{where(r) or r.getMessage()}\n    on: {shown}"
+                                           for r in self.errors[logged:]]
         assert result.status < 500, (result.status, result.body_text[:500], body[:500])
         for leak in INTERNAL:
             assert leak not in result.body_text, (leak, result.body_text[:1000])
@@ -140,11 +169,12 @@ class Ctx:
                 assert leak not in shown, (leak, shown[:1000])
         return result
 
-    def send_form(self, form: dict[str, Any]) -> Any:
-        return self.send(urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()}), FORM)
+    def send_form(self, form: dict[str, Any], *, well_formed: bool = False) -> Any:
+        return self.send(urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in form.items()}), FORM,
+                         well_formed=well_formed)
 
-    def send_payload(self, payload: Any) -> Any:
-        return self.send(urlencode({"payload": json.dumps(payload)}), FORM)
+    def send_payload(self, payload: Any, *, well_formed: bool = False) -> Any:
+        return self.send(urlencode({"payload": json.dumps(payload)}), FORM, well_formed=well_formed)
 
 
 def signed(body: str | bytes, content_type: str) -> dict[str, str]:
@@ -198,8 +228,9 @@ def ctx(world):  # noqa: ANN001, ANN201
         yield context
     finally:
         logging.getLogger("golive").removeHandler(handler)
-        print(f"\nfuzz: {context.examples} examples, {context.requests} signed requests; listener failures on "
-              f"ill-typed payloads: {context.unexpected or 'none'}")
+        print(f"\nfuzz: {context.examples} examples, {context.requests} signed requests "
+              f"({context.well_formed} well-formed); listener failures on ill-typed payloads: "
+              f"{context.unexpected or 'none'}")
 
 
 def check_invariants(ctx: Ctx, *, final: bool = False) -> None:
@@ -211,13 +242,17 @@ def check_invariants(ctx: Ctx, *, final: bool = False) -> None:
             .where(Issue.source.in_(MESSAGE_SOURCES))
             .group_by(Issue.source_channel, Issue.source_ts).having(func.count(Issue.id) > 1)).all()
         doubled_answers = s.exec(
-            select(CheckInAnswer.check_in_id, CheckInAnswer.user_id, func.count(CheckInAnswer.id))
-            .group_by(CheckInAnswer.check_in_id, CheckInAnswer.user_id).having(func.count(CheckInAnswer.id) > 1)
-        ).all()
+            select(CheckIn.launch_id, CheckIn.local_date, CheckInAnswer.user_id, func.count(CheckInAnswer.id))
+            .join(CheckIn, CheckIn.id == CheckInAnswer.check_in_id)
+            .group_by(CheckIn.launch_id, CheckIn.local_date, CheckInAnswer.user_id)
+            .having(func.count(CheckInAnswer.id) > 1)).all()
         issues = s.exec(select(Issue)).all()
         rows = {r.dedupe_key: r for r in s.exec(select(OutboxMessage)).all()}
     assert doubled_sources == [], f"a source message became more than one issue: {doubled_sources}"
     assert doubled_answers == [], f"more than one current answer for a person and day: {doubled_answers}"
+    known = set(COMPOSERS.table) | set(world.sim._methods)  # golive's composers, and Slack's methods
+    unknown = sorted({(r.method, r.dedupe_key) for r in rows.values() if r.method not in known})
+    assert unknown == [], f"outbox rows for a method nobody can run: {unknown[:5]}"
     posted: dict[str, int] = {}
     for message in world.sim.all_messages():
         key = ((message.metadata or {}).get("event_payload") or {}).get("key")
@@ -248,14 +283,28 @@ def where(record: logging.LogRecord) -> str | None:
            f"{last.lineno} in {last.name}"
 
 
-def finish(ctx: Ctx) -> int:
-    """Let every backoff and tally bucket fall due, deliver, and check the invariants strictly; returns how
-    many signed requests were sent (each one already checked: no 5xx, nothing internal leaked)."""
+def finish(ctx: Ctx) -> None:
+    """Let every backoff and tally bucket fall due, deliver, and check the invariants strictly (each request
+    was already checked: no 5xx, nothing internal leaked)."""
     ctx.world.clock.advance(minutes=30)
     check_invariants(ctx, final=True)
     failed = sorted({w for r in ctx.errors if r.getMessage().startswith("unexpected error") and (w := where(r))})
     ctx.unexpected = failed  # payloads Slack never sends (a list where it sends a string) may end here
-    return ctx.requests
+
+
+def no_listener_failed_on_well_formed_input(ctx: Ctx) -> bool:
+    """The end of a property: it sent well-formed requests, and none of them made a listener fail."""
+    assert ctx.well_formed > 0, "no well-formed request was sent: the property checked nothing"
+    assert ctx.failed_on_well_formed == [], "a listener failed on a well-formed request:\n" + \
+        "\n".join(ctx.failed_on_well_formed[:10])
+    return True
+
+
+def stored_state(world) -> dict[str, int]:  # noqa: ANN001
+    """What requests can leave behind: issues, answers, outbox rows, processed events."""
+    with world.runtime.db.session() as s:
+        return {model.__name__: s.exec(select(func.count()).select_from(model)).one()
+                for model in (Issue, CheckInAnswer, OutboxMessage, ProcessedEvent)}
 
 
 # -- payload builders -------------------------------------------------------------------------------
@@ -315,28 +364,32 @@ def test_fuzzed_slash_commands(ctx):
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         ctx.examples += 1
+        wild = ill_formed(data)
         sub = data.draw(st.sampled_from(["", "help", "status", "issue", "issues", "ready", "live", "retro", "ISSUE",
                                          "nonsense", "issue\n", "  issue"]))
         text = f"{sub} {data.draw(any_text)}" if data.draw(st.booleans()) else sub
         form: dict[str, Any] = {
-            "token": "t", "team_id": data.draw(pool(TEAMS)), "team_domain": "vendor",
-            "channel_id": data.draw(pool(CHANNELS)), "channel_name": "x", "user_id": data.draw(pool(USERS)),
+            "token": "t", "team_id": data.draw(ids(wild, TEAMS)), "team_domain": "vendor",
+            "channel_id": data.draw(ids(wild, CHANNELS)), "channel_name": "x", "user_id": data.draw(ids(wild, USERS)),
             "user_name": "someone", "command": data.draw(st.sampled_from(["/golive", "/golive", "/other", ""])),
             "text": text, "api_app_id": "A0GOLIVE", "is_enterprise_install": "false",
             "response_url": f"{ctx.world.sim.response_url_base}/commands/{secrets.token_hex(6)}",
             "trigger_id": data.draw(st.one_of(st.just(f"{int(time.time())}.U0CSM.{secrets.token_hex(6)}"),
                                               st.text(max_size=20))),
         }
+        # Ill-formed: fields missing. (Form fields are strings whatever they hold, so a well-formed command may
+        # carry any text in any field.)
         for key in data.draw(st.lists(st.sampled_from(sorted(form)), max_size=3, unique=True)):
-            if data.draw(st.booleans()):
+            if wild and data.draw(st.booleans()):
                 del form[key]
             else:
                 form[key] = data.draw(st.one_of(st.text(max_size=50), huge_text()))
-        ctx.send_form(form)
+        ctx.send_form(form, well_formed=not wild)
         check_invariants(ctx)
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
 
 
 def test_fuzzed_block_actions(ctx):
@@ -344,40 +397,47 @@ def test_fuzzed_block_actions(ctx):
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         ctx.examples += 1
+        wild = ill_formed(data)
         action_id = data.draw(st.one_of(st.sampled_from(list(ActionId)), st.sampled_from(["unknown_action", ""]),
                                         st.text(max_size=20)), label="action_id")
         values = ctx.checkin_ids + ctx.issue_ids + [f"{i}:up" for i in ctx.issue_ids] + \
             [f"{i}:down" for i in ctx.issue_ids] + ["1", "2", "help:1", "0", "-1", "9" * 25, "1e3", " 1 "]
         action: dict[str, Any] = {"action_id": action_id, "block_id": f"b-{action_id}", "type": "button",
-                                  "action_ts": f"{time.time():.6f}", "value": data.draw(pool(values), label="value"),
+                                  "action_ts": f"{time.time():.6f}",
+                                  "value": data.draw(ids(wild, values), label="value"),
                                   "text": {"type": "plain_text", "text": "x"}}
         if action_id == ActionId.ISSUE_SEVERITY or data.draw(st.integers(0, 5)) == 0:
-            action = {**action, "type": "static_select", "block_id": f"issue_triage_{data.draw(pool(ctx.issue_ids))}",
+            block = data.draw(ids(wild, ctx.issue_ids))
+            action = {**action, "type": "static_select", "block_id": f"issue_triage_{block}",
                       "selected_option": {"text": {"type": "plain_text", "text": "s"},
-                                          "value": data.draw(pool(["sev1", "sev2", "sev3"]))}}
+                                          "value": data.draw(ids(wild, ["sev1", "sev2", "sev3"]))}}
             action.pop("value")
-        payload = block_action_payload(action, user=data.draw(pool(USERS)), team=data.draw(pool(TEAMS)),
-                                       channel=data.draw(pool(CHANNELS)), ts=data.draw(ctx.ts()))
-        ctx.send_payload(maybe_mutate(data, payload))
+        payload = block_action_payload(action, user=data.draw(ids(wild, USERS)), team=data.draw(ids(wild, TEAMS)),
+                                       channel=data.draw(ids(wild, CHANNELS)), ts=data.draw(ctx.ts(wild)))
+        ctx.send_payload(maybe_mutate(data, payload) if wild else payload, well_formed=not wild)
         check_invariants(ctx)
         ctx.refresh()
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
 
 
-def view_values(data: st.DataObject) -> Any:
+def view_values(data: st.DataObject, wild: bool) -> Any:
+    """A modal's state: for a well-formed example, blocks of golive's element types with any values (any
+    blocks may be missing, as when a modal of another callback is submitted); otherwise garbage may appear."""
+    choice = ids(wild, ["sev1", "sev2", "sev3", "good", "friction", "blocked"])
+    option = st.fixed_dictionaries({"value": choice})
+    odd = garbage if wild else st.none()  # an input left empty arrives as None
     element = st.one_of(
-        st.fixed_dictionaries({"type": st.just("plain_text_input"), "value": st.one_of(any_text, garbage)}),
-        st.fixed_dictionaries({"type": st.just("radio_buttons"), "selected_option": st.one_of(
-            st.fixed_dictionaries({"value": pool(["sev1", "sev2", "sev3", "good", "friction", "blocked"])}),
-            garbage)}),
-        st.fixed_dictionaries({"type": st.just("checkboxes"), "selected_options": st.lists(garbage, max_size=3)}),
-        garbage)
+        st.fixed_dictionaries({"type": st.just("plain_text_input"), "value": st.one_of(any_text, odd)}),
+        st.fixed_dictionaries({"type": st.just("radio_buttons"), "selected_option": st.one_of(option, odd)}),
+        st.fixed_dictionaries({"type": st.just("checkboxes"),
+                               "selected_options": st.lists(garbage if wild else option, max_size=3)}),
+        *([garbage] if wild else []))
     blocks = st.sampled_from(["text", "severity", "note", "answer", "other"])
-    return data.draw(st.one_of(
-        st.dictionaries(blocks, st.dictionaries(blocks, element, max_size=2), max_size=4),
-        garbage), label="values")
+    shaped = st.dictionaries(blocks, st.dictionaries(blocks, element, max_size=2), max_size=4)
+    return data.draw(st.one_of(shaped, garbage) if wild else shaped, label="values")
 
 
 def test_fuzzed_view_submissions(ctx):
@@ -385,38 +445,42 @@ def test_fuzzed_view_submissions(ctx):
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         ctx.examples += 1
+        wild = ill_formed(data)
         callback_id = data.draw(st.one_of(st.sampled_from(list(CallbackId)), st.text(max_size=20)), label="callback")
         metadata_options = [
             {"channel": "C0ACME", "thread_ts": ctx.message_ts[0], "source": "button"},
             {"channel": "C0OTHER", "source": "button"},
-            {"channel": "C0ACME", "source": "shortcut", "message_ts": data.draw(ctx.ts()), "thread_ts": None,
+            {"channel": "C0ACME", "source": "shortcut", "message_ts": data.draw(ctx.ts(wild)), "thread_ts": None,
              "author": "U0CUST1"},
-            {"checkin": data.draw(pool(ctx.checkin_ids)), "channel": data.draw(pool(CHANNELS))},
-            {"issue": data.draw(pool(ctx.issue_ids))},
+            {"checkin": data.draw(ids(wild, ctx.checkin_ids)), "channel": data.draw(ids(wild, CHANNELS))},
+            {"issue": data.draw(ids(wild, ctx.issue_ids))},
         ]
+        # private_metadata is golive's own (it put it there when it opened the modal): anything else is ill-formed.
         metadata = data.draw(st.one_of(
             st.sampled_from(metadata_options).map(json.dumps),
             st.sampled_from(metadata_options).flatmap(lambda m: mutated(m)).map(json.dumps),
             garbage.map(json.dumps), st.text(max_size=50), st.just("{not json"), st.just("[]"), st.just("null"),
-            huge_text()), label="private_metadata")
-        view_id = data.draw(st.one_of(st.just(f"V{secrets.token_hex(5).upper()}"), st.just("V0SAME"), garbage))
-        user = data.draw(pool(USERS))
+            huge_text()) if wild else st.sampled_from(metadata_options).map(json.dumps), label="private_metadata")
+        view_id = data.draw(st.one_of(st.just(f"V{secrets.token_hex(5).upper()}"), st.just("V0SAME"),
+                                      *([garbage] if wild else [])))
+        user = data.draw(ids(wild, USERS))
         payload = {
             "type": "view_submission", "team": {"id": VENDOR, "domain": "v"},
-            "user": user_obj(user, data.draw(pool(TEAMS))), "api_app_id": "A0GOLIVE", "token": "t",
+            "user": user_obj(user, data.draw(ids(wild, TEAMS))), "api_app_id": "A0GOLIVE", "token": "t",
             "trigger_id": f"{int(time.time())}.{user}.{secrets.token_hex(6)}",
             "view": {"id": view_id, "team_id": VENDOR, "type": "modal", "callback_id": callback_id,
-                     "private_metadata": metadata, "state": {"values": view_values(data)}, "hash": "1.x",
+                     "private_metadata": metadata, "state": {"values": view_values(data, wild)}, "hash": "1.x",
                      "title": {"type": "plain_text", "text": "golive"}, "blocks": [], "app_id": "A0GOLIVE",
                      "root_view_id": view_id, "previous_view_id": None, "external_id": ""},
             "response_urls": [], "is_enterprise_install": False, "enterprise": None,
         }
-        ctx.send_payload(maybe_mutate(data, payload))
+        ctx.send_payload(maybe_mutate(data, payload) if wild else payload, well_formed=not wild)
         check_invariants(ctx)
         ctx.refresh()
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
 
 
 def test_fuzzed_message_shortcuts(ctx):
@@ -424,51 +488,55 @@ def test_fuzzed_message_shortcuts(ctx):
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         ctx.examples += 1
-        user = data.draw(pool(USERS))
-        ts = data.draw(ctx.ts())
+        wild = ill_formed(data)
+        user = data.draw(ids(wild, USERS))
+        ts = data.draw(ctx.ts(wild))
         payload = {
             "type": "message_action", "token": "t", "action_ts": f"{time.time():.6f}",
-            "team": {"id": data.draw(pool(TEAMS)), "domain": "v"}, "user": user_obj(user, data.draw(pool(TEAMS))),
-            "channel": {"id": data.draw(pool(CHANNELS)), "name": "x"}, "is_enterprise_install": False,
+            "team": {"id": data.draw(ids(wild, TEAMS)), "domain": "v"},
+            "user": user_obj(user, data.draw(ids(wild, TEAMS))),
+            "channel": {"id": data.draw(ids(wild, CHANNELS)), "name": "x"}, "is_enterprise_install": False,
             "enterprise": None, "callback_id": data.draw(st.one_of(st.just(CallbackId.REPORT_ISSUE_SHORTCUT),
                                                                    st.text(max_size=15))),
             "trigger_id": f"{int(time.time())}.{user}.{secrets.token_hex(6)}", "message_ts": ts,
-            "message": {"type": "message", "user": data.draw(pool(USERS)), "ts": ts, "text": data.draw(any_text)},
+            "message": {"type": "message", "user": data.draw(ids(wild, USERS)), "ts": ts, "text": data.draw(any_text)},
             "response_url": f"{ctx.world.sim.response_url_base}/app/{secrets.token_hex(6)}",
         }
-        ctx.send_payload(maybe_mutate(data, payload))
+        ctx.send_payload(maybe_mutate(data, payload) if wild else payload, well_formed=not wild)
         check_invariants(ctx)
         ctx.refresh()
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
 
 
 @st.composite
-def an_event(draw: st.DrawFn, ctx: Ctx) -> dict:
+def an_event(draw: st.DrawFn, ctx: Ctx, wild: bool) -> dict:
     kind = draw(st.sampled_from(["app_mention", "reaction_added", "message", "thread_reply", "app_home_opened",
                                  "member_joined_channel", "unknown"]))
-    user = draw(pool(USERS))
-    channel = draw(pool(CHANNELS))
+    user = draw(ids(wild, USERS))
+    channel = draw(ids(wild, CHANNELS))
     text = draw(any_text)
     if kind == "app_mention":
-        return {"type": "app_mention", "user": user, "text": f"<@UBOT> {text}", "ts": draw(ctx.ts()),
-                "channel": channel, "team": draw(pool(TEAMS))}
+        return {"type": "app_mention", "user": user, "text": f"<@UBOT> {text}", "ts": draw(ctx.ts(wild)),
+                "channel": channel, "team": draw(ids(wild, TEAMS))}
     if kind == "reaction_added":
-        return {"type": "reaction_added", "user": user, "reaction": draw(pool(["rotating_light", "thumbsup"])),
-                "item": {"type": draw(pool(["message", "file"])), "channel": channel, "ts": draw(ctx.ts())},
-                "user_team": draw(pool(TEAMS))}
+        return {"type": "reaction_added", "user": user, "reaction": draw(ids(wild, ["rotating_light", "thumbsup"])),
+                "item": {"type": draw(ids(wild, ["message", "file"])), "channel": channel, "ts": draw(ctx.ts(wild))},
+                "user_team": draw(ids(wild, TEAMS))}
     if kind in ("message", "thread_reply"):
         event = {"type": "message", "channel": channel, "user": user, "ts": f"{time.time():.6f}",
                  "text": draw(st.sampled_from([">> ", "", ">>"])) + text, "channel_type": "channel",
-                 "team": draw(pool(TEAMS))}
+                 "team": draw(ids(wild, TEAMS))}
         if kind == "thread_reply":
-            event["thread_ts"] = draw(pool(ctx.card_ts + ctx.thread_ts))
+            event["thread_ts"] = draw(ids(wild, ctx.card_ts + ctx.thread_ts))
         if draw(st.integers(0, 6)) == 0:
             event["subtype"] = draw(st.sampled_from(["thread_broadcast", "message_changed", "bot_message"]))
         return event
     if kind == "app_home_opened":
-        return {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": draw(pool(["home", "messages"]))}
+        return {"type": "app_home_opened", "user": user, "channel": "D0HOME",
+                "tab": draw(ids(wild, ["home", "messages"]))}
     if kind == "member_joined_channel":
         return {"type": "member_joined_channel", "user": user, "channel": channel}
     return {"type": draw(st.text(max_size=20)), "user": user, "channel": channel}
@@ -479,12 +547,13 @@ def test_fuzzed_events_and_retries(ctx):
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
         ctx.examples += 1
-        event = data.draw(an_event(ctx), label="event")
+        wild = ill_formed(data)
+        event = data.draw(an_event(ctx, wild), label="event")
         retry = data.draw(st.integers(0, 4), label="retry?") == 0 and bool(ctx.event_ids)
         earlier = data.draw(pick(ctx.event_ids), label="earlier event id")
         event_id = earlier if retry else f"Ev{secrets.token_hex(6).upper()}"
         envelope = {
-            "token": "t", "team_id": data.draw(pool(TEAMS)), "api_app_id": "A0GOLIVE",
+            "token": "t", "team_id": data.draw(ids(wild, TEAMS)), "api_app_id": "A0GOLIVE",
             "event": {"event_ts": f"{time.time():.6f}", **event}, "type": "event_callback", "event_id": event_id,
             "event_time": int(time.time()),
             "authorizations": [{"team_id": VENDOR, "user_id": "UBOT", "is_bot": True}],
@@ -492,23 +561,28 @@ def test_fuzzed_events_and_retries(ctx):
         }
         headers = {"X-Slack-Retry-Num": str(data.draw(st.integers(1, 3))), "X-Slack-Retry-Reason": "http_timeout"} \
             if retry else None
-        body = maybe_mutate(data, envelope)
-        ctx.send(json.dumps(body), JSON, headers=headers)
+        body = maybe_mutate(data, envelope) if wild else envelope
+        ctx.send(json.dumps(body), JSON, headers=headers, well_formed=not wild)
         if isinstance(body, dict) and isinstance(body.get("event_id"), str):
             ctx.event_ids.append(body["event_id"])
         if event["type"] == "reaction_added" and data.draw(st.booleans()):
             # Slack delivers the same 🚨 again under a new event id (another person reacting): still one issue.
-            ctx.send(json.dumps({**envelope, "event_id": f"Ev{secrets.token_hex(6).upper()}"}), JSON)
+            ctx.send(json.dumps({**envelope, "event_id": f"Ev{secrets.token_hex(6).upper()}"}), JSON,
+                     well_formed=not wild)
         check_invariants(ctx)
         ctx.refresh()
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
 
 
 def test_fuzzed_raw_signed_bodies(ctx):
     """Bodies Slack never sends, correctly signed: not JSON, JSON that is not an object, forms without a
-    payload, payloads that are not JSON, unknown payload types, wrong content types, url_verification."""
+    payload, payloads that are not JSON, unknown payload types, wrong content types, url_verification. None of them
+    may leave anything behind."""
+    before = stored_state(ctx.world)
+
     @FUZZ
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
@@ -531,7 +605,9 @@ def test_fuzzed_raw_signed_bodies(ctx):
         check_invariants(ctx)
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert ctx.requests >= ctx.examples > 0
+    assert stored_state(ctx.world) == before, "a body Slack never sends changed what golive stores"
 
 
 def test_well_typed_clicks_and_forms_are_always_explained(ctx):
@@ -574,7 +650,7 @@ def test_well_typed_clicks_and_forms_are_always_explained(ctx):
                                 "title": {"type": "plain_text", "text": "golive"}, "blocks": [], "app_id": "A0GOLIVE",
                                 "root_view_id": view_id, "previous_view_id": None, "external_id": ""},
                        "response_urls": [], "is_enterprise_install": False, "enterprise": None}
-        ctx.send_payload(payload)
+        ctx.send_payload(payload, well_formed=True)
         failed = sorted({w for r in ctx.errors[before:] if r.getMessage().startswith("unexpected error")
                          and (w := where(r))})
         assert failed == [], "a well-formed request ended in 'something went wrong':\n" + "\n".join(failed)
@@ -582,26 +658,40 @@ def test_well_typed_clicks_and_forms_are_always_explained(ctx):
         ctx.refresh()
 
     example()
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx) and ctx.well_formed == ctx.examples
 
 
 def test_zz_every_property_checked_at_the_end_of_a_mixed_run(ctx):
     """A short deterministic mix of all doors (so the strict end-of-run checks run once even when the
     fuzzers above are configured tiny), then the strict checks: everything routed and delivered once,
-    and no listener failed on bad input."""
+    no listener failed on the well-formed requests, and only the well-formed report became an issue."""
     world = ctx.world
+    before = stored_state(world)
+
+    def well_formed(send):  # noqa: ANN001, ANN202
+        logged = len(ctx.errors)
+        result = send()
+        ctx.requests += 1
+        ctx.well_formed += 1
+        ctx.failed_on_well_formed += [where(r) or r.getMessage() for r in ctx.errors[logged:]]
+        return result
+
     post = [m for m in world.sim.messages("C0ACME") if m.blocks and "launch week" in m.plain_text()][0]
     for action, value in ((ActionId.CHECKIN_BLOCKED, ctx.checkin_ids[0]), (ActionId.CHECKIN_GOOD, "nope"),
                           (ActionId.ISSUE_ACK, ctx.issue_ids[0]), (ActionId.ISSUE_ACK, "x")):
-        result = world.slack.block_action(action, user_id="U0SUP", channel_id="C0ACME", message_ts=post["ts"],
-                                          value=value)
-        ctx.requests += 1
+        result = well_formed(lambda a=action, v=value: world.slack.block_action(
+            a, user_id="U0SUP", channel_id="C0ACME", message_ts=post["ts"], value=v))
         assert result.status == 200
     world.slack.view_submission("report_issue_modal", user_id="U0CUST1", private_metadata="{not json",
-                                values={"text": "broken form"})
-    world.slack.slash_command("issue " + "🚀" * 50_000, user_id="U0CSM", channel_id="C0ACME")
-    ctx.requests += 2
-    assert finish(ctx) > 0, "no fuzzed request was sent"
+                                values={"text": "broken form"})  # not golive's metadata: ill-formed
+    ctx.requests += 1
+    answer = well_formed(lambda: world.slack.slash_command("issue " + "🚀" * 50_000, user_id="U0CSM",
+                                                           channel_id="C0ACME"))
+    assert "Recorded issue" in answer.json()["text"]
+    finish(ctx)
+    assert no_listener_failed_on_well_formed_input(ctx)
+    assert stored_state(world)["Issue"] == before["Issue"] + 1
 
 
 # -- what the fuzzers found, pinned as plain examples ----------------------------------------------

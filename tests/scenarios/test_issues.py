@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+import yaml
 from sqlmodel import select
 
 from bot.features.launches.service import LaunchInput
@@ -376,3 +378,177 @@ def test_issues_list_status_counts_export_and_timeline(world):
     assert first["created_at"].endswith("Z") and len(data["issues"]) == 2
     shown = run_golive(["launch", "show", "1"], world.env).stdout
     assert "#1 sev2 open — First" in shown and "reported by U0CSM" in shown
+
+
+# -- routing, the sev1 update reminder and per-launch SLAs, through the doors people use ------------------
+
+
+def future_monday(weeks: int = 2) -> date:
+    """A Monday at least a week after today: the CLI refuses a go-live date in the past."""
+    today = date.today()
+    return today + timedelta(days=7 * weeks - today.weekday())
+
+
+def button(message, action_id: str) -> dict:  # noqa: ANN001 - SimMessage
+    return next(e for b in message.blocks if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == action_id)
+
+
+def report_with_the_modal(world, text: str, how_bad: str, *, user: str = "U0CUST1") -> None:  # noqa: ANN001
+    """A customer clicks *Report a problem* on the pinned help message, picks how bad it is by its label
+    ("Blocking me", "Slowing me down", "A question") and sends the form, as in Slack."""
+    help_post = next(m for m in world.sim.messages("C0ACME") if m.blocks and "Report a problem" in m.plain_text())
+    opened = world.slack.block_action("issue_report_open", user_id=user, channel_id="C0ACME",
+                                      message_ts=help_post["ts"], value=button(help_post, "issue_report_open")["value"],
+                                      user_team_id=CUSTOMER_TEAM)
+    assert opened.status == 200
+    view = world.sim.views_for(user)
+    assert view["callback_id"] == "report_issue_modal"
+    severity = next(b for b in view["blocks"] if b["block_id"] == "severity")["element"]
+    [option] = [o for o in severity["options"] if o["text"]["text"] == how_bad]
+    submitted = world.slack.view_submission(
+        "report_issue_modal", user_id=user, user_team_id=CUSTOMER_TEAM, view_id=view["id"],
+        private_metadata=view["private_metadata"],
+        values={"text": {"text": {"type": "plain_text_input", "value": text}},
+                "severity": {"severity": {"type": "radio_buttons", "selected_option": option}}})
+    assert submitted.status == 200 and not (submitted.body_text and "errors" in submitted.body_text)
+    world.deliver()
+
+
+def top_level(world, channel: str) -> list[str]:  # noqa: ANN001
+    return [m.plain_text() for m in world.sim.messages(channel) if not m.is_reply]
+
+
+def launch_from_the_command_line(world, tmp_path, how: str, go_live: date) -> None:  # noqa: ANN001
+    """The launch as an operator creates it: `golive launch add --severity-channel … --route …` or
+    `golive launch import` of the YAML mapping form, on the world's database."""
+    common = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": go_live.isoformat(), "tz": "UTC",
+              "csm": ["U0CSM"], "support_channel": "C0SUP", "urgent_channel": "C0URG", "oncall": "U0SUP"}
+    if how == "cli":
+        args = ["launch", "add", "--customer", common["customer"], "--channel", "C0ACME", "--go-live",
+                common["go_live"], "--tz", "UTC", "--csm", "U0CSM", "--support-channel", "C0SUP",
+                "--urgent-channel", "C0URG", "--oncall", "U0SUP", "--severity-channel", "sev3=C0QNA",
+                "--route", "SSO=C0SSO"]
+    else:
+        spec = tmp_path / "launches.yml"
+        spec.write_text(yaml.safe_dump({"launches": [{
+            **common, "severity_channel": {"sev3": "C0QNA"}, "route": [{"keyword": "SSO", "channel": "C0SSO"}]}]}),
+            encoding="utf-8")
+        args = ["launch", "import", str(spec)]
+    created = run_golive(args, world.env)
+    assert created.code == 0, created.stderr
+
+
+@pytest.mark.parametrize("how", ["cli", "yaml"])
+def test_a_sev3_card_lands_in_its_severity_channel_a_sev2_in_support_and_a_keyword_route_wins(world, tmp_path, how):
+    world.sim.add_channel("C0QNA", "questions", members=["U0SUP"])
+    world.sim.add_channel("C0SSO", "sso-team", members=["U0SUP"])
+    go_live = future_monday()
+    launch_from_the_command_line(world, tmp_path, how, go_live)
+    world.tick(datetime.combine(go_live, time(9, 55), UTC))  # the pinned help message with its Report button
+
+    report_with_the_modal(world, "Where do I change my avatar?", "A question")
+    report_with_the_modal(world, "Exports take ten minutes", "Slowing me down")
+    report_with_the_modal(world, "Which SSO claim carries the email?", "A question")
+
+    assert [i.severity for i in all_issues(world)] == ["sev3", "sev2", "sev3"]
+    [question] = top_level(world, "C0QNA")
+    assert "Issue #1" in question and "avatar" in question
+    [support] = top_level(world, "C0SUP")
+    assert "Issue #2" in support and "Exports take ten minutes" in support
+    [sso] = top_level(world, "C0SSO")  # a keyword rule wins over the sev3 channel
+    assert "Issue #3" in sso and "SSO claim" in sso
+    assert world.sim.messages("C0URG") == []
+    # The question team works the card where it landed, and the reporter hears in their thread.
+    card_ts = next(m["ts"] for m in world.sim.messages("C0QNA") if not m.is_reply)
+    acked = world.slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0QNA", message_ts=card_ts,
+                                     value=str(all_issues(world)[0].id))
+    assert acked.status == 200
+    world.clock.advance(seconds=1)
+    world.deliver()
+    assert all_issues(world)[0].status == "acknowledged"
+    assert "acknowledged by @sam.support" in top_level(world, "C0QNA")[0]
+
+
+def update_reminders(world, support_ts: str) -> list[str]:  # noqa: ANN001
+    return [t for t in thread_replies(world, "C0SUP", support_ts) if "has not heard from us" in t]
+
+
+def test_a_sev1_reported_as_blocking_reminds_support_to_update_the_customer_until_someone_does(world):
+    add_launch(world)
+    world.tick(datetime(2027, 3, 8, 8, 55, tzinfo=UTC))  # the pinned help message
+    world.clock.set(T0)
+    report_with_the_modal(world, "Nobody can log in", "Blocking me")
+    [issue] = all_issues(world)
+    assert issue.severity == "sev1"
+    support_ts = card(world)["ts"]
+
+    world.tick(T0 + timedelta(minutes=29))
+    assert update_reminders(world, support_ts) == []
+    world.tick(T0 + timedelta(minutes=30))
+    world.tick(T0 + timedelta(minutes=31))  # once per interval, however often the worker ticks
+    [first] = update_reminders(world, support_ts)
+    assert "sev1 issue #1 is still open and the customer has not heard from us for 30 min" in first
+
+    # Support answers the customer with `>>`: the next reminder counts from that update.
+    update = world.sim.post_as_user("C0SUP", "U0SUP", ">> We are on it, next update in 30 min", thread_ts=support_ts)
+    world.clock.set(T0 + timedelta(minutes=45))
+    world.slack.message(update["text"], user_id="U0SUP", channel_id="C0SUP", ts=update["ts"], thread_ts=support_ts)
+    world.deliver()
+    world.tick(T0 + timedelta(minutes=61))
+    assert len(update_reminders(world, support_ts)) == 1
+    world.tick(T0 + timedelta(minutes=75))
+    second = update_reminders(world, support_ts)
+    assert len(second) == 2 and "has not heard from us for 30 min" in second[1]
+
+    # Resolved from the card: the reminders stop.
+    world.clock.set(T0 + timedelta(minutes=80))
+    triage(world, "issue_resolve", "U0SUP", issue.id)
+    view = world.sim.views_for("U0SUP")
+    world.slack.view_submission("issue_resolve_modal", user_id="U0SUP", private_metadata=view["private_metadata"],
+                                values={"note": {"note": {"type": "plain_text_input", "value": "Fixed"}}})
+    assert all_issues(world)[0].status == "resolved"
+    world.tick(T0 + timedelta(hours=3))
+    assert len(update_reminders(world, support_ts)) == 2
+
+
+def test_raising_an_issue_to_sev1_from_the_card_starts_the_update_reminder(world):
+    add_launch(world)
+    msg = world.sim.post_as_user("C0ACME", "U0CUST1", "<@UBOT> Invoices fail to send")
+    world.slack.app_mention(msg["text"], user_id="U0CUST1", channel_id="C0ACME", ts=msg["ts"], user_team=CUSTOMER_TEAM)
+    world.deliver()
+    [issue] = all_issues(world)
+    support_ts = card(world)["ts"]
+    world.tick(T0 + timedelta(minutes=45))
+    assert issue.severity == "sev2" and update_reminders(world, support_ts) == []  # no reminder for a sev2
+
+    world.clock.set(T0 + timedelta(minutes=50))
+    assert triage(world, "issue_severity", "U0SUP", issue.id, severity="sev1").status == 200
+    world.deliver()
+    assert all_issues(world)[0].severity == "sev1"
+    world.tick(T0 + timedelta(minutes=79))
+    assert update_reminders(world, support_ts) == []
+    world.tick(T0 + timedelta(minutes=80))
+    [reminder] = update_reminders(world, support_ts)
+    # The customer has waited since they reported, not since the severity changed.
+    assert "sev1 issue #1 is still open and the customer has not heard from us for 80 min" in reminder
+
+
+def test_a_launch_sla_of_30_minutes_for_sev2_escalates_after_30_not_60(world):
+    add_launch(world, sla={"sev2": 30})
+    add_launch(world, channel="C0OTHER", customer="Other Co")  # the default: 60 min
+    world.slack.slash_command("issue Exports time out", user_id="U0CSM", channel_id="C0ACME")
+    world.slack.slash_command("issue Exports time out too", user_id="U0CSM", channel_id="C0OTHER")
+    world.deliver()
+    world.tick(T0 + timedelta(minutes=29))
+    assert world.sim.messages("C0URG") == []
+    world.tick(T0 + timedelta(minutes=30))
+    [urgent] = world.sim.messages("C0URG")
+    assert "Escalation 1/3" in urgent["text"] and "Acme Corp" in urgent["text"] and "waited 30 min" in urgent["text"]
+    assert [i.escalation_count for i in all_issues(world)] == [1, 0]
+    world.tick(T0 + timedelta(minutes=59))
+    assert len(world.sim.messages("C0URG")) == 1  # Other Co's sev2 still has its hour
+    world.tick(T0 + timedelta(minutes=60))  # Acme's second step: 30 min after the first
+    texts = [m["text"] for m in world.sim.messages("C0URG")]
+    assert sum("Escalation 2/3" in t and "Acme Corp" in t for t in texts) == 1
+    assert sum("Escalation 1/3" in t and "Other Co" in t for t in texts) == 1

@@ -33,12 +33,14 @@ def test_three_tick_processes_on_one_postgres_database_do_each_piece_of_work_onc
         env = {"SLACK_BOT_TOKEN": sim.bot_token, "SLACK_API_URL": sim.url, "GOLIVE_DATABASE_URL": pg_url,
                "PATH": "/usr/bin:/bin"}
         procs = [
+            # --wait bounds how long a tick waits for a retry to fall due (it exits as soon as nothing is
+            # pending), so a generous value costs nothing and a slow machine cannot leave a post behind.
             subprocess.Popen([sys.executable, "-m", "bot.cli.main", "tick", "--at", "2027-03-05T09:00:00Z",
-                              "--wait", "5"],
+                              "--wait", "120"],
                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(3)
         ]
-        outputs = [p.communicate(timeout=180) for p in procs]
+        outputs = [p.communicate(timeout=600) for p in procs]  # a bound against hanging
         assert all(p.returncode == 0 for p in procs), outputs
         done = [int(re.search(r"(\d+) done", err).group(1)) for _, err in outputs]
         assert sum(done) == len(channels)
