@@ -146,7 +146,7 @@ class Sender:
         earlier = aliased(OutboxMessage)
         in_order = or_(OutboxMessage.order_key.is_(None), ~exists().where(
             earlier.order_key == OutboxMessage.order_key, earlier.id < OutboxMessage.id,
-            or_(earlier.status == OutboxStatus.SENDING,
+            or_(and_(earlier.status == OutboxStatus.SENDING, earlier.claimed_at >= stale),  # a live sender has it
                 and_(earlier.status == OutboxStatus.PENDING, earlier.next_attempt_at > now,
                      or_(earlier.attempts > 0, earlier.rate_limited > 0)))))
         claimed: list[OutboxMessage] = []

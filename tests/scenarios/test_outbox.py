@@ -7,7 +7,6 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import select
@@ -316,12 +315,6 @@ def test_a_row_left_waiting_past_its_lease_is_posted_once_by_the_sender_that_too
     first.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: after a crash every row of the dead worker's batch (Sender.claim_due marks up to 200 'sending' "
-    "at once) costs one conversations.history read before it may go out, rows never tried included, and a "
-    "channel's later rows wait behind its earlier 'sending' ones; the reads pass golive's own Tier 3 budget (50 "
-    "at once, then 50 a minute), so past 50 rows recovery is refused ('recovery read was refused for now') and "
-    "crawls at about a row a second — the cause of test_crash's 'stuck in sending' flake"))
 def test_a_crashed_batch_is_recovered_without_waiting_on_a_history_read_per_row(sim, db_url):
     db = Database(db_url)
     upgrade(db)
