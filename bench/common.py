@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -277,9 +277,10 @@ def _remote_main(conn, factory, args) -> None:  # noqa: ANN001
         obj.stop()
 
 
-def bare_bolt_app(bot_token: str, api_url: str):  # noqa: ANN201
+def bare_bolt_app(bot_token: str, api_url: str, events: Sequence[str] = ()):  # noqa: ANN201
     """ack_latency.py's baseline: a bare Bolt app with golive's signing secret and
-    `process_before_response=True`, whose listeners only ack (`/golive` and any block action)."""
+    `process_before_response=True`, whose listeners only ack (`/golive` and any block action; and the
+    Events API event types in `events`, e.g. "app_home_opened", which Bolt would otherwise answer 404)."""
     import re
 
     from slack_bolt import App
@@ -300,16 +301,22 @@ def bare_bolt_app(bot_token: str, api_url: str):  # noqa: ANN201
     def ack_action(ack):  # noqa: ANN001, ANN202
         ack()
 
+    for event_type in events:
+        @bare.event(event_type)
+        def ack_event(ack):  # noqa: ANN001, ANN202
+            ack()
+
     return bare
 
 
-def serve_pair(runtime, sim):  # noqa: ANN001, ANN201
+def serve_pair(runtime, sim, events: Sequence[str] = ()):  # noqa: ANN001, ANN201
     """golive's web server (`runtime.web(port=0)`) and the bare-Bolt baseline behind the same web layer
-    (`bot.slack.web.create_web` + `WebServer`, sharing golive's database object: only the Bolt app differs)."""
+    (`bot.slack.web.create_web` + `WebServer`, sharing golive's database object: only the Bolt app differs).
+    `events`: Events API types the baseline acks too (see bare_bolt_app)."""
     from bot.slack.web import WebServer, create_web
 
     golive_server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
-    baseline = create_web(bare_bolt_app(sim.bot_token, sim.url), runtime.db, signing_secret=SECRET)
+    baseline = create_web(bare_bolt_app(sim.bot_token, sim.url, events), runtime.db, signing_secret=SECRET)
     baseline_server = WebServer(baseline, "127.0.0.1", 0).start_in_thread()
     return golive_server, baseline_server
 
@@ -323,13 +330,15 @@ class LoadRun:
     wall: float
     errors: int
     results: list[tuple[Any, int, str]]
+    timed: list[tuple[Any, float]] = field(default_factory=list)  # (job, latency) of each answered request
 
     def p(self, q: float) -> float:
         return percentile(self.latencies, q)
 
 
 def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[Any]],
-                send: Callable[[Any, Any], Any], *, team_id: str = VENDOR, rate: float | None = None) -> LoadRun:
+                send: Callable[[Any, Any], Any], *, team_id: str = VENDOR, rate: float | None = None,
+                paced: dict[int, float] | None = None, until_closed_done: bool = False) -> LoadRun:
     """One thread per job list, each with its own `SlackRequestSender`; `send(sender, job)` makes one
     signed request and returns its SlackHTTPResult. Latency is measured around each call.
 
@@ -337,12 +346,21 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
     at saturation, latency is mostly queueing, about clients / throughput). With `rate` (requests per
     second, all clients together) each client sends on a fixed schedule, evenly staggered, so requests
     arrive at that rate whatever the answers do (as Slack's do); a request whose slot has passed is sent
-    at once, and its latency counts from its slot (no coordinated omission)."""
+    at once, and its latency counts from its slot (no coordinated omission).
+
+    `paced` ({client index: requests/s}) paces only those clients, each on its own schedule, the others
+    following `rate` as above; with `until_closed_done` a paced client stops once every other client has
+    sent its list (so a paced side load, e.g. one App Home opened per second, lasts as long as the main
+    load; its unsent jobs are simply not sent)."""
     from bot.devkit.slack_requests import SlackRequestSender
 
     clients = len(per_client)
+    paced = paced or {}
     interval = clients / rate if rate else 0.0
+    main_left = [sum(1 for i in range(clients) if i not in paced)]
+    main_lock = threading.Lock()
     latencies: list[list[float]] = [[] for _ in range(clients)]
+    timed: list[list[tuple[Any, float]]] = [[] for _ in range(clients)]
     results: list[list[tuple[Any, int, str]]] = [[] for _ in range(clients)]
     errors = [0] * clients
     barrier = threading.Barrier(clients + 1)
@@ -350,15 +368,20 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
     def client(i: int) -> None:
         sender = SlackRequestSender(url, SECRET, team_id=team_id, response_url_base=response_url_base)
         out, done = latencies[i], results[i]
+        step = 1.0 / paced[i] if i in paced else interval
         barrier.wait()
-        origin = time.perf_counter() + interval * i / clients
+        origin = time.perf_counter() + (0.0 if i in paced else interval * i / clients)
         for n, job in enumerate(per_client[i]):
+            if i in paced and until_closed_done and main_left[0] == 0:
+                break
             started = time.perf_counter()
-            if interval:
-                slot = origin + n * interval
+            if step:
+                slot = origin + n * step
                 if slot > started:
                     time.sleep(slot - started)
                 started = slot
+                if i in paced and until_closed_done and main_left[0] == 0:
+                    break
             try:
                 result = send(sender, job)
             except OSError as exc:
@@ -366,9 +389,13 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
                 done.append((job, 0, f"{type(exc).__name__}: {exc}"))
                 continue
             out.append(time.perf_counter() - started)
+            timed[i].append((job, out[-1]))
             done.append((job, result.status, result.body_text))
             if result.status != 200:
                 errors[i] += 1
+        if i not in paced:
+            with main_lock:
+                main_left[0] -= 1
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
@@ -379,7 +406,7 @@ def signed_load(url: str, response_url_base: str, per_client: Sequence[Sequence[
         t.join()
     wall = time.perf_counter() - started
     return LoadRun([x for chunk in latencies for x in chunk], wall, sum(errors),
-                   [r for chunk in results for r in chunk])
+                   [r for chunk in results for r in chunk], [t for chunk in timed for t in chunk])
 
 
 def split_runs(per_client: Sequence[Sequence[Any]], runs: int) -> list[list[list[Any]]]:
