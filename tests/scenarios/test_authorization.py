@@ -81,6 +81,7 @@ from storage.models import (
     UsageRecord,
 )
 from tests.conftest import CUSTOMER_TEAM, SECRET, VENDOR, FakeClock, World, populate, run_golive
+from tests.scenarios.dates import monday_ahead
 
 MON = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # go-live day, 10:00 in Berlin: the day-1 check-in goes out
 NOW = MON + timedelta(hours=1)
@@ -739,6 +740,10 @@ def test_usage_api_matrix(ctx: Ctx, case: str) -> None:
 # -- the CLI: operator-level --------------------------------------------------------------------------
 
 
+# The operator's launches go live after today: the CLI refuses a go-live date in the past.
+CLI_GO_LIVE = monday_ahead(2)
+
+
 @dataclass
 class CliWorld:
     env: dict[str, str]
@@ -759,11 +764,12 @@ def cli_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliWorld]:
     db = Database(db_url)
     upgrade(db)
     with db.session() as s:
-        launch = _launch(s, datetime.now(UTC), customer="Cli Corp", channel="C0CLI", go_live="2030-03-04",
+        launch = _launch(s, datetime.now(UTC), customer="Cli Corp", channel="C0CLI", go_live=CLI_GO_LIVE.isoformat(),
                          tz="Europe/Berlin", csm=["U0CSM"])
     db.dispose()
     (tmp / "launches.yml").write_text("launches:\n  - customer: Yaml Corp\n    channel: C0YAML\n"
-                                      "    go_live: '2030-03-05'\n    tz: Europe/Berlin\n    csm: [U0CSM]\n")
+                                      f"    go_live: '{CLI_GO_LIVE + timedelta(days=1)}'\n    tz: Europe/Berlin\n"
+                                      "    csm: [U0CSM]\n")
     (tmp / "usage.csv").write_text("email,last_active_at,feature\ncora@acme.test,2024-03-07T10:00:00Z,reports\n")
     yield CliWorld(env={"GOLIVE_DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-not-used-by-these-commands",
                         "SLACK_API_URL": "http://127.0.0.1:9/api/"}, db_url=db_url, tmp=tmp, launch=launch)
@@ -784,7 +790,7 @@ def _cli_cases() -> dict[str, tuple[Callable[[CliWorld], list[str]], Callable[[C
     """command -> (arguments, proof that the change happened)."""
     return {
         "launch add": (lambda cw: ["launch", "add", "--customer", "Added Corp", "--channel", "C0ADDED", "--go-live",
-                                   "2030-03-06", "--tz", "Europe/Berlin"],
+                                   str(CLI_GO_LIVE + timedelta(days=2)), "--tz", "Europe/Berlin"],
                        lambda cw: bool(_rows(cw, Launch, Launch.channel == "C0ADDED"))),
         "launch import": (lambda cw: ["launch", "import", str(cw.tmp / "launches.yml")],
                           lambda cw: bool(_rows(cw, Launch, Launch.channel == "C0YAML"))),
@@ -794,7 +800,9 @@ def _cli_cases() -> dict[str, tuple[Callable[[CliWorld], list[str]], Callable[[C
                                                                         ReadinessItem.key == "integrations_tested"))),
         "launch live --force": (lambda cw: ["launch", "live", str(cw.launch), "--force", "--reason", "Board says go"],
                                 lambda cw: _rows(cw, Launch, Launch.id == cw.launch)[0].status == "live"),
-        "tick": (lambda cw: ["tick", "--at", "2030-01-01T00:00:00Z", "--wait", "0"], lambda cw: True),
+        # A tick now, before anything of the launch is due.
+        "tick": (lambda cw: ["tick", "--at", f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}", "--wait", "0"],
+                 lambda cw: True),
         "db upgrade": (lambda cw: ["db", "upgrade"], lambda cw: True),
         "usage import": (lambda cw: ["usage", "import", str(cw.tmp / "usage.csv"), "--launch", str(cw.launch),
                                      "--no-match"],

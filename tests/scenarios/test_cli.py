@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
-BASE = ["launch", "add", "--customer", "Acme Corp", "--channel", "C0ACME", "--go-live", "2032-03-08",
+from tests.scenarios.dates import monday_ahead, slack_day
+
+# New launches go live after today: the CLI refuses a go-live date in the past.
+GO_LIVE = monday_ahead(2)
+BASE = ["launch", "add", "--customer", "Acme Corp", "--channel", "C0ACME", "--go-live", GO_LIVE.isoformat(),
         "--tz", "Europe/Berlin"]
 
 
@@ -15,10 +20,11 @@ def test_launch_add_prints_only_the_id_and_list_and_show_find_it(golive):
     assert added.code == 0, added.stderr
     assert added.stdout.strip() == "1"
     listed = golive("launch", "list")
-    assert "Acme Corp" in listed.stdout and "2032-03-08" in listed.stdout
+    assert "Acme Corp" in listed.stdout and GO_LIVE.isoformat() in listed.stdout
     shown = golive("launch", "show", "1")
     assert "U0CSM, U0CSM2" in shown.stdout and "50 active users" in shown.stdout
-    assert "Fri 5 Mar 10:00" in shown.stdout and "heads-up to the CSMs" in shown.stdout
+    heads_up = GO_LIVE - timedelta(days=3)  # the business day before a Monday go-live
+    assert f"{slack_day(heads_up)} 10:00" in shown.stdout and "heads-up to the CSMs" in shown.stdout
 
 
 @pytest.mark.parametrize(
@@ -60,29 +66,31 @@ def test_import_creates_then_updates_by_channel_and_replans(golive, tmp_path):
     first = tmp_path / "launches.yml"
     first.write_text(
         "launches:\n"
-        "  - customer: Acme Corp\n    channel: C0ACME\n    go_live: 2032-03-08\n    tz: Europe/Berlin\n"
+        f"  - customer: Acme Corp\n    channel: C0ACME\n    go_live: {GO_LIVE}\n    tz: Europe/Berlin\n"
         "    csm: [U0CSM]\n    goal: [Go live, 50 users]\n"
-        "  - customer: Other Co\n    channel: C0OTHER\n    go_live: '2032-04-05'\n    tz: America/New_York\n"
-        "    checkin_time: '09:30'\n",
+        f"  - customer: Other Co\n    channel: C0OTHER\n    go_live: '{monday_ahead(6)}'\n"
+        "    tz: America/New_York\n    checkin_time: '09:30'\n",
         encoding="utf-8",
     )
     result = golive("launch", "import", str(first))
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines() == ["1\tcreated\tC0ACME", "2\tcreated\tC0OTHER"]
     update = tmp_path / "update.yml"
-    update.write_text("launches:\n  - channel: C0ACME\n    go_live: 2032-03-15\n", encoding="utf-8")
+    moved = GO_LIVE + timedelta(weeks=1)
+    update.write_text(f"launches:\n  - channel: C0ACME\n    go_live: {moved}\n", encoding="utf-8")
     result = golive("launch", "import", str(update))
     assert result.stdout.splitlines() == ["1\tupdated\tC0ACME"]
     shown = golive("launch", "show", "1").stdout
-    assert "Fri 12 Mar 10:00" in shown and "Go live" in shown  # moved; goals untouched
+    assert f"{slack_day(moved - timedelta(days=3))} 10:00" in shown and "Go live" in shown  # moved; goals untouched
+    assert f"{slack_day(GO_LIVE - timedelta(days=3))} 10:00" not in shown
 
 
 def test_import_with_one_bad_launch_writes_nothing(golive, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "launches:\n"
-        "  - {customer: Good, channel: C0GOOD, go_live: 2032-03-08, tz: UTC}\n"
-        "  - {customer: Bad, channel: C0BAD, go_live: 2032-03-08, tz: Nowhere/Land}\n",
+        f"  - {{customer: Good, channel: C0GOOD, go_live: {GO_LIVE}, tz: UTC}}\n"
+        f"  - {{customer: Bad, channel: C0BAD, go_live: {GO_LIVE}, tz: Nowhere/Land}}\n",
         encoding="utf-8",
     )
     result = golive("launch", "import", str(bad))
@@ -100,7 +108,7 @@ def test_export_json_and_csv_shapes(golive):
     assert set(data) >= {"launches", "checkin_responses", "issues"}
     launch = data["launches"][0]
     assert {k: launch[k] for k in ("id", "customer", "channel", "go_live_date", "timezone", "status")} == {
-        "id": 1, "customer": "Acme Corp", "channel": "C0ACME", "go_live_date": "2032-03-08",
+        "id": 1, "customer": "Acme Corp", "channel": "C0ACME", "go_live_date": GO_LIVE.isoformat(),
         "timezone": "Europe/Berlin", "status": "planned"}
     csv_text = golive("export", "--format", "csv").stdout
     header, row = csv_text.splitlines()[:2]
@@ -111,7 +119,7 @@ def test_export_json_and_csv_shapes(golive):
 
 
 def test_tick_refuses_an_instant_without_offset(golive):
-    result = golive("tick", "--at", "2032-03-05T09:00:00")
+    result = golive("tick", "--at", f"{GO_LIVE}T09:00:00")
     assert result.code == 2 and "no offset" in result.stderr
 
 

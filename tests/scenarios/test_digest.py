@@ -16,6 +16,7 @@ from bot.flows.planning import replan
 from schedules.plan import stored_plan
 from storage.models import PlannedWork, WorkStatus
 from tests.conftest import CUSTOMER_TEAM
+from tests.scenarios.dates import monday_ahead
 
 MON_CHECKIN = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 Berlin, go-live Monday
 TUE_DIGEST = datetime(2027, 3, 9, 7, 30, tzinfo=UTC)  # 08:30 Berlin
@@ -154,11 +155,13 @@ def test_digest_builder_with_sixty_launches_keeps_every_limit():
 
 
 def test_report_command_writes_the_launch_week_chart(golive, tmp_path):
-    created = golive("launch", "add", "--customer", "Acme", "--channel", "C0ACME", "--go-live", "2032-03-08",
+    go_live = monday_ahead(2)  # the CLI refuses a go-live date in the past
+    created = golive("launch", "add", "--customer", "Acme", "--channel", "C0ACME", "--go-live", go_live.isoformat(),
                      "--tz", "Europe/Berlin", "--csm", "U0CSM")
     assert created.code == 0, created.stderr
     out = tmp_path / "charts" / "week.png"
-    result = golive("report", "--launch", created.stdout.strip(), "--out", str(out), "--at", "2032-03-10T12:00:00Z")
+    result = golive("report", "--launch", created.stdout.strip(), "--out", str(out), "--at",
+                    f"{go_live + timedelta(days=2)}T12:00:00Z")  # Wednesday of launch week
     assert result.code == 0, result.stderr
     assert out.read_bytes().startswith(b"\x89PNG") and str(out) in result.stdout
     missing = golive("report", "--launch", "999", "--out", str(out))

@@ -15,6 +15,7 @@ from bot.flows.launches import save_launch
 from bot.flows.planning import replan
 from storage.models import Issue, IssueEvent
 from tests.conftest import CUSTOMER_TEAM, run_golive
+from tests.scenarios.dates import monday_ahead
 
 T0 = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)
 
@@ -383,12 +384,6 @@ def test_issues_list_status_counts_export_and_timeline(world):
 # -- routing, the sev1 update reminder and per-launch SLAs, through the doors people use ------------------
 
 
-def future_monday(weeks: int = 2) -> date:
-    """A Monday at least a week after today: the CLI refuses a go-live date in the past."""
-    today = date.today()
-    return today + timedelta(days=7 * weeks - today.weekday())
-
-
 def button(message, action_id: str) -> dict:  # noqa: ANN001 - SimMessage
     return next(e for b in message.blocks if b["type"] == "actions" for e in b["elements"]
                 if e["action_id"] == action_id)
@@ -443,7 +438,7 @@ def launch_from_the_command_line(world, tmp_path, how: str, go_live: date) -> No
 def test_a_sev3_card_lands_in_its_severity_channel_a_sev2_in_support_and_a_keyword_route_wins(world, tmp_path, how):
     world.sim.add_channel("C0QNA", "questions", members=["U0SUP"])
     world.sim.add_channel("C0SSO", "sso-team", members=["U0SUP"])
-    go_live = future_monday()
+    go_live = monday_ahead()  # the CLI refuses a go-live date in the past
     launch_from_the_command_line(world, tmp_path, how, go_live)
     world.tick(datetime.combine(go_live, time(9, 55), UTC))  # the pinned help message with its Report button
 

@@ -4,7 +4,8 @@ launch week in numbers, the customer post, a missing or unjoined leadership chan
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -14,6 +15,7 @@ from bot.flows.launches import save_launch
 from bot.flows.planning import replan
 from storage.models import Goal, Launch
 from tests.conftest import CUSTOMER_TEAM, run_golive
+from tests.scenarios.dates import monday_ahead
 
 MON = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # go-live day, 10:00 in Berlin
 FRI = datetime(2027, 3, 12, 15, 0, tzinfo=UTC)  # end of launch week
@@ -147,20 +149,31 @@ def test_the_announcement_has_launch_week_in_numbers_and_the_goals_and_goes_out_
     assert len([m for m in world.sim.messages("C0ACME") if "We are live" in m.plain_text()]) == 1
 
 
+def launch_week_after_today(world, **overrides) -> datetime:  # noqa: ANN001
+    """For a test that runs `golive launch live`, which stamps the wall clock: a launch whose week lies after
+    today, so that the world's clock is ahead of what the CLI wrote and its posts are due when the world
+    ticks. Returns the go-live Monday, 10:00 in Berlin."""
+    go_live = monday_ahead(2)
+    world.clock.set(datetime.combine(go_live - timedelta(days=7), time(12), UTC))
+    add_launch(world, go_live=go_live.isoformat(), **overrides)
+    return datetime.combine(go_live, time(10), ZoneInfo("Europe/Berlin")).astimezone(UTC)
+
+
 def test_without_a_leadership_channel_the_announcement_waits_the_csms_are_told_and_it_goes_out_once_set(world):
-    add_launch(world, leadership_channel=None)
+    mon = launch_week_after_today(world, leadership_channel=None)
     all_criteria_met(world)
     result = run_golive(["launch", "live", "1"], world.env)
     assert result.code == 0 and "Acme Corp is live." in result.stdout and "waits" in result.stderr
-    world.tick(MON)
+    world.tick(mon)
     told = [m["text"] for m in world.sim.dm_messages("U0CSM") if "is waiting" in m["text"]]
     assert len(told) == 1 and "leadership_channel" in told[0] and "golive launch import" in told[0]
     assert world.sim.messages("C0LEAD") == []
-    add_launch(world, leadership_channel="C0LEAD")  # the CSM sets the channel (golive launch import)
-    world.tick(MON + timedelta(minutes=1))
-    world.tick(MON + timedelta(minutes=2))
-    add_launch(world, leadership_channel="C0LEAD")  # saving again releases nothing twice
-    world.tick(MON + timedelta(minutes=3))
+    # The CSM sets the channel (golive launch import).
+    add_launch(world, go_live=mon.date().isoformat(), leadership_channel="C0LEAD")
+    world.tick(mon + timedelta(minutes=1))
+    world.tick(mon + timedelta(minutes=2))
+    add_launch(world, go_live=mon.date().isoformat(), leadership_channel="C0LEAD")  # again: releases nothing twice
+    world.tick(mon + timedelta(minutes=3))
     assert len(leadership_posts(world)) == 1
 
 
@@ -182,7 +195,7 @@ def test_when_the_bot_is_not_in_the_leadership_channel_it_waits_and_goes_out_onc
 
 
 def test_cli_force_needs_a_reason_and_records_it(world):
-    add_launch(world)
+    mon = launch_week_after_today(world)
     for args in (["--force"], ["--reason", "why not"]):
         result = run_golive(["launch", "live", "1", *args], world.env)
         assert result.code == 2 and "--force and --reason TEXT go together" in result.stderr
@@ -193,7 +206,7 @@ def test_cli_force_needs_a_reason_and_records_it(world):
                         world.env)
     assert forced.code == 0 and "forced" in forced.stdout
     assert launch_row(world).live_forced_reason == "Contract date; training on Tuesday"
-    world.tick(MON)
+    world.tick(mon)
     assert any("Contract date" in m["text"] for m in world.sim.dm_messages("U0CSM"))
     public = world.sim.messages("C0ACME") + world.sim.messages("C0LEAD")
     assert not any("Contract date" in m.plain_text() for m in public)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 from sqlmodel import select
@@ -15,17 +15,20 @@ from bot.flows.operations import anonymous_id, purge
 from bot.flows.planning import replan
 from storage.models import CheckInAnswer, Issue
 from tests.conftest import CUSTOMER_TEAM, run_golive
+from tests.scenarios.dates import monday_ago, monday_ahead
 
 MON = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)
 
 
-def launch_with_activity(world) -> None:  # noqa: ANN001
+def launch_with_activity(world, monday: datetime = MON) -> None:  # noqa: ANN001
+    """Acme's go-live Monday (`monday`, at its 10:00 check-in in UTC): the check-in, two Blocked answers."""
+    world.clock.set(monday - timedelta(days=7))
     with world.runtime.db.session() as s:
         launch, _ = save_launch(s, LaunchInput.parse({
-            "customer": "Acme Corp", "channel": "C0ACME", "go_live": "2027-03-08", "tz": "Europe/Berlin",
-            "csm": ["U0CSM"], "support_channel": "C0SUP"}), now=world.clock())
+            "customer": "Acme Corp", "channel": "C0ACME", "go_live": monday.date().isoformat(), "tz": "UTC",
+            "checkin_time": f"{monday:%H:%M}", "csm": ["U0CSM"], "support_channel": "C0SUP"}), now=world.clock())
         replan(s, launch, now=world.clock())
-    world.tick(MON)
+    world.tick(monday)
     post = [m for m in world.sim.messages("C0ACME") if "Day 1 of launch week" in m.plain_text()][0]
     value = next(e["value"] for b in post.blocks if b["type"] == "actions" for e in b["elements"])
     for user in ("U0CUST1", "U0CUST2"):
@@ -63,13 +66,17 @@ def test_forget_user_removes_words_and_identity_but_keeps_counts(world):
 
 
 def test_purge_deletes_old_finished_launches_and_records_but_not_recent_ones(world):
-    launch_with_activity(world)
-    future = MON + timedelta(days=400)
+    # `golive purge` compares with the wall clock, so both launches are dated from today: Acme went live
+    # twenty weeks ago (its week on the world's clock, then), Recent Co goes live in two weeks.
+    now = datetime.now(UTC)
+    launch_with_activity(world, datetime.combine(monday_ago(20), time(10), UTC))
     with world.runtime.db.session() as s:
-        launch, _ = save_launch(s, LaunchInput.parse({
-            "customer": "Recent Co", "channel": "C0OTHER", "go_live": "2028-04-10", "tz": "UTC"}), now=future)
-    with world.runtime.db.session() as s:  # the CLI reads the wall clock; the domain takes `now`
-        purged = purge(s, older_than_days=90, now=future)
+        save_launch(s, LaunchInput.parse({"customer": "Recent Co", "channel": "C0OTHER",
+                                          "go_live": monday_ahead(2).isoformat(), "tz": "UTC"}), now=now)
+    with world.runtime.db.session() as s:  # the domain takes `now`; the CLI below reads the wall clock
+        assert not any(purge(s, older_than_days=200, now=now).counts.values())  # nothing is that old yet
+    with world.runtime.db.session() as s:
+        purged = purge(s, older_than_days=90, now=now)
     assert purged.counts["launch"] == 1 and purged.counts["check_in_answer"] == 2
     result = run_golive(["purge", "--older-than", "90"], world.env)
     assert result.code == 0, result.stderr

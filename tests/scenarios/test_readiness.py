@@ -18,6 +18,7 @@ from bot.flows.planning import replan
 from schedules.plan import stored_plan
 from storage.models import Launch, ReadinessItem
 from tests.conftest import run_golive
+from tests.scenarios.dates import monday_ahead
 
 DEFAULT_KEYS = ["integrations_tested", "data_migrated", "users_trained", "admin_trained", "escalation_paths",
                 "fallback_agreed"]
@@ -194,8 +195,9 @@ def test_a_retro_delay_outside_14_to_28_days_is_refused(world, tmp_path):
         with pytest.raises(InvalidInput, match="retro-after-days must be"):
             add_launch(world, retro_after_days=days)
     spec = tmp_path / "launches.yml"
-    spec.write_text("launches:\n  - {customer: Acme, channel: C0ACME, go_live: 2030-03-04, tz: Europe/Berlin,\n"
-                    "     retro_after_days: 29}\n", encoding="utf-8")
+    # A future go-live date, so the import is refused for the delay and for nothing else.
+    spec.write_text(f"launches:\n  - {{customer: Acme, channel: C0ACME, go_live: {monday_ahead(2)},\n"
+                    "     tz: Europe/Berlin, retro_after_days: 29}\n", encoding="utf-8")
     result = run_golive(["launch", "import", str(spec)], world.env)
     assert result.code == 2 and "between 14 and 28" in result.stderr
     with world.runtime.db.session() as s:
