@@ -156,7 +156,15 @@ class Sender:
             query = query.limit(limit)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            candidates = _in_order(s, s.exec(query).all())
+            found = s.exec(query).all()
+            candidates = _in_order(s, found)
+            if len(candidates) < len(found):
+                # Some rows wait for an earlier row of their channel that fell outside this window (a lower
+                # priority): take those earlier rows too, or urgent rows would wait behind them forever.
+                keys = sorted({r.order_key for r in found if r.order_key} - {r.order_key for r in candidates})
+                earlier_rows = s.exec(select(OutboxMessage).where(due, in_order, OutboxMessage.order_key.in_(keys))
+                                      .order_by(OutboxMessage.id).limit(limit)).all()
+                candidates = _in_order(s, list({r.id: r for r in [*found, *earlier_rows]}.values()))
             for row in candidates:
                 was_sending = row.status == OutboxStatus.SENDING or row.claimed_by == UNCONFIRMED
                 result = s.execute(

@@ -344,3 +344,22 @@ def test_a_crashed_batch_is_recovered_without_waiting_on_a_history_read_per_row(
     waiting = collections.Counter(r.last_error for r in rows(db).values() if r.status != OutboxStatus.SENT)
     assert sent == 120 and len(sim.messages(channels[0])) == 10, (sent, dict(waiting))
     restarted.close()
+
+
+def test_urgent_posts_queued_behind_a_normal_post_of_their_channel_are_all_sent(sim, db_url):
+    """200 urgent rows behind one normal row in one channel: the claim window (200, by priority) holds only
+    the urgent rows, which must wait for the normal one; the sender takes that earlier row too."""
+    from bot.outbox.queue import URGENT
+
+    db, sender = make_sender(sim, db_url)
+    with db.session() as s:
+        post_message(s, key="normal", channel="C0ACME", text="normal", now=NOW)
+        for n in range(200):
+            post_message(s, key=f"urgent:{n}", channel="C0ACME", text=f"urgent {n}", now=NOW, priority=URGENT)
+    clock = Clock()
+    for _ in range(5):
+        if not sender.deliver_due(clock).sent:
+            break
+    texts = [m.plain_text() for m in sim.messages("C0ACME")]
+    assert texts[0] == "normal" and len(texts) == 201 and texts[1:] == [f"urgent {n}" for n in range(200)]
+    sender.close()
