@@ -53,11 +53,15 @@ class Compose:
 
     method: str
     fn: Composer
+    # The Slack method it always ends in, when it is one (`golive.pin` -> `pins.add`): the sender leaves such
+    # rows unclaimed while that method's budget is spent, instead of composing them only to be refused.
+    calls: str | None = None
 
 
 @dataclass(frozen=True)
 class Composers:
     table: Mapping[str, Composer] = field(default_factory=dict)
+    calls: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, composers: tuple[Compose, ...]) -> Composers:
@@ -65,4 +69,9 @@ class Composers:
         duplicates = sorted({m for m in methods if methods.count(m) > 1})
         if duplicates:
             raise ValueError(f"composers declared twice: {', '.join(duplicates)}")
-        return cls(table={c.method: c.fn for c in composers})
+        return cls(table={c.method: c.fn for c in composers},
+                   calls={c.method: c.calls for c in composers if c.calls})
+
+    def slack_method(self, method: str) -> str:
+        """The Slack method a row of `method` ends in, as far as it is known before composing."""
+        return self.calls.get(method, method)

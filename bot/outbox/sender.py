@@ -149,6 +149,11 @@ class Sender:
             or_(and_(earlier.status == OutboxStatus.SENDING, earlier.claimed_at >= stale),  # a live sender has it
                 and_(earlier.status == OutboxStatus.PENDING, earlier.next_attempt_at > now,
                      or_(earlier.attempts > 0, earlier.rate_limited > 0)))))
+        spent = self._spent_methods()
+        if spent:
+            # Rows whose Slack method has no budget left stay where they are, untouched: composing them only to
+            # be refused would cost two writes each and fill the batch ahead of work that can go.
+            due = and_(due, OutboxMessage.method.notin_(sorted(spent)))
         claimed: list[OutboxMessage] = []
         with self.db.session() as s:
             query = select(OutboxMessage).where(due, in_order).order_by(
@@ -165,6 +170,7 @@ class Sender:
                 earlier_rows = s.exec(select(OutboxMessage).where(due, in_order, OutboxMessage.order_key.in_(keys))
                                       .order_by(OutboxMessage.id).limit(limit)).all()
                 candidates = _in_order(s, list({r.id: r for r in [*found, *earlier_rows]}.values()))
+            candidates = self._within_budget(candidates)
             for row in candidates:
                 was_sending = row.status == OutboxStatus.SENDING or row.claimed_by == UNCONFIRMED
                 result = s.execute(
@@ -180,6 +186,56 @@ class Sender:
                     row.claimed_at = now
                     claimed.append(row)
         return claimed
+
+    def _slack_wait(self, slack_method: str) -> float:
+        """Seconds until `slack_method` may be called: a 429's Retry-After seen here, or the gateway's budget."""
+        ratebook = getattr(self.client, "ratebook", None)
+        waits = [self._method_pause(slack_method)]
+        if ratebook is not None:
+            waits.append(ratebook.wait_for(slack_method))
+        return max(waits)
+
+    def _spent_methods(self) -> set[str]:
+        """Outbox methods whose Slack method cannot be called for a while (no budget, or a long Retry-After)."""
+        ratebook = getattr(self.client, "ratebook", None)
+        known = {*self.composers.calls, *self.composers.calls.values(), *self._paused_methods()}
+        spent: set[str] = set()
+        for method in known:
+            slack = self.composers.slack_method(method)
+            if self._method_pause(slack) > MAX_INLINE_PAUSE or (
+                    ratebook is not None and ratebook.allowance(slack) == 0 and ratebook.wait_for(slack) > 1.0):
+                spent.add(method)
+        return spent
+
+    def _paused_methods(self) -> list[str]:
+        now = time.monotonic()
+        with self._lock:
+            return [m for m, until in self._paused_until.items() if until > now]
+
+    def _within_budget(self, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+        """No more rows of a budgeted Slack method than its budget lets go now (the rest stay unclaimed);
+        rows of one order key are cut at the first one left out, so order holds."""
+        ratebook = getattr(self.client, "ratebook", None)
+        if ratebook is None:
+            return rows
+        left: dict[str, int | None] = {}
+        cut: set[str] = set()
+        kept: list[OutboxMessage] = []
+        for row in rows:
+            slack = self.composers.slack_method(row.method)
+            if slack not in left:
+                left[slack] = ratebook.allowance(slack)
+            allowed = left[slack]
+            if row.order_key and row.order_key in cut:
+                continue
+            if allowed is not None:
+                if allowed <= 0:
+                    if row.order_key:
+                        cut.add(row.order_key)
+                    continue
+                left[slack] = allowed - 1
+            kept.append(row)
+        return kept
 
     # -- delivering -------------------------------------------------------------------------------
 
@@ -207,7 +263,7 @@ class Sender:
         held: set[str] = set()  # order keys whose earlier row did not go out: later rows of it wait
         channel = str(rows[0].payload.get("channel", "")) if rows else ""
         for row in rows:
-            method = row.method
+            method = self.composers.slack_method(row.method)
             if row.order_key and row.order_key in held:
                 self._finish(row, _Outcome("deferred", error="after an earlier post of its thread"), clock(), stats)
                 continue
@@ -506,25 +562,38 @@ class Sender:
             total.add(stats)
             if stats.sent or stats.retried or stats.rate_limited or stats.dead:
                 continue
-            next_due = self.next_due_at()
-            if next_due is None:
+            spent = self._spent_methods()
+            next_due = self.next_due_at(exclude=spent)
+            held = self._budget_wait(spent, clock())
+            if next_due is None and held is None:
                 return total
-            wait = (next_due - clock()).total_seconds()
+            waits = [w for w in (held, None if next_due is None else (next_due - clock()).total_seconds())
+                     if w is not None]
+            wait = min(waits)
             remaining = deadline - time.monotonic()
             if wait > remaining:
                 return total
             sleep(max(0.05, min(wait, remaining)))
 
 
-    def next_due_at(self) -> datetime | None:
-        with self.db.session() as s:
-            row = s.exec(
-                select(OutboxMessage.next_attempt_at)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .order_by(OutboxMessage.next_attempt_at)
-                .limit(1)
-            ).first()
-        return row
+    def next_due_at(self, exclude: set[str] | None = None) -> datetime | None:
+        query = select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == OutboxStatus.PENDING)
+        if exclude:
+            query = query.where(OutboxMessage.method.notin_(sorted(exclude)))
+        with self.db.read() as s:
+            return s.exec(query.order_by(OutboxMessage.next_attempt_at).limit(1)).first()
+
+    def _budget_wait(self, spent: set[str], now: datetime) -> float | None:
+        """Seconds until the first due row held back for its method's budget may go; None when none is due."""
+        if not spent:
+            return None
+        with self.db.read() as s:
+            held = s.exec(select(OutboxMessage.method).distinct().where(
+                OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.method.in_(sorted(spent)))).all()
+        if not held:
+            return None
+        return min(self._slack_wait(self.composers.slack_method(m)) for m in held)
 
 
 class _NotYet(Exception):

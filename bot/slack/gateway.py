@@ -72,6 +72,18 @@ class RateBook:
             budget = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self._rate(method)
             return max(0.0, pause, budget)
 
+    def allowance(self, method: str) -> int | None:
+        """How many calls of `method` may go right now (None: not budgeted here, e.g. chat.postMessage, paced
+        per channel). 0 while a Retry-After runs."""
+        if method in SPECIAL:
+            return None
+        now = self.clock()
+        with self._lock:
+            if self._paused_until.get(method, 0.0) > now:
+                return 0
+            tokens, _ = self._refilled(method, now)
+            return int(tokens)
+
     def spend(self, method: str) -> None:
         if method in SPECIAL:
             return

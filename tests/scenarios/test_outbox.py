@@ -363,3 +363,44 @@ def test_urgent_posts_queued_behind_a_normal_post_of_their_channel_are_all_sent(
     texts = [m.plain_text() for m in sim.messages("C0ACME")]
     assert texts[0] == "normal" and len(texts) == 201 and texts[1:] == [f"urgent {n}" for n in range(200)]
     sender.close()
+
+
+def test_pins_past_their_budget_stay_unclaimed_and_posts_go_out_ahead_of_them(sim, db_url):
+    """A go-live morning's pins: golive's own pins.add budget (Tier 2, 20 a minute) lets twenty go; the
+    other pins are left in the outbox untouched (no attempt, no composing, no refusal to write back) and the
+    posts queued after them go out in the same batch."""
+    from bot.outbox.queue import BACKGROUND, enqueue
+    from bot.wiring import COMPOSERS
+
+    db = Database(db_url)
+    upgrade(db)
+    channels = [f"C0PIN{i:02d}" for i in range(30)]
+    for channel in channels:
+        sim.add_channel(channel, channel.lower(), members=["U0CSM"])
+    client = GatewayClient(token=sim.bot_token, base_url=sim.url, retry_handlers=[], ratebook=RateBook(),
+                           max_wait=0.0, timeout=5)
+    sender = Sender(db, client, worker_id="w", rng=random.Random(7), composers=COMPOSERS)
+    for channel in channels:
+        queue(db, f"help:{channel}", channel=channel, text="how to get help")
+    clock = Clock()
+    assert sender.deliver_due(clock).sent == 30
+    with db.session() as s:
+        for channel in channels:
+            help_ts = s.exec(select(OutboxMessage.result_ts).where(
+                OutboxMessage.dedupe_key == f"help:{channel}")).one()
+            enqueue(s, key=f"pin:{channel}", method="golive.pin", payload={"channel": channel, "ts": help_ts},
+                    now=NOW, priority=BACKGROUND)
+        for channel in channels:
+            post_message(s, key=f"checkin:{channel}", channel=channel, text="check-in", now=NOW)
+
+    stats = sender.deliver_due(clock)
+
+    pins = sim.calls_to("pins.add")
+    assert len(pins) == 20 and all(c.status == 200 for c in pins)
+    assert all([m.plain_text() for m in sim.messages(c)][-1] == "check-in" for c in channels)
+    left = [r for r in rows(db).values() if r.method == "golive.pin" and r.status != OutboxStatus.SENT]
+    assert len(left) == 10 and stats.rate_limited == 0
+    assert all(r.status == OutboxStatus.PENDING and r.attempts == 0 and r.rate_limited == 0 for r in left)
+    # Another batch right away claims none of them (no budget yet): nothing is composed or written.
+    assert sender.deliver_due(clock).sent == 0 and len(sim.calls_to("pins.add")) == 20
+    sender.close()

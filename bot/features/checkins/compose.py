@@ -49,6 +49,6 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS = (
-    Compose("golive.checkin_tally", compose_tally),
+    Compose("golive.checkin_tally", compose_tally, calls="chat.update"),
     Compose("golive.checkin_nudge", compose_nudge),
 )

@@ -10,5 +10,5 @@ def compose_pin(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS = (
-    Compose("golive.pin", compose_pin),
+    Compose("golive.pin", compose_pin, calls="pins.add"),
 )

@@ -45,5 +45,5 @@ def compose_home(ctx: ComposeContext) -> tuple[str, dict] | None:
 
 
 COMPOSERS = (
-    Compose("golive.home", compose_home),
+    Compose("golive.home", compose_home, calls="views.publish"),
 )
