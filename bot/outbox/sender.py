@@ -451,7 +451,7 @@ class Sender:
             key = payload.pop(ref, None)
             if key is None:
                 continue
-            with self.db.session() as s:
+            with self.db.read() as s:
                 parent = s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).first()
             if parent is None or parent.status == OutboxStatus.DEAD:
                 raise _NotYet(f"{key} (missing or dead)")

@@ -24,7 +24,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, insert, or_, update
 from sqlmodel import Session, select
 
 from bot.core.clock import utcnow
@@ -139,6 +139,17 @@ class Directory:
                 return None
             return set(s.exec(select(ChannelMember.user_id).where(ChannelMember.channel == channel)).all())
 
+    def has_member(self, channel: str | None, user: str) -> bool | None:
+        """Is `user` in `channel` as last known (one keyed lookup, whatever the channel's size)? None when
+        golive has never read the channel's members."""
+        if not channel:
+            return None
+        with self.db.read() as s:
+            sync = s.get(ChannelSync, channel)
+            if sync is None or sync.synced_at is None:
+                return None
+            return s.get(ChannelMember, (channel, user)) is not None
+
     def profile(self, user: str | None) -> Profile | None:
         if not user:
             return None
@@ -179,16 +190,21 @@ class Directory:
         return members
 
     def is_member(self, channel: str | None, user: str) -> bool | None:
-        """For requests: is `user` in `channel`? Stored data answers yes at once. A no is checked with Slack
-        once more (someone who just joined may be ahead of the event), when this thread holds no session;
+        """For requests: is `user` in `channel`? Stored data answers yes at once (one keyed lookup). A no is
+        checked with Slack once more (someone who just joined may be ahead of the event), when this thread
+        holds no session; a channel never read is read in the background and this request gets None;
         None when nobody can say (never read, and Slack cannot answer now)."""
-        members = self.lookup_members(channel)
-        if members is not None and user in members:
+        known = self.has_member(channel, user)
+        if known:
             return True
+        if known is None:
+            # Never read: read it in the background (once) and let this request decide on "unknown"; a
+            # 2,000-member channel takes seconds to page through, longer than Slack waits for an answer.
+            self.fill_later(channel)
+            return None
         if channel and not sessions_open():
-            self.refresh_channel(channel)
-            members = self.members(channel)
-        return None if members is None else user in members
+            self.refresh_channel(channel)  # single flight: others asking meanwhile take this read's answer
+        return self.has_member(channel, user)
 
     def lookup_profile(self, user: str) -> Profile | None:
         """For requests: the stored profile, or None (and a users.info in the background) when unknown."""
@@ -326,12 +342,13 @@ class Directory:
         now = self.clock()
         with self.db.session() as s:
             stored = set(s.exec(select(ChannelMember.user_id).where(ChannelMember.channel == channel)).all())
-            gone = stored - members
-            if gone:
+            gone = sorted(stored - members)
+            for start in range(0, len(gone), 500):
                 s.execute(delete(ChannelMember).where(ChannelMember.channel == channel,
-                                                      ChannelMember.user_id.in_(sorted(gone))))
-            for user in sorted(members - stored):
-                s.add(ChannelMember(channel=channel, user_id=user, seen_at=now))
+                                                      ChannelMember.user_id.in_(gone[start:start + 500])))
+            new = [{"channel": channel, "user_id": user, "seen_at": now} for user in sorted(members - stored)]
+            if new:  # one executemany, not an ORM object per member: a 2,000-member channel holds the lock briefly
+                s.execute(insert(ChannelMember), new)
             s.execute(update(ChannelSync).where(ChannelSync.channel == channel)
                       .values(synced_at=now, refreshing_until=None, last_error=None)
                       .execution_options(synchronize_session=False))

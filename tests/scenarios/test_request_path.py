@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
-from storage.models import ChannelMember, CheckIn, Issue, Launch, SlackPerson
+from storage.models import ChannelMember, ChannelSync, CheckIn, Issue, Launch, SlackPerson
 from tests.conftest import CUSTOMER_TEAM, VENDOR
 from tests.scenarios.test_issues import T0, add_launch
 
@@ -277,3 +277,31 @@ def test_a_mention_inside_an_issue_thread_is_relayed_to_support_not_filed_again(
     card = next(m for m in world.sim.messages("C0SUP") if not m.is_reply)
     relayed = [m["text"] for m in world.sim.messages("C0SUP") if m.is_reply and m["thread_ts"] == card["ts"]]
     assert any("still happening after a restart" in text for text in relayed)
+
+
+def test_a_click_on_a_channel_golive_never_read_is_recorded_while_its_members_are_read_in_the_background(world):
+    """Cold start on go-live morning: the launch channel's members are not stored yet and Slack takes seconds
+    to page through them. The click is answered and recorded from what golive has (unknown lets a customer
+    through), and the read happens once, beside the request rather than inside it."""
+    add_launch(world)
+    world.tick(datetime(2027, 3, 8, 9, 0, tzinfo=UTC))
+    [checkin] = [m for m in world.sim.messages("C0ACME") if m.blocks and "Day 1" in m.plain_text()]
+    value = next(e["value"] for b in checkin.blocks if b["type"] == "actions" for e in b["elements"]
+                 if e.get("action_id") == "checkin_good")
+    with world.runtime.db.session() as s:
+        for row in s.exec(select(ChannelMember).where(ChannelMember.channel == "C0ACME")).all():
+            s.delete(row)
+        sync = s.get(ChannelSync, "C0ACME")
+        if sync is not None:
+            s.delete(sync)
+    world.sim.set_latency(2.0, "conversations.members")
+    answers = world.sim.calls_to("conversations.members")
+
+    result = world.slack.block_action("checkin_good", user_id="U0CUST1", channel_id="C0ACME",
+                                      message_ts=checkin["ts"], value=value, user_team_id=CUSTOMER_TEAM)
+
+    assert result.status == 200 and "recorded" in world.sim.responses[-1]["text"].lower()
+    assert world.sim.calls_to("conversations.members") == answers  # the read had not answered yet
+    world.runtime.directory.wait_for_fills()
+    assert len(world.sim.calls_to("conversations.members")) == len(answers) + 1
+    assert world.runtime.directory.has_member("C0ACME", "U0CUST1") is True
