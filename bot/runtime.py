@@ -62,6 +62,9 @@ class Runtime:
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
                              lease=timedelta(seconds=settings.send_lease_seconds),
                              composers=COMPOSERS, admins=settings.admins,
+                             # A controlled clock (tests, the demo) runs the leases too; the real one
+                             # defers to the database's, which every worker shares.
+                             lease_clock=None if clock is utcnow else clock,
                              context={"admins": settings.admins, "directory": self.directory,
                                       "vendor_team_ids": settings.team_ids,
                                       "vendor_enterprise_id": settings.enterprise_id})

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 BUSY_TIMEOUT_MS = 30_000
+CLOCK_CHECK_SECONDS = 60.0  # how often the offset between this machine's clock and the database's is measured
 
 # Sessions open in each thread. The rule "never hold the database across the network" is checked
 # against it: the test suite fails any test in which a Slack call starts while its thread holds one.
@@ -78,6 +81,25 @@ class Database:
         # transactions on a lock instead turns 1–2 s tails into a short wait. Other processes still
         # meet busy_timeout.
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._clock_offset: tuple[float, timedelta] | None = None  # (measured at, monotonic; database - local)
+
+    def clock(self) -> datetime:
+        """The database's time, in UTC: what leases held by several workers are measured against, so that
+        machines whose clocks disagree still agree on whose a row is. SQLite lives on this machine: its
+        clock is this one. PostgreSQL's is read once a minute and kept as an offset from the local clock."""
+        local = datetime.now(UTC)
+        if self.is_sqlite:
+            return local
+        checked = self._clock_offset
+        if checked is None or time.monotonic() - checked[0] > CLOCK_CHECK_SECONDS:
+            with self.engine.connect() as connection:
+                before = datetime.now(UTC)
+                remote = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+                after = datetime.now(UTC)
+            checked = (time.monotonic(), remote.astimezone(UTC) - (before + (after - before) / 2))
+            self._clock_offset = checked
+            local = datetime.now(UTC)
+        return local + checked[1]
 
     @property
     def is_sqlite(self) -> bool:

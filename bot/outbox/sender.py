@@ -103,6 +103,7 @@ class Sender:
         context: dict[str, Any] | None = None,
         composers: Composers | None = None,
         admins: tuple[str, ...] = (),
+        lease_clock: Callable[[], datetime] | None = None,
     ):
         self.db = db
         self.client = client
@@ -111,6 +112,9 @@ class Sender:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.lease = lease
+        # Leases are measured on the database's clock (several workers, several machines), not on the clock
+        # that says what is due (which `golive tick --at` and tests set).
+        self.lease_clock = lease_clock or db.clock
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.rng = rng or random.Random()
@@ -134,7 +138,8 @@ class Sender:
     def claim_due(self, now: datetime, limit: int | None = None) -> list[OutboxMessage]:
         """Take due rows (and rows whose sender died mid-send) with one conditional UPDATE each."""
         limit = limit or self.batch_size
-        stale = now - self.lease
+        held_at = self.lease_clock()
+        stale = held_at - self.lease
         due = or_(
             and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale),
@@ -177,13 +182,13 @@ class Sender:
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
                     .where(or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at == row.claimed_at))
-                    .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=now)
+                    .values(status=OutboxStatus.SENDING, claimed_by=self.worker_id, claimed_at=held_at)
                     .execution_options(synchronize_session=False)
                 )
                 if result.rowcount == 1:
                     s.expunge(row)
                     row.status = "recovering" if was_sending else OutboxStatus.SENDING
-                    row.claimed_at = now
+                    row.claimed_at = held_at
                     claimed.append(row)
         return claimed
 
@@ -280,7 +285,7 @@ class Sender:
                 if row.order_key:
                     held.add(row.order_key)
                 continue
-            if not self._keep_claim(row, clock()):
+            if not self._keep_claim(row):
                 continue  # our lease ran out while the row waited its turn and another sender took it
             outcome = self._attempt(row, clock(), clock)
             if outcome.kind == "lost":
@@ -301,9 +306,10 @@ class Sender:
                 blocked[method] = now + timedelta(seconds=outcome.retry_after)
         return stats
 
-    def _keep_claim(self, row: OutboxMessage, now: datetime) -> bool:
+    def _keep_claim(self, row: OutboxMessage) -> bool:
         """Renew the lease of a row that has waited in this batch for half of it; False when the lease
         ran out and another sender has claimed the row since (it is theirs now: do not send it)."""
+        now = self.lease_clock()
         if row.claimed_at is not None and now - row.claimed_at < self.lease / 2:
             return True
         with self.db.session() as s:
@@ -353,7 +359,7 @@ class Sender:
             except CONNECTION_ERRORS as err:
                 return _Outcome("retry", error=f"composing: {type(err).__name__}")
             # Composing may take long (reads, a chart upload): renew the lease before the call it prepared.
-            if clock is not None and not self._keep_claim(row, clock()):
+            if clock is not None and not self._keep_claim(row):
                 return _Outcome("lost")
             if composed is None:
                 return _Outcome("sent", channel=payload.get("channel"), ts=None)
@@ -480,7 +486,8 @@ class Sender:
             if row.status == "recovering":
                 # Still unknown whether Slack has this post: keep it a stale "sending" row, so whoever
                 # takes it next checks Slack first (it becomes stale again at `wait`).
-                values.update(status=OutboxStatus.SENDING, claimed_at=wait - self.lease,
+                values.update(status=OutboxStatus.SENDING,
+                              claimed_at=self.lease_clock() + (wait - now) - self.lease,
                               claimed_by=f"recovering:{self.worker_id}")
             if outcome.kind == "rate_limited":
                 stats.rate_limited += 1

@@ -170,9 +170,9 @@ def test_a_thread_reply_waits_for_its_parent_post(sim, db_url):
 
 
 def test_a_post_that_slack_accepted_before_a_crash_is_not_posted_again(sim, db_url):
-    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60))
+    clock = Clock()  # the shared database clock the leases run on, too
+    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60), lease_clock=clock)
     queue(db, "kcrash")
-    clock = Clock()
     sender.deliver_due(clock)
     # Simulate the crash window: Slack has the post, but the database still says "sending".
     with db.session() as s:
@@ -206,9 +206,9 @@ def test_drain_waits_a_bounded_time_for_retries(sim, db_url):
 
 
 def test_recovery_waits_when_slack_history_cannot_be_read_rather_than_risking_a_second_post(sim, db_url):
-    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60))
+    clock = Clock()  # the shared database clock the leases run on, too
+    db, sender = make_sender(sim, db_url, lease=timedelta(seconds=60), lease_clock=clock)
     queue(db, "kcrash2")
-    clock = Clock()
     sender.deliver_due(clock)
     with db.session() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.dedupe_key == "kcrash2").values(
@@ -246,7 +246,7 @@ def second_sender_runs_during(sim, db, clock: Clock, key: str, at: datetime):  #
     """A `during` hook: when the first sender posts `key`, a second sender (another worker) runs one
     delivery round at `at`, while the first is still waiting for Slack. Returns (hook, what it saw)."""
     second = Sender(db, WebClient(token=sim.bot_token, base_url=sim.url, retry_handlers=[], timeout=5),
-                    worker_id="second-worker", rng=random.Random(8))
+                    worker_id="second-worker", rng=random.Random(8), lease_clock=clock)
     seen: dict = {}
 
     def during(posting: str) -> bool:
@@ -275,7 +275,7 @@ def test_a_row_whose_turn_comes_late_in_a_long_batch_renews_its_lease_so_no_othe
     # renewed then; while Slack takes its time with it, 130 s after the claim, a second worker looks.
     during, seen = second_sender_runs_during(sim, db, clock, "slow:3", NOW + timedelta(seconds=130))
     first = Sender(db, SlowSlack(sim, clock, 25, during), worker_id="first-worker", rng=random.Random(7),
-                   lease=timedelta(seconds=120))
+                   lease=timedelta(seconds=120), lease_clock=clock)
 
     stats = first.deliver_due(clock)
 
@@ -301,7 +301,7 @@ def test_a_row_left_waiting_past_its_lease_is_posted_once_by_the_sender_that_too
     # at 130 s a second worker takes it over and posts it.
     during, seen = second_sender_runs_during(sim, db, clock, "busy:3", NOW + timedelta(seconds=130))
     first = Sender(db, SlowSlack(sim, clock, 40, during), worker_id="first-worker", rng=random.Random(7),
-                   lease=timedelta(seconds=120), concurrency=1)
+                   lease=timedelta(seconds=120), concurrency=1, lease_clock=clock)
 
     stats = first.deliver_due(clock)
 
@@ -324,15 +324,16 @@ def test_a_crashed_batch_is_recovered_without_waiting_on_a_history_read_per_row(
     for i in range(120):
         queue(db, f"rec:{i}", channel=channels[i % 12], text=f"update {i}")
     lease = timedelta(seconds=120)
-    crashed = Sender(db, WebClient(token=sim.bot_token, base_url=sim.url), worker_id="crashed", lease=lease)
+    crashed = Sender(db, WebClient(token=sim.bot_token, base_url=sim.url), worker_id="crashed", lease=lease,
+                     lease_clock=lambda: NOW)
     assert len(crashed.claim_due(NOW)) == 120  # claimed its batch, then died before posting anything
     crashed.close()
     # The restarted worker, with the production client (every call passes golive's per-method budget),
     # delivering round after round as `golive run` does, once the dead worker's lease has run out.
     client = GatewayClient(token=sim.bot_token, base_url=sim.url, retry_handlers=[], ratebook=RateBook(),
                            max_wait=0.0, timeout=5)
-    restarted = Sender(db, client, worker_id="restarted", lease=lease, rng=random.Random(7))
     clock = Clock()
+    restarted = Sender(db, client, worker_id="restarted", lease=lease, rng=random.Random(7), lease_clock=clock)
     clock.now = NOW + lease + timedelta(seconds=1)
     sent = 0
     for _ in range(40):
@@ -404,3 +405,21 @@ def test_pins_past_their_budget_stay_unclaimed_and_posts_go_out_ahead_of_them(si
     # Another batch right away claims none of them (no budget yet): nothing is composed or written.
     assert sender.deliver_due(clock).sent == 0 and len(sim.calls_to("pins.add")) == 20
     sender.close()
+
+
+def test_a_worker_whose_clock_runs_ahead_does_not_take_rows_another_worker_holds(sim, db_url):
+    """Leases are measured on the database's clock: a second machine whose clock is ten minutes fast (past
+    the two-minute lease) sees the first worker's row as held, not abandoned, and leaves it alone."""
+    db = Database(db_url)
+    upgrade(db)
+    queue(db, "held", text="only once")
+    first = Sender(db, WebClient(token=sim.bot_token, base_url=sim.url), worker_id="first", rng=random.Random(7))
+    [claimed] = first.claim_due(NOW)
+    fast = Sender(db, WebClient(token=sim.bot_token, base_url=sim.url), worker_id="fast", rng=random.Random(8))
+
+    assert fast.claim_due(NOW + timedelta(minutes=10)) == []
+    assert fast.deliver_due(NOW + timedelta(minutes=10)).sent == 0 and sim.messages("C0ACME") == []
+    row = rows(db)["held"]
+    assert (row.status, row.claimed_by) == (OutboxStatus.SENDING, "first") and claimed.dedupe_key == "held"
+    first.close()
+    fast.close()
