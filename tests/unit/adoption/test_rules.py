@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.core.people import Profile
 from bot.features.adoption.plan import ADOPTION_REPORT, plan_adoption_reports
-from bot.features.adoption.service import _names, top_themes
+from bot.features.adoption.service import _names, away_status, top_themes
 from tests.unit.factories import BERLIN, launch, next_weekday
 
 TZ = ZoneInfo(BERLIN)
@@ -52,3 +55,34 @@ def test_a_report_due_on_a_weekend_or_holiday_moves_to_the_next_business_day() -
                                                holidays=[monday_after_week_one.isoformat()]))
     assert items[0].payload["date"] == (monday_after_week_one + timedelta(days=1)).isoformat()
     assert all(i.due_at.astimezone(TZ).weekday() < 5 for i in items)
+
+
+NOW = datetime(2027, 3, 15, 8, 0, tzinfo=UTC)
+
+
+def status(emoji: str = "", text: str = "", expires: datetime | None = None) -> Profile:
+    return Profile(user_id="U0P", status_emoji=emoji, status_text=text,
+                   status_expiration=int(expires.timestamp()) if expires else 0)
+
+
+@pytest.mark.parametrize(("emoji", "text"), [
+    (":palm_tree:", "Vacationing"), (":face_with_thermometer:", "Out sick"), ("", "OOO until Monday"),
+    ("", "Out of office"), ("", "on parental leave"), (":sunny:", "Holiday!"), ("", "Im Urlaub"),
+    ("", "en congé"), (":airplane:", ""), ("", "PTO"), ("", "sick"),
+])
+def test_a_status_saying_time_off_travel_illness_or_leave_means_away(emoji: str, text: str) -> None:
+    assert away_status(status(emoji, text), NOW) is not None
+
+
+@pytest.mark.parametrize(("emoji", "text"), [
+    (":spiral_calendar_pad:", "In a meeting"), (":bus:", "Commuting"), (":house_with_garden:", "Working remotely"),
+    ("", ""), (":coffee:", "back in 5"), ("", "Illustrating the release notes"),
+])
+def test_a_busy_or_empty_status_is_not_away(emoji: str, text: str) -> None:
+    assert away_status(status(emoji, text), NOW) is None
+
+
+def test_an_expired_away_status_no_longer_counts_and_an_unexpired_one_does() -> None:
+    assert away_status(status(":palm_tree:", "Vacationing", NOW - timedelta(minutes=1)), NOW) is None
+    assert away_status(status(":palm_tree:", "Vacationing", NOW + timedelta(days=3)), NOW) == ":palm_tree: Vacationing"
+    assert away_status(None, NOW) is None
