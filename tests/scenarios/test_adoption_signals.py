@@ -10,13 +10,16 @@ import json
 import re
 from datetime import UTC, datetime, time, timedelta
 
+from sqlmodel import select
+
 from bot.devkit.slack_requests import slack_user
 from bot.features.launches.service import LaunchInput
 from bot.features.usage.service import store_rows, validate_json_rows
 from bot.flows.launches import save_launch
+from bot.flows.operations import forget_user
 from bot.flows.planning import replan
 from schedules.plan import stored_plan
-from storage.models import Launch
+from storage.models import ChannelActivity, Launch
 from tests.conftest import CUSTOMER_TEAM
 from tests.scenarios.dates import monday_ahead
 
@@ -95,7 +98,8 @@ def set_up_launch_week(world) -> int:  # noqa: ANN001
 
     week1 = report_due(world, launch_id, 1)
     world.clock.set(week1 - timedelta(hours=1))
-    rows = [{"email": "cora@acme.test", "last_active_at": (week1 - timedelta(days=1)).isoformat(), "feature": "reports"},
+    yesterday = (week1 - timedelta(days=1)).isoformat()
+    rows = [{"email": "cora@acme.test", "last_active_at": yesterday, "feature": "reports"},
             {"email": "cyril@acme.test", "last_active_at": at(-3).isoformat(), "feature": "reports"},
             {"email": "vera@acme.test", "last_active_at": at(-2).isoformat(), "feature": "dashboards"}]
     with world.runtime.db.session() as s:
@@ -157,3 +161,24 @@ def test_back_from_holiday_means_nudged_again_the_next_week(world):
     [vera] = dms(world, "U0CUST4")
     assert "It has been a few days since you last used" in vera
     assert "Away, so not nudged" not in report(world, 2)
+
+
+def test_a_retried_message_event_counts_once_and_forgetting_a_person_removes_their_channel_activity(world):
+    world.clock.set(at(-5))
+    raw = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": GO_LIVE.isoformat(), "tz": "Europe/Berlin"}
+    with world.runtime.db.session() as s:
+        launch, _ = save_launch(s, LaunchInput.parse(raw, partial=True), now=world.clock())
+        launch_id = launch.id
+    world.clock.set(at(1))
+    msg = world.sim.post_as_user("C0ACME", "U0CUST1", "hello")
+    envelope = {"event_id": "Ev0ACTIVITY1"}
+    assert world.slack.message("hello", user_id="U0CUST1", channel_id="C0ACME", ts=msg["ts"],
+                               user_team=CUSTOMER_TEAM, **envelope).status == 200
+    world.clock.set(at(2))  # Slack retries the same delivery a day later: it changes nothing
+    assert world.slack.message("hello", user_id="U0CUST1", channel_id="C0ACME", ts=msg["ts"],
+                               user_team=CUSTOMER_TEAM, **envelope).status == 200
+    with world.runtime.db.session() as s:
+        assert [(a.user_id, a.last_active_at) for a in s.exec(select(ChannelActivity)).all()] == [("U0CUST1", at(1))]
+        forget_user(s, "U0CUST1")
+    with world.runtime.db.session() as s:
+        assert s.exec(select(ChannelActivity).where(ChannelActivity.launch_id == launch_id)).all() == []

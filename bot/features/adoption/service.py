@@ -162,7 +162,7 @@ def channel_signals(session: Session, launch: Launch, members: list[str], produc
 AWAY_EMOJI = frozenset({
     "palm_tree", "desert_island", "beach_with_umbrella", "airplane", "airplane_departure", "luggage",
     "face_with_thermometer", "thermometer", "mask", "sneezing_face", "nauseated_face", "face_with_head_bandage",
-    "hospital", "pill", "baby", "baby_bottle", "no_entry", "no_entry_sign",
+    "hospital", "baby", "baby_bottle",
 })
 AWAY_WORDS = re.compile(
     r"\b(?:vacation\w*|holidays?|on leave|\w+ leave|leave until|pto|ooo|o\.o\.o\.?|out of (?:the )?office|"

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.people import Profile
+from bot.features.adoption.compose import report_period_start
 from bot.features.adoption.plan import ADOPTION_REPORT, plan_adoption_reports
-from bot.features.adoption.service import _names, away_status, top_themes
+from bot.features.adoption.service import _names, away_status, top_themes, went_live_at
 from tests.unit.factories import BERLIN, launch, next_weekday
 
 TZ = ZoneInfo(BERLIN)
@@ -86,3 +87,19 @@ def test_an_expired_away_status_no_longer_counts_and_an_unexpired_one_does() -> 
     assert away_status(status(":palm_tree:", "Vacationing", NOW - timedelta(minutes=1)), NOW) is None
     assert away_status(status(":palm_tree:", "Vacationing", NOW + timedelta(days=3)), NOW) == ":palm_tree: Vacationing"
     assert away_status(None, NOW) is None
+
+
+def test_since_go_live_starts_at_local_midnight_of_the_go_live_day_or_earlier_when_declared_live_early() -> None:
+    planned = launch()
+    midnight = datetime.combine(planned.go_live_date, time(0), tzinfo=TZ)
+    assert went_live_at(planned) == midnight
+    early = midnight - timedelta(days=2, hours=-10)
+    assert went_live_at(launch(live_at=early)) == early
+    assert went_live_at(launch(live_at=midnight + timedelta(hours=9))) == midnight  # live later that day
+
+
+def test_the_first_report_reads_new_themes_from_go_live_and_later_ones_from_the_previous_report() -> None:
+    planned = launch()
+    items = plan_adoption_reports(None, planned)  # type: ignore[arg-type]
+    assert report_period_start(planned, 1) == went_live_at(planned)
+    assert report_period_start(planned, 3) == items[1].due_at
