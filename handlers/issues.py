@@ -15,6 +15,7 @@ from bot.core.errors import GoliveError, InvalidInput, NotAllowed
 from bot.core.ids import ActionId, CallbackId
 from bot.core.roles import Person
 from bot.core.text import escape
+from bot.features.adoption import service as adoption
 from bot.features.issues import model as issues_model
 from bot.features.issues import service as issues
 from bot.features.issues.views import report_modal, resolve_modal
@@ -139,6 +140,7 @@ def on_mention(body: dict, event: dict, deps: Deps, context, ack=None) -> None: 
         launch = launches.launch_for_channel(s, channel)
         if launch is None or not claim_event(s, body, now):
             return
+        adoption.record_channel_activity(s, launch_id=launch.id, user=user, now=now)
         if event.get("thread_ts") and issues.issue_for_customer_thread(s, channel, str(event["thread_ts"])):
             return  # a reply in an issue's own thread: relayed to support (the message event), not a new issue
         if not text:
@@ -157,8 +159,6 @@ def on_reaction(body: dict, event: dict, deps: Deps, ack=None) -> None:  # noqa:
     mark) and the sender reads the message and files the issue, retrying while Slack cannot answer."""
     if ack is not None:
         ack()
-    if event.get("reaction") != REACTION:
-        return
     item = event.get("item") or {}
     channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
     if item.get("type") != "message" or not all(isinstance(v, str) for v in (channel, ts, user)):
@@ -168,6 +168,9 @@ def on_reaction(body: dict, event: dict, deps: Deps, ack=None) -> None:  # noqa:
         launch = launches.launch_for_channel(s, channel)
         if launch is None or not claim_event(s, body, now):
             return
+        adoption.record_channel_activity(s, launch_id=launch.id, user=user, now=now)  # any reaction is a sign of life
+        if event.get("reaction") != REACTION:
+            return
         if s.exec(select(Issue.id).where(Issue.source_key == f"msg:{channel}:{ts}")).first():
             return
         issues.queue_flagged_message(s, launch=launch, channel=channel, ts=ts, reporter=user,
@@ -175,21 +178,32 @@ def on_reaction(body: dict, event: dict, deps: Deps, ack=None) -> None:  # noqa:
 
 
 def on_message(body: dict, event: dict, deps: Deps, context, ack=None) -> None:  # noqa: ANN001
-    """Thread replies: `>>` from support goes to the customer; the customer's replies go to support."""
+    """Thread replies: `>>` from support goes to the customer; the customer's replies go to support. Any
+    message in a launch channel is also recorded as that person's activity there (adoption)."""
     if ack is not None:
         ack()
     if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
         return
     channel, ts, thread_ts, user = event.get("channel"), event.get("ts"), event.get("thread_ts"), event.get("user")
     text = str(event.get("text") or "")
-    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(thread_ts, str) and isinstance(user, str)):
+    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(user, str)):
         return
-    if thread_ts == ts or user == context.get("bot_user_id"):
+    if user == context.get("bot_user_id"):
+        return
+    if not isinstance(thread_ts, str) or thread_ts == ts:
+        # A top-level message: only a sign of life in a launch channel (adoption), recorded with the event's mark.
+        with deps.db.read() as s:
+            in_launch = launches.launch_for_channel(s, channel) is not None
+        if in_launch:
+            with deps.db.session() as s:
+                if claim_event(s, body, deps.clock()):
+                    adoption.record_activity_in_channel(s, channel=channel, user=user, now=deps.clock())
         return
     person = Person(user, event.get("user_team") or event.get("team"))
     with deps.db.session() as s:
         if not claim_event(s, body, deps.clock()):
             return
+        adoption.record_activity_in_channel(s, channel=channel, user=user, now=deps.clock())
         support_issue = issues.issue_for_support_thread(s, channel, thread_ts)
         if support_issue is not None:
             if text.lstrip().startswith(">>") and deps.roles.is_vendor(person):

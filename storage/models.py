@@ -322,6 +322,19 @@ class AdoptionOptOut(SQLModel, table=True):
     opted_out_at: datetime | None = utc_column(nullable=False)
 
 
+class ChannelActivity(SQLModel, table=True):
+    """Who took part in a launch channel and when (messages, thread replies, reactions, mentions), written by
+    the event handlers in the transaction that marks the event processed; check-in answers and issues are
+    read from their own tables. One row per (launch, person)."""
+
+    __tablename__ = "channel_activity"
+
+    launch_id: int = Field(foreign_key="launch.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(primary_key=True, index=True)
+    first_active_at: datetime | None = utc_column(nullable=False)
+    last_active_at: datetime | None = utc_column(nullable=False)
+
+
 class HomeVisit(SQLModel, table=True):
     """Who opened the App Home and when, so it can be refreshed for recent visitors after changes."""
 

@@ -16,6 +16,7 @@ from bot.core.errors import InvalidInput
 from storage.db import Database
 from storage.models import (
     AdoptionOptOut,
+    ChannelActivity,
     CheckIn,
     CheckInAnswer,
     CheckInAnswerHistory,
@@ -135,6 +136,7 @@ def forget_user(session: Session, user_id: str) -> dict[str, int]:
     for model in (LaunchMember, NudgeMute, AdoptionOptOut):
         run("roles and preferences", delete(model).where(model.user_id == user_id))
     run("app home visits", delete(HomeVisit).where(HomeVisit.user_id == user_id))
+    run("channel activity", delete(ChannelActivity).where(ChannelActivity.user_id == user_id))
     run("go-live criteria", update(ReadinessItem).where(ReadinessItem.owner == user_id).values(owner=anon))
     run("go-live criteria", update(ReadinessItem).where(ReadinessItem.changed_by == user_id).values(changed_by=anon))
     run("goal reviews", update(Goal).where(Goal.reviewed_by == user_id).values(reviewed_by=anon))

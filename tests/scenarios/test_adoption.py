@@ -50,7 +50,7 @@ def setup_week_one(world) -> int:  # noqa: ANN001
     launch_id = add_launch(world)
     world.clock.set(datetime(2027, 3, 9, 12, 0, tzinfo=UTC))
     for user, text in (("U0CUST1", "SSO login fails after the password reset"),
-                       ("U0CUST2", "The sso redirect loops on the export page")):
+                       ("U0CUST2", "The SSO login loops back to the sign-in page")):
         msg = world.sim.post_as_user("C0ACME", user, f"<@UBOT> {text}")
         world.slack.app_mention(msg["text"], user_id=user, channel_id="C0ACME", ts=msg["ts"], user_team=CUSTOMER_TEAM)
     world.clock.set(WEEK1 - timedelta(hours=1))
@@ -82,7 +82,7 @@ def test_weekly_report_shows_active_invited_never_quiet_features_and_themes_and_
     assert "Never logged in (1):* <@U0CUST3>" in blocks
     assert "no activity for 5+ days (1):* <@U0CUST2> (9 days)" in blocks
     assert "reports 2 · dashboards 1 · exports 1" in text
-    assert "“SSO” 2×" in blocks  # where people get stuck, from the issue texts
+    assert "• *SSO login* — 2×, new this week: “" in blocks  # where people get stuck, from the issue texts
     assert "ghost@acme.test" in text and "match no Slack user" in text  # unmatched: kept and reported
     # The nudges: a DM with the training link and an opt-out button, to quiet and never-seen people only.
     [cyril] = nudges(world, "U0CUST2")

@@ -1,28 +1,40 @@
 """Adoption after go-live: a weekly report to the CSMs for 30 days (active vs invited, never logged in, went
-quiet, features, where people get stuck) and optional friendly nudges to people who went quiet."""
+quiet, features, who is active in the launch channel and who has been silent since go-live, where people
+get stuck, grouped by meaning) and optional friendly nudges to people who went quiet (never to people whose
+Slack status says they are away; people who never logged in get a getting-started message instead)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from bot.core.clock import local_instant, parse_zone
 from bot.core.errors import InvalidInput
-from bot.features.adoption.model import AdoptionReport, Person
+from bot.core.people import Profile
+from bot.features.adoption.model import AdoptionReport, ChannelSignals, Person, ProductState
 from bot.features.launches import service as launches
-from bot.outbox.compose import ComposeContext
+from bot.features.themes.service import Theme, ThemeText, group_themes
 from bot.outbox.queue import enqueue
-from bot.slack.directory import channel_customers
 from schedules.registry import Skip, WorkContext
-from storage.models import AdoptionOptOut, CheckInAnswer, Issue, Launch, MemberRole, UsageRecord
+from storage.models import (
+    AdoptionOptOut,
+    ChannelActivity,
+    CheckInAnswer,
+    Issue,
+    Launch,
+    MemberRole,
+    UsageRecord,
+)
 
 REPORT_WEEKS = (1, 2, 3, 4)  # go-live + 7, 14, 21, 28 days: the first 30 days
 MAX_NAMES = 25
+MAX_THEMES = 5
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before being below
 between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
@@ -63,12 +75,127 @@ def top_themes(texts: list[str], limit: int = 5) -> list[tuple[str, int]]:
     return [(spellings[word].most_common(1)[0][0], n) for word, n in ranked]
 
 
+def stuck_themes(session: Session, launch: Launch, *, since: datetime | None, now: datetime
+                 ) -> tuple[list[Theme], int]:
+    """Where people get stuck, by meaning: the launch's friction/blocked notes and issue texts up to `now`,
+    grouped with themes.group_themes (name, count, quotes, new since `since` — the previous report — or
+    ongoing), and how many texts were read."""
+    notes = session.exec(select(CheckInAnswer.id, CheckInAnswer.note, CheckInAnswer.recorded_at).where(
+        CheckInAnswer.launch_id == launch.id, CheckInAnswer.answer.in_(["friction", "blocked"]),
+        CheckInAnswer.note.is_not(None), CheckInAnswer.recorded_at <= now)).all()
+    issues = session.exec(select(Issue.number, Issue.text, Issue.created_at).where(
+        Issue.launch_id == launch.id, Issue.created_at <= now)).all()
+    texts = [ThemeText(note, at, f"note:{ident}") for ident, note, at in notes if note and note.strip()]
+    texts += [ThemeText(text, at, f"issue:{number}") for number, text, at in issues if text and text.strip()]
+    return group_themes(texts, since=since, max_themes=MAX_THEMES), len(texts)
+
+
+# -- Slack-native signals: who takes part in the launch channel ---------------------------------------
+
+
+def record_channel_activity(session: Session, *, launch_id: int, user: str, now: datetime) -> None:
+    """Note that `user` did something in the launch's channel at `now` (an upsert that only moves
+    last_active_at forward, so a retried event changes nothing). In the caller's transaction."""
+    if not user or user == "USLACKBOT":
+        return
+    table = ChannelActivity.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(launch_id=launch_id, user_id=user, first_active_at=now, last_active_at=now)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["launch_id", "user_id"], set_={"last_active_at": stmt.excluded.last_active_at},
+        where=table.c.last_active_at < stmt.excluded.last_active_at))
+
+
+def record_activity_in_channel(session: Session, *, channel: str | None, user: str | None, now: datetime) -> None:
+    """The same for an event that names only its channel: nothing when it is not a launch channel."""
+    launch = launches.launch_for_channel(session, channel)
+    if launch is not None and user:
+        record_channel_activity(session, launch_id=launch.id, user=user, now=now)
+
+
+def went_live_at(launch: Launch) -> datetime:
+    """Where "since go-live" starts: the start of the go-live day in the launch's zone, or the moment it was
+    declared live when that was earlier."""
+    start = local_instant(launch.go_live_date, time(0, 0), parse_zone(launch.timezone))
+    return min(start, launch.live_at) if launch.live_at is not None else start
+
+
+def channel_last_active(session: Session, launch_id: int) -> dict[str, datetime]:
+    """Each person's latest sign of life in the launch channel: messages, replies and reactions (stored
+    by the event handlers), check-in answers and issues they reported."""
+    last: dict[str, datetime] = {}
+    queries = (
+        select(ChannelActivity.user_id, ChannelActivity.last_active_at).where(ChannelActivity.launch_id == launch_id),
+        select(CheckInAnswer.user_id, func.max(CheckInAnswer.recorded_at))
+        .where(CheckInAnswer.launch_id == launch_id).group_by(CheckInAnswer.user_id),
+        select(Issue.reporter, func.max(Issue.created_at)).where(Issue.launch_id == launch_id).group_by(Issue.reporter),
+    )
+    for query in queries:
+        for user, at in session.exec(query).all():
+            if user and at is not None and (user not in last or at > last[user]):
+                last[user] = at
+    return last
+
+
+def channel_signals(session: Session, launch: Launch, members: list[str], product: dict[str, ProductState],
+                    now: datetime) -> ChannelSignals:
+    """The customer `members` of the channel split into active since go-live (latest first) and silent since
+    go-live, each with what the usage data says of them."""
+    since = went_live_at(launch)
+    last = channel_last_active(session, launch.id)
+    active, silent = [], []
+    for uid in sorted(set(members)):
+        state = product.get(uid, ProductState.NEVER)
+        at = last.get(uid)
+        if at is not None and since <= at <= now:
+            active.append((uid, at, state))
+        else:
+            silent.append((uid, state))
+    active.sort(key=lambda row: (-row[1].timestamp(), row[0]))
+    return ChannelSignals(active=active, silent=silent)
+
+
+# -- away: who is not nudged --------------------------------------------------------------------------
+
+# Slack's own presets are ":palm_tree: Vacationing" and ":face_with_thermometer: Out sick"; the rest are the
+# emoji and words people commonly use for time off, travel, illness or leave.
+AWAY_EMOJI = frozenset({
+    "palm_tree", "desert_island", "beach_with_umbrella", "airplane", "airplane_departure", "luggage",
+    "face_with_thermometer", "thermometer", "mask", "sneezing_face", "nauseated_face", "face_with_head_bandage",
+    "hospital", "baby", "baby_bottle",
+})
+AWAY_WORDS = re.compile(
+    r"\b(?:vacation\w*|holidays?|on leave|\w+ leave|leave until|pto|ooo|o\.o\.o\.?|out of (?:the )?office|"
+    r"out sick|off sick|sick|away until|away till|off until|parental|maternity|paternity|"
+    r"urlaub|krank|abwesend|congés?|vacances|malade|vacaciones|de baja|férias|ausente)\b",
+    re.IGNORECASE)
+
+
+def away_status(profile: Profile | None, now: datetime) -> str | None:
+    """The person's Slack status when it says they are away, else None. Away means an unexpired status
+    (`status_expiration` 0 = never expires, else a Unix time after `now`) whose emoji is one of AWAY_EMOJI
+    or whose text says vacation / holiday / OOO / out of office / sick / on leave / away until (and the
+    German, French, Spanish and Portuguese words for them). "In a meeting" or "Commuting" is not away."""
+    if profile is None:
+        return None
+    if profile.status_expiration and profile.status_expiration <= now.timestamp():
+        return None
+    emoji = (profile.status_emoji or "").strip().strip(":").lower()
+    text = (profile.status_text or "").strip()
+    if emoji in AWAY_EMOJI or (text and AWAY_WORDS.search(text)):
+        return " ".join(part for part in (f":{emoji}:" if emoji else "", text) if part)
+    return None
+
+
 # -- the report -------------------------------------------------------------------------------------
 
 
 def build_report(session: Session, launch: Launch, now: datetime, members: list[str] | None, *,
-                 week: int) -> AdoptionReport:
-    """Invited = the customer's people in the launch channel plus everyone seen in the usage data."""
+                 week: int, since: datetime | None = None, away: list[tuple[str, str]] | None = None
+                 ) -> AdoptionReport:
+    """Invited = the customer's people in the launch channel plus everyone seen in the usage data. `since`
+    is where this report's period starts (the previous report), for new-this-week themes; `away` lists the
+    people (id, status) whose status says they are away."""
     rows = session.exec(
         select(UsageRecord.email, UsageRecord.slack_user_id, UsageRecord.feature, func.max(UsageRecord.last_active_at))
         .where(UsageRecord.launch_id == launch.id)
@@ -90,23 +217,26 @@ def build_report(session: Session, launch: Launch, now: datetime, members: list[
     quiet = sorted(((p, (now - p.last_active).days) for p in people.values()
                     if p.last_active and p.last_active < cutoff), key=lambda pd: -pd[1])
     features = Counter(f for p in people.values() for f in p.features)
-    notes = session.exec(select(CheckInAnswer.note).where(
-        CheckInAnswer.launch_id == launch.id, CheckInAnswer.answer.in_(["friction", "blocked"]),
-        CheckInAnswer.note.is_not(None))).all()
-    texts = list(notes) + list(session.exec(select(Issue.text).where(Issue.launch_id == launch.id)).all())
+    themes, stuck_texts = stuck_themes(session, launch, since=since, now=now)
+    product = {p.user_id: (ProductState.NEVER if p.last_active is None else
+                           ProductState.ACTIVE if p.last_active >= cutoff else ProductState.QUIET)
+               for p in people.values() if p.user_id}
+    channel = channel_signals(session, launch, members, product, now) if members is not None else None
     unmatched = sorted({p.email for p in people.values() if not p.user_id and p.email})
     if not launch.adoption_nudges:
         nudges = "Adoption nudges are off for this launch (`adoption_nudges: true` turns them on)."
     elif not launch.training_link:
         nudges = "Adoption nudges are on, but the launch has no `training_link`, so none were sent."
     else:
-        nudges = (f"People quiet for {launch.quiet_days}+ days get a friendly DM with the training link, at most "
-                  "once a week, unless they opted out.")
+        nudges = (f"People quiet for {launch.quiet_days}+ days get a friendly DM with the training link (people "
+                  "who never logged in, a getting-started one), at most once a week, unless they opted out or "
+                  "their Slack status says they are away.")
     return AdoptionReport(customer=launch.customer, week=week, quiet_days=launch.quiet_days, invited=len(people),
                           active=active, never=never, quiet=quiet,
                           features=sorted(features.items(), key=lambda kv: (-kv[1], kv[0])),
-                          themes=top_themes(texts, 5), unmatched=unmatched, members_known=members is not None,
-                          nudges=nudges)
+                          themes=themes, unmatched=unmatched, members_known=members is not None,
+                          nudges=nudges, stuck_texts=stuck_texts, channel=channel,
+                          away=list(away or []) if launch.adoption_nudges and launch.training_link else [])
 
 
 def _names(people: list[str]) -> str:
@@ -135,11 +265,6 @@ def queue_report(ctx: WorkContext) -> str | None:
     return None
 
 
-def channel_customer_ids(ctx: ComposeContext, channel: str) -> list[str] | None:
-    customers = channel_customers(ctx, channel)
-    return None if customers is None else [p.user_id for p in customers]
-
-
 def iso_week(now: datetime) -> str:
     year, week, _ = now.isocalendar()
     return f"{year}-W{week:02d}"
@@ -158,6 +283,12 @@ def nudge_targets(session: Session, launch: Launch, members: list[str] | None, n
         targets |= {uid for uid in members if uid not in last}
     opted_out = set(session.exec(select(AdoptionOptOut.user_id).where(AdoptionOptOut.launch_id == launch.id)).all())
     return sorted(targets - opted_out)
+
+
+def has_used_product(session: Session, launch_id: int, user: str) -> bool:
+    """Whether the usage data has this Slack user at all (matched by email)."""
+    return session.exec(select(UsageRecord.id).where(UsageRecord.launch_id == launch_id,
+                                                     UsageRecord.slack_user_id == user).limit(1)).first() is not None
 
 
 def record_opt_out(session: Session, *, launch_ref: Any, user: str, now: datetime) -> Launch:
