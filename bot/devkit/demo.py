@@ -23,7 +23,7 @@ from rich.rule import Rule
 from sqlmodel import func, select
 
 from bot.core.settings import Settings
-from bot.devkit.demo_adoption import usage_and_adoption
+from bot.devkit.demo_adoption import first_adoption_report, usage_import
 from bot.devkit.demo_milestones import before_go_live, declare_live, goal_review, retrospective
 from bot.devkit.simulator import SlackSimulator
 from bot.devkit.slack_requests import SlackRequestSender
@@ -163,7 +163,7 @@ def problem_reported_with_reaction(demo: Demo, day: date, number: int) -> None:
     demo.say(at, "Cyril writes in the channel, and Cora reacts to it with 🚨")
     slack.reaction_added("rotating_light", user_id="U0CORA", channel_id=CHANNEL, item_ts=message["ts"],
                          user_team=CUSTOMER)
-    demo.at(local(day, 14, 1), f"{day:%a %d %b} 14:00 — a problem reported with a reaction")
+    demo.at(local(day, 14, 1), f"{day:%a %d %b} 14:01 — a problem reported with a reaction")
     with demo.runtime.db.session() as s:
         issue = s.exec(select(Issue).where(Issue.source == "🚨 reaction")).one()
         card_ts, issue_id = issue.support_ts, issue.id
@@ -177,7 +177,7 @@ def problem_reported_with_reaction(demo: Demo, day: date, number: int) -> None:
                              thread_ts=card_ts)
     slack.message(reply["text"], user_id="U0SAM", channel_id="C0SUPPORT", ts=reply["ts"], thread_ts=card_ts)
     demo.say(at, "Sam replies in the card's thread, starting with >> so it goes to the customer")
-    demo.at(local(day, 15, 7), f"{day:%a %d %b} 15:06 — acknowledged, and the customer hears back in their thread")
+    demo.at(local(day, 15, 7), f"{day:%a %d %b} 15:07 — acknowledged, and the customer hears back in their thread")
     at = demo.at(local(day, 15, 30), quiet=True)
     slack.block_action("issue_resolve", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=card_ts,
                        value=str(issue_id), trigger_id=f"{int(at.timestamp())}.U0SAM.demo")
@@ -186,7 +186,7 @@ def problem_reported_with_reaction(demo: Demo, day: date, number: int) -> None:
                           values={"note": {"note": {"type": "plain_text_input",
                                                     "value": "Export job restarted; exports finish in ~40 s again."}}})
     demo.say(at, "Sam resolves it with a note")
-    at = demo.at(local(day, 15, 31), f"{day:%a %d %b} 15:30 — resolved")
+    at = demo.at(local(day, 15, 31), f"{day:%a %d %b} 15:31 — resolved")
     resolved = [m for m in sim.messages(CHANNEL) if m.is_reply and "is resolved" in m["text"]][-1]
     button = next(e for b in resolved.blocks if b["type"] == "actions" for e in b["elements"])
     slack.block_action(button["action_id"], user_id="U0CORA", channel_id=CHANNEL, message_ts=resolved["ts"],
@@ -224,8 +224,9 @@ STORY: list[Chapter] = [
     before_go_live,         # three business days before: the checklist reminder, Carla ticks the criteria
     business_day_before,    # the heads-up to the CSM and the customer channel's last reminder
     launch_week,            # LAUNCH_WEEK, every check-in day
-    usage_and_adoption,     # the launch-week chart, a usage import, the first weekly adoption report
+    usage_import,           # Friday evening: the launch-week chart, adoption nudges on, a usage import
     # (the launch-week wrap-up to leadership belongs here, on the first business day after launch week)
+    first_adoption_report,  # a week after go-live: the first weekly adoption report and its nudges
     retrospective,          # the retrospective opens, people answer, the summary
     # (a lesson added to every future checklist belongs here, after the retrospective's summary)
     goal_review,            # 30 days live: the goal review and the outcome to leadership
@@ -242,7 +243,8 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None,
     go_live = next_monday(datetime.now(UTC).date())
     clock = DemoClock(local(go_live - timedelta(days=7), 9))
     secret = secrets.token_hex(16)
-    with SlackSimulator(team_id=VENDOR) as sim:
+    # Files are shared at once (Slack takes a moment), so the chart shows next to the digest that carried it.
+    with SlackSimulator(team_id=VENDOR, share_delay=0) as sim:
         build_workspace(sim)
         settings = Settings.from_env({
             "SLACK_BOT_TOKEN": sim.bot_token, "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": sim.url,
@@ -273,8 +275,9 @@ def _rehearse(demo: Demo, story: list[Chapter]) -> dict:
     demo.console.print(Panel.fit(
         "golive rehearses Acme Corp's go-live week against a simulated Slack workspace.\n"
         "Carla is the CSM, Sam is on support; Cora, Cyril, Cleo and Carl are Acme's people in the shared channel.\n"
-        "Everything below went through the real app, scheduler, outbox and database; the worker ran on a fast\n"
-        "simulated clock that ticks every minute in which something is due.", title="golive demo"))
+        "Everything below went through the real app, scheduler, outbox and database.\n"
+        "The worker runs on a fast simulated clock: every minute in which something is due is ticked, in order.",
+        title="golive demo"))
     summary: dict[str, Any] = {}
     for chapter in story:
         summary[chapter.__name__] = chapter(demo) or {}

@@ -1,5 +1,5 @@
-"""The demo's adoption chapter: the launch-week chart the digest carried, usage imported from a CSV file at
-the end of launch week, and the first weekly adoption report with its nudges. Listed in demo.py's STORY."""
+"""The demo's adoption chapters: the launch-week chart the digest carried and usage imported from a CSV file
+at the end of launch week; the first weekly adoption report with its nudges. Listed in demo.py's STORY."""
 
 from __future__ import annotations
 
@@ -17,15 +17,11 @@ from storage.models import Launch
 CSM = "U0CARLA"
 
 
-def usage_and_adoption(demo: Demo) -> dict[str, Any]:
-    """Friday evening of launch week: save the digest's chart, turn on nudges, import usage; the first
-    weekly adoption report arrives a week after go-live."""
+def usage_import(demo: Demo) -> dict[str, Any]:
+    """Friday evening of launch week: save the digest's chart, turn on adoption nudges, import usage."""
     console, sim, go_live = demo.console, demo.sim, demo.go_live
     last_day = demo.facts["last_day"]
     at = demo.at(local(last_day, 17))
-    with demo.runtime.db.session() as s:
-        launch = s.get(Launch, demo.launch_id)
-        digest_time = launch.digest_time
     digests = [m for m in sim.dm_messages(CSM) if m.blocks and "Standup digest" in m.plain_text()]
     chart_path = demo.out_dir / "launch-week-chart.png"
     uploaded = [m for m in sim.dm_messages(CSM) if m.files]
@@ -64,9 +60,15 @@ def usage_and_adoption(demo: Demo) -> dict[str, Any]:
     console.print(f"  {report.imported} row(s) imported, {report.duplicates} duplicate(s), {report.bad_count} bad; "
                   f"{matched.matched} email(s) matched to Slack users, unmatched (kept): "
                   f"{', '.join(matched.unmatched) or 'none'}")
+    return {"chart": str(chart_path), "usage_rows": report.imported, "digests": len(digests)}
+
+
+def first_adoption_report(demo: Demo) -> None:
+    """A week after go-live, at the launch's digest time: the first weekly adoption report and its nudges."""
+    with demo.runtime.db.session() as s:
+        digest_time = s.get(Launch, demo.launch_id).digest_time
     hour, minute = (int(p) for p in digest_time.split(":"))
-    week_one = go_live + timedelta(days=7)
+    week_one = demo.go_live + timedelta(days=7)
     demo.at(local(week_one, hour, minute),
             f"{week_one:%a %d %b} {digest_time} — the first weekly adoption report, and a friendly nudge for people "
             "who went quiet")
-    return {"chart": str(chart_path), "usage_rows": report.imported, "digests": len(digests)}
