@@ -25,6 +25,7 @@ from bot.features.issues.service import age_text
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
 from bot.outbox.compose import ComposeContext
+from bot.outbox.files import share_file_once
 from bot.outbox.queue import enqueue
 from bot.slack.directory import channel_customers
 from schedules.registry import Skip, WorkContext
@@ -376,15 +377,15 @@ def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: s
         log.warning("chart rendering failed: %r", err)
         return None, f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
     try:
-        response = ctx.client.files_upload_v2(
-            channel=channel_id, file=png, filename=f"launch-week-{day}.png", title=f"Launch week — {day}",
+        file_id = share_file_once(
+            ctx, channel=channel_id, data=png, filename=f"launch-week-{day}.png", title=f"Launch week — {day}",
             alt_txt="Check-in answers per launch-week day (good, friction, blocked) and open issues",
             initial_comment=f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
     except CHART_ERRORS as err:
-        error = err.response.get("error") if isinstance(err, SlackApiError) else type(err).__name__
+        error = (err.response.get("error") if isinstance(err, SlackApiError) and err.response is not None
+                 else type(err).__name__)
         log.warning("chart upload failed: %s", error)
         return None, f":warning: The chart is missing today: Slack did not take the upload ({error})."
-    file_id = (response.get("file") or {}).get("id")
     more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
     # Slack shares an uploaded file into the conversation a moment after the upload returns, so the note says
     # where the chart is, not that it is already above.
