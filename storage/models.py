@@ -55,6 +55,7 @@ class Launch(SQLModel, table=True):
     support_channel: str | None = None
     urgent_channel: str | None = None
     oncall: str | None = None
+    oncall2: str | None = None  # second-level oncall, paged from the second escalation step on
     leadership_channel: str | None = None
     retro_after_days: int = 14
     holidays: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
@@ -270,6 +271,10 @@ class Issue(SQLModel, table=True):
     next_update_reminder_at: datetime | None = utc_column(index=True)
     satisfaction: str | None = None
     satisfaction_at: datetime | None = utc_column()
+    # Same problem: `looks_like_id` is the open issue this one reads like (a suggestion on the card);
+    # `parent_id` is set once support confirms it, and the issue then follows its parent.
+    looks_like_id: int | None = Field(default=None, foreign_key="issue.id", ondelete="SET NULL")
+    parent_id: int | None = Field(default=None, foreign_key="issue.id", index=True, ondelete="SET NULL")
 
 
 class IssueEvent(SQLModel, table=True):

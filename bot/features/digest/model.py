@@ -67,3 +67,4 @@ class IssueLine:
     sla: str
     breached: bool
     text: str
+    people: int = 1  # reporters of this problem: the issue and the ones linked to it as the same problem

@@ -21,7 +21,7 @@ from bot.features.checkins.service import checkin_days, launch_week_last_day
 from bot.features.digest.chart import MAX_PANELS, launch_series, render_png
 from bot.features.digest.model import HEALTH_ORDER, SECTION, IssueLine, LaunchDigest
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
-from bot.features.issues.service import age_text
+from bot.features.issues.service import age_text, problem_groups
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
 from bot.outbox.compose import ComposeContext
@@ -127,12 +127,11 @@ def build_launch_digest(session: Session, launch: Launch, now: datetime, since: 
                 friction_notes.append(note)
         if channel_customers is not None:
             digest.missing = [u for u in channel_customers if u not in answered]
-    issues = session.exec(select(Issue).where(Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED)
-                          .order_by(Issue.number)).all()
-    for issue in issues:
+    for group in problem_groups(session, launch.id):  # issues linked as the same problem count once
+        issue = group.issue
         sla, breached = sla_state(issue, now)
         digest.issues.append(IssueLine(issue.number, issue.severity, issue.status, age_text(now - issue.created_at),
-                                       sla, breached, issue.text))
+                                       sla, breached, issue.text, people=group.people))
     digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
     escalated = session.exec(
         select(Issue.number, IssueEvent.detail, IssueEvent.at).join(IssueEvent, IssueEvent.issue_id == Issue.id)
@@ -273,7 +272,8 @@ def launch_section(d: LaunchDigest) -> str:
         summary = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in by.items() if n)
         lines.append(f"*Open issues:* {summary}")
         for issue in d.issues[:6]:
-            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla} · "
+            people = f" · {issue.people} people affected" if issue.people > 1 else ""
+            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla}{people} · "
                          f"{user_text(clip(issue.text, 70), 110)}")
         if len(d.issues) > 6:
             lines.append(f"    …and {len(d.issues) - 6} more")

@@ -253,6 +253,7 @@ class LaunchInput(BaseModel):
     support_channel: OptionalChannel = None
     urgent_channel: OptionalChannel = None
     oncall: Annotated[str | None, checked(oncall_id)] = None
+    oncall2: Annotated[str | None, checked(oncall_id)] = None
     leadership_channel: OptionalChannel = None
     leader: Users = ()
     goal: Annotated[tuple[str, ...], checked(each_text(MAX_GOAL))] = ()
@@ -280,7 +281,7 @@ class LaunchInput(BaseModel):
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "customer", "channel", "go_live", "tz", "checkin_time", "digest_time", "checkin_days", "csm",
-        "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
+        "support_channel", "urgent_channel", "oncall", "oncall2", "leadership_channel", "leader", "goal",
         "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
         "route", "severity_channel", "sla", "escalation_steps", "support_hours", "support_tz",
         "update_reminder_minutes", "csm_channel", "training_link", "adoption_nudges", "quiet_days",
