@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -230,7 +231,36 @@ def _details(s: Session, launch: Launch) -> list[tuple[str, str]]:
          + f"; {launch.escalation_steps} escalation step(s)"),
         ("support hours", f"{launch.support_hours} weekdays ({launch.support_tz or launch.timezone})"
          if launch.support_hours else "around the clock"),
+        ("plan", plan_line(launch)),
     ]
+
+
+def _day(value: date | datetime, zone: str | None = None) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(zone or "UTC")).date()
+    return f"{value:%a} {value.day} {value:%b}"
+
+
+def plan_line(launch: Launch) -> str:
+    """What going live did (or will do) to the plan, in one line: see bot/flows/going_live.py."""
+    plan = going_live.live_plan(launch)
+    week = f"launch week {_day(plan.week_first)} – {_day(plan.week_last)}"
+    later = (f"retrospective {_day(plan.retro_at, launch.timezone)} and 30-day review "
+             f"{_day(plan.review_at, launch.timezone)}")
+    if plan.live_day is None:
+        return f"{week} from the planned go-live; {later}, moved to count from the day it goes live"
+    off = abs(plan.business_days_off)
+    days = f"{off} business day{'s' if off != 1 else ''}"
+    if plan.business_days_off == 0:
+        when = f"went live on the planned day ({_day(plan.live_day)})"
+    elif plan.business_days_off < 0:
+        when = f"went live {_day(plan.live_day)}, {days} before the planned {_day(plan.planned_day)}"
+    else:
+        when = f"went live {_day(plan.live_day)}, {days} after the planned {_day(plan.planned_day)}"
+    if plan.business_days_off < 0:
+        return (f"{when}: {week} kept as planned; {later} still count from the planned day; "
+                "readiness reminders dropped")
+    return f"{when}: {week} kept as planned; {later} counted from {_day(plan.live_day)}"
 
 
 def _print_issues(s: Session, launch: Launch) -> None:
