@@ -45,6 +45,9 @@ class OutboxStatus(StrEnum):
 
 class Launch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # Launches as code (`golive launch apply`): the file's stable name for the launch; None for a launch
+    # made by `launch add` / `launch import` until a file adopts it.
+    key: str | None = Field(default=None, index=True, unique=True)
     customer: str
     channel: str = Field(index=True, unique=True)
     go_live_date: date
@@ -100,6 +103,7 @@ class LaunchMember(SQLModel, table=True):
 class Goal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    key: str | None = None  # matches the goal across `launch apply` / `launch import`, so its review stays
     position: int = 0
     text: str
     state: str = "open"  # open | met | not_met | in_progress

@@ -28,7 +28,7 @@ def export_launches(session: Session, launch_id: int | None) -> list[dict[str, A
             "leaders": launches.members(session, launch.id, MemberRole.LEADER),
             "goals": [g.text for g in launches.goals(session, launch.id)],
             "holidays": list(launch.holidays or []), "nudges": launch.nudges_enabled,
-            "created_at": iso(launch.created_at),
+            "created_at": iso(launch.created_at), "key": launch.key,
         })
     return rows
 

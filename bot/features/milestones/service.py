@@ -385,9 +385,11 @@ def leadership_waiting(session: Session, launch_id: int) -> list[str]:
 
 
 def live_base_date(launch: Launch) -> date:
-    """The day the launch went live, or its planned go-live date while it has not."""
+    """What the retrospective and the 30-day review count from: the day the launch went live, or its planned
+    go-live date while it has not — and never before the planned date, since launch week stays on its planned
+    days when a launch goes live early (bot/flows/going_live.py): neither comes before launch week has run."""
     if launch.live_at is not None:
-        return launch.live_at.astimezone(ZoneInfo(launch.timezone)).date()
+        return max(launch.live_at.astimezone(ZoneInfo(launch.timezone)).date(), launch.go_live_date)
     return launch.go_live_date
 
 
