@@ -376,28 +376,34 @@ def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], 
     return digests, series
 
 
-def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str) -> tuple[str | None, str]:
-    """(file id, note for the digest). Any failure leaves a note that the chart is missing."""
+def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str, *,
+                 comment: str | None = None, title: str | None = None, filename: str | None = None,
+                 what: str = "today's digest") -> tuple[str | None, str]:
+    """(file id, note for the post that follows). The PNG goes through Slack's external upload flow into
+    `channel_id`; any failure leaves a note that the chart is missing."""
 
     try:
         png = render_png(series)
-    except Exception as err:  # noqa: BLE001 - a digest without a picture beats no digest
+    except Exception as err:  # noqa: BLE001 - a post without a picture beats no post
         log.warning("chart rendering failed: %r", err)
-        return None, f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
+        return None, f":warning: The chart is missing: it could not be drawn ({type(err).__name__})." \
+            if comment else f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
     try:
         response = ctx.client.files_upload_v2(
-            channel=channel_id, file=png, filename=f"launch-week-{day}.png", title=f"Launch week — {day}",
+            channel=channel_id, file=png, filename=filename or f"launch-week-{day}.png",
+            title=title or f"Launch week — {day}",
             alt_txt="Check-in answers per launch-week day (good, friction, blocked) and open issues",
-            initial_comment=f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
+            initial_comment=comment or f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
     except CHART_ERRORS as err:
         error = err.response.get("error") if isinstance(err, SlackApiError) else type(err).__name__
         log.warning("chart upload failed: %s", error)
-        return None, f":warning: The chart is missing today: Slack did not take the upload ({error})."
+        return None, (f":warning: The chart is missing: Slack did not take the upload ({error})." if comment else
+                      f":warning: The chart is missing today: Slack did not take the upload ({error}).")
     file_id = (response.get("file") or {}).get("id")
     more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
     # Slack shares an uploaded file into the conversation a moment after the upload returns, so the note says
     # where the chart is, not that it is already above.
-    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with today's digest."
+    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with {what}."
 
 
 def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:
