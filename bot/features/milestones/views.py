@@ -214,7 +214,8 @@ def week_lines(facts: WeekFacts) -> list[str]:
     else:
         participation = f"{facts.people} {'person' if facts.people == 1 else 'people'} answered"
     days = len(facts.by_day)
-    lines = [f"• *Check-ins:* {facts.answers} answers over {days} day{'s' if days != 1 else ''}; {participation}"]
+    lines = [f"• *Check-ins:* {facts.answers} answer{'s' if facts.answers != 1 else ''} over {days} "
+             f"day{'s' if days != 1 else ''}; {participation}"]
     blocked = facts.most_blocked_day()
     if blocked:
         lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({blocked[1]:%a %-d %b})")
