@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.core.errors import InvalidInput
@@ -131,3 +132,25 @@ def add_template_item(session: Session, *, text: str, now: datetime, source: str
     session.add(item)
     session.flush()
     return item
+
+
+def add_lesson(session: Session, *, text: str, actor: str, source: str, now: datetime
+               ) -> tuple[ChecklistTemplateItem | None, bool]:
+    """A lesson from a retrospective becomes a default criterion of every future launch, once: (the item, True)
+    when this call added it; (the item already there, False) when it was there — added before, by anyone,
+    also at the same moment (the unique key decides); (None, False) when a built-in criterion says the same."""
+    text = " ".join((text or "").split())[:MAX_CRITERION]
+    if not text:
+        raise InvalidInput("That lesson is empty. Nothing was added.")
+    key = slug(text)
+    if key in {k for k, _ in DEFAULT_CRITERIA} or text.casefold() in {t.casefold() for _, t in DEFAULT_CRITERIA}:
+        return None, False
+    same = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.key == key)).first()
+    if same is not None:
+        return same, False
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = session.execute(insert(ChecklistTemplateItem.__table__).values(
+        key=key, text=text, source=source, added_by=actor, created_at=now).on_conflict_do_nothing(
+        index_elements=["key"]))
+    item = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.key == key)).one()
+    return item, bool(result.rowcount)

@@ -21,12 +21,11 @@ from bot.features.milestones.model import GOAL_LABELS
 from bot.features.milestones.views import (
     adoption_line,
     checklist_summary,
-    duration_text,
     goal_review_blocks,
     item_detail,
     live_announcement_blocks,
 )
-from bot.features.milestones.week import Adoption, adoption, launch_week
+from bot.features.milestones.week import Adoption, adoption, duration_text, launch_week
 from bot.outbox.queue import enqueue, post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,7 @@ from bot.features.milestones.model import (
     MilestoneAction,
     MilestoneCallback,
 )
-from bot.features.milestones.week import ACTIVE_DAYS, Adoption, WeekFacts
-from bot.features.themes.summary import ThemeLine, theme_line_text
+from bot.features.milestones.week import ACTIVE_DAYS, Adoption, WeekFacts, percent, themes_text, week_lines
 from storage.models import (
     Goal,
     Launch,
@@ -134,15 +133,6 @@ def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
 # -- the posts to the customer's leadership -----------------------------------------------------------
 
 
-def duration_text(delta: timedelta) -> str:
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes // 1440} days"
-
-
 def _who(user: str | None) -> str:
     if not user:
         return "someone"
@@ -202,45 +192,6 @@ def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: 
     return clip(text, 3900), blocks
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
-
-
-def week_lines(facts: WeekFacts) -> list[str]:
-    """The week's numbers as mrkdwn bullets (shared by the wrap-up and the retrospective)."""
-    if facts.audience:
-        participation = (f"{facts.people} of {facts.audience} people in the channel answered "
-                         f"({_percent(facts.people, facts.audience)})")
-    else:
-        participation = f"{facts.people} {'person' if facts.people == 1 else 'people'} answered"
-    days = len(facts.by_day)
-    lines = [f"• *Check-ins:* {facts.answers} answer{'s' if facts.answers != 1 else ''} over {days} "
-             f"day{'s' if days != 1 else ''}; {participation}"]
-    blocked = facts.most_blocked_day()
-    if blocked:
-        lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({blocked[1]:%a %-d %b})")
-    lines.append(f"• *Issues:* {facts.issues} reported, {facts.resolved} resolved"
-                 + (f", {facts.open_sev1} sev1 still open" if facts.open_sev1 else ""))
-    first = duration_text(facts.median_first_response) if facts.median_first_response else "—"
-    fixed = duration_text(facts.median_resolution) if facts.median_resolution else "—"
-    lines.append(f"• *Median time* to first response: {first} · to resolution: {fixed}")
-    if facts.sla_breaches:
-        lines.append(f"• *SLA breaches:* {len(facts.sla_breaches)} ("
-                     + ", ".join(f"#{n}" for n in facts.sla_breaches[:10]) + ")")
-    else:
-        lines.append("• *SLA breaches:* none")
-    rated = facts.satisfied + facts.unsatisfied
-    lines.append(f"• *Satisfaction:* :thumbsup: {facts.satisfied} · :thumbsdown: {facts.unsatisfied}"
-                 + (f" ({_percent(facts.satisfied, rated)} helpful)" if rated else " (no ratings yet)"))
-    return lines
-
-
-def themes_text(themes: list[ThemeLine], *, title: str = "Top themes") -> str:
-    if not themes:
-        return f"*{title}:* nothing came up more than once."
-    return f"*{title}:*\n" + "\n".join(f"• {theme_line_text(t)}" for t in themes)
-
-
 def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str) -> tuple[str, list[dict[str, Any]]]:
     """The launch-week wrap-up for the customer's leadership."""
     first, last = facts.by_day[0][1] if facts.by_day else None, facts.by_day[-1][1] if facts.by_day else None
@@ -261,4 +212,4 @@ def adoption_line(adoption: Adoption | None) -> str:
     if adoption is None:
         return "_Adoption: no product usage data was shared with golive._"
     return (f"*Adoption:* {adoption.active} of {adoption.known} people used the product in the last "
-            f"{ACTIVE_DAYS} days ({_percent(adoption.active, adoption.known)}).")
+            f"{ACTIVE_DAYS} days ({percent(adoption.active, adoption.known)}).")

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
 from bot.features.checkins.service import checkin_days
 from bot.features.launches.service import holidays_of
-from bot.features.themes.summary import ThemeLine, launch_themes
+from bot.features.themes.summary import ThemeLine, launch_themes, theme_line_text
 from storage.models import CheckIn, CheckInAnswer, Issue, IssueStatus, Launch, UsageRecord
 
 ACTIVE_DAYS = 7  # "active" in the 30-day outcome: used the product in the last week
@@ -123,3 +123,54 @@ def adoption(session: Session, launch_id: int, now: datetime) -> Adoption | None
         return None
     since = now - timedelta(days=ACTIVE_DAYS)
     return Adoption(len(rows), sum(1 for _, last in rows if last is not None and since <= last <= now))
+
+
+# -- the facts as text (mrkdwn), for the wrap-up, the retrospective and the 30-day outcome ------------
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} days"
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+def week_lines(facts: WeekFacts) -> list[str]:
+    """The week's numbers as mrkdwn bullets (shared by the wrap-up and the retrospective)."""
+    if facts.audience:
+        participation = (f"{facts.people} of {facts.audience} people in the channel answered "
+                         f"({percent(facts.people, facts.audience)})")
+    else:
+        participation = f"{facts.people} {'person' if facts.people == 1 else 'people'} answered"
+    days = len(facts.by_day)
+    lines = [f"• *Check-ins:* {facts.answers} answer{'s' if facts.answers != 1 else ''} over {days} "
+             f"day{'s' if days != 1 else ''}; {participation}"]
+    blocked = facts.most_blocked_day()
+    if blocked:
+        lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({blocked[1]:%a %-d %b})")
+    lines.append(f"• *Issues:* {facts.issues} reported, {facts.resolved} resolved"
+                 + (f", {facts.open_sev1} sev1 still open" if facts.open_sev1 else ""))
+    first = duration_text(facts.median_first_response) if facts.median_first_response else "—"
+    fixed = duration_text(facts.median_resolution) if facts.median_resolution else "—"
+    lines.append(f"• *Median time* to first response: {first} · to resolution: {fixed}")
+    if facts.sla_breaches:
+        lines.append(f"• *SLA breaches:* {len(facts.sla_breaches)} ("
+                     + ", ".join(f"#{n}" for n in facts.sla_breaches[:10]) + ")")
+    else:
+        lines.append("• *SLA breaches:* none")
+    rated = facts.satisfied + facts.unsatisfied
+    lines.append(f"• *Satisfaction:* :thumbsup: {facts.satisfied} · :thumbsdown: {facts.unsatisfied}"
+                 + (f" ({percent(facts.satisfied, rated)} helpful)" if rated else " (no ratings yet)"))
+    return lines
+
+
+def themes_text(themes: list[ThemeLine], *, title: str = "Top themes") -> str:
+    if not themes:
+        return f"*{title}:* nothing came up more than once."
+    return f"*{title}:*\n" + "\n".join(f"• {theme_line_text(t)}" for t in themes)
