@@ -51,10 +51,11 @@ class ThemeSummary:
         return self.themes[0] if self.themes else None
 
 
-def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: datetime | None, end: datetime,
+def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: datetime | None, end: datetime | None,
               sources: Sequence[str] = SOURCES) -> list[ThemeText]:
     """The dated texts of the launches (all launches for None) from `start` (the beginning for None) to
-    `end`. A friction or blocked note that also became an issue (same person, same words) counts once."""
+    `end` (no end for None). A friction or blocked note that also became an issue (same person, same
+    words) counts once."""
     ids = None if launch_ids is None else list(launch_ids)
     out: list[ThemeText] = []
     seen: set[tuple[str, str]] = set()
@@ -64,7 +65,7 @@ def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: date
             query = query.where(launch_column.in_(ids))
         if start is not None:
             query = query.where(column >= start)
-        return query.where(column < end)
+        return query.where(column < end) if end is not None else query
 
     if "issue" in sources:
         rows = session.exec(within(select(Issue.id, Issue.text, Issue.reporter, Issue.created_at),
