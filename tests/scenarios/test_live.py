@@ -13,7 +13,7 @@ from bot.features.launches.service import LaunchInput
 from bot.features.milestones.service import set_done
 from bot.flows.launches import save_launch
 from bot.flows.planning import replan
-from storage.models import Goal, Launch
+from storage.models import Goal, Launch, UsageRecord
 from tests.conftest import CUSTOMER_TEAM, run_golive
 from tests.scenarios.dates import monday_ahead
 
@@ -242,12 +242,17 @@ def test_thirty_days_after_going_live_the_csm_reviews_the_goals_and_the_outcome_
     assert "Set met, not met or in progress for every goal first" in click("goals_confirm", "1")["text"]
     assert "Only the launch's CSMs and admins" in click("goal_not_met", second, user="U0SUP")["text"]
     click("goal_in_progress", second)
+    with world.runtime.db.session() as s:  # product usage: two people active this week, one a month ago
+        for email, days_ago in (("cora@acme.test", 1), ("cyril@acme.test", 3), ("old@acme.test", 30)):
+            s.add(UsageRecord(launch_id=1, email=email, last_active_at=world.clock() - timedelta(days=days_ago),
+                              imported_at=world.clock()))
     confirmed = click("goals_confirm", "1")
     assert "has been posted" in json.dumps(confirmed["blocks"])
     world.deliver()
     outcome = [m for m in world.sim.messages("C0LEAD") if "30 days live" in m.plain_text()]
     assert len(outcome) == 1
     text = outcome[0].plain_text()
+    assert "*Adoption:* 2 of 3 people used the product in the last 7 days (67%)" in text  # against the goals
     assert "1 of 2 goals for the first 30 days met" in text and "in progress" in text and "<@U0CUST2>" in \
         json.dumps(outcome[0].blocks)
     assert "already" in click("goals_confirm", "1")["text"]
