@@ -379,7 +379,8 @@ class ChecklistTemplateItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     text: str
-    source: str | None = None
+    source: str | None = None  # "cli", or "retro:<launch id>" for a lesson added from a retrospective summary
+    added_by: str | None = None  # the Slack user who added it from Slack
     created_at: datetime | None = utc_column(nullable=False)
 
 
@@ -404,6 +405,8 @@ class RetroSummary(SQLModel, table=True):
 
     launch_id: int = Field(foreign_key="launch.id", primary_key=True, ondelete="CASCADE")
     markdown: str
+    # The lessons the summary proposed, in order (each may be added to every future checklist from Slack).
+    lessons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     created_at: datetime | None = utc_column(nullable=False)
 
 

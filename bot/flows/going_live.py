@@ -26,11 +26,10 @@ from bot.features.milestones.model import MAX_REASON
 from bot.features.milestones.service import (
     CriteriaOpen,
     LiveResult,
-    announcement,
     goal_review_instant,
+    live_announcement,
     open_items,
     queue_leadership_post,
-    week_numbers,
 )
 from bot.features.milestones.views import customer_live_blocks
 from bot.features.retro.service import retro_plan
@@ -62,9 +61,7 @@ def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime,
     session.refresh(launch)
     if claimed.rowcount != 1:
         return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
-    numbers = week_numbers(session, launch.id)
-    leaders = launches.members(session, launch.id, MemberRole.LEADER)
-    text, blocks = announcement(launch, numbers, launches.goals(session, launch.id), leaders, now)
+    text, blocks = live_announcement(session, launch, now)
     waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
     post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
                  launch_id=launch.id, blocks=customer_live_blocks(launch),

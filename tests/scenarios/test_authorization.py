@@ -522,6 +522,24 @@ def goals_confirm(ctx: Ctx, user: str, team: str) -> Observed:
     return Observed(ALLOW if posted == 1 else DENY, told)
 
 
+def prep_lesson(ctx: Ctx) -> None:
+    """A kept retrospective summary of Acme proposing one lesson, and no lesson on the template yet."""
+    from storage.models import ChecklistTemplateItem, RetroSummary
+
+    with ctx.session() as s:
+        s.execute(delete(ChecklistTemplateItem))
+        if s.get(RetroSummary, ctx.acme) is None:
+            s.add(RetroSummary(launch_id=ctx.acme, markdown="# Retrospective", created_at=ctx.world.clock(),
+                               lessons=["Walk through SSO with the customer before go-live"]))
+
+
+def lesson_add(ctx: Ctx, user: str, team: str) -> Observed:
+    from storage.models import ChecklistTemplateItem
+
+    told, _ = click(ctx, MilestoneAction.LESSON_ADD_TEMPLATE, user, team, channel=f"D{user}", value=f"{ctx.acme}:0")
+    return Observed(ALLOW if ctx.count(ChecklistTemplateItem) == 1 else DENY, told)
+
+
 def home_readiness(ctx: Ctx, user: str, team: str) -> Observed:
     told, opened = click(ctx, READINESS_ACTION, user, team, channel=f"D{user}", value=str(ctx.acme))
     return Observed(ALLOW if opened else DENY, told)
@@ -688,6 +706,7 @@ ACTIONS: list[Action] = [
     Action("goals_confirm", goals_confirm, allowed(MANAGERS), lambda c: c.reset_goals("met")),
     Action("retro_open (opens the modal)", retro_open, allowed(IN_CHANNEL | VENDOR_PEOPLE)),
     Action("retro_modal (submit)", retro_submit, allowed(IN_CHANNEL | VENDOR_PEOPLE)),
+    Action("lesson_add_template", lesson_add, allowed(MANAGERS), prep_lesson),
     # App Home and adoption
     Action("app_home_opened shows Acme", app_home("Acme Corp"), allowed(MANAGERS | IN_CHANNEL)),
     Action("app_home_opened shows Other Co", app_home("Other Co"), allowed(frozenset({"admin", "csm_other",

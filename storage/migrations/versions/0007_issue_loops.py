@@ -1,7 +1,7 @@
 """issue loops: a launch's second-level oncall; same-problem links between issues
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2027-01-10
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0007'
-down_revision: str | None = '0009'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
