@@ -15,6 +15,7 @@ from bot.features.issues import compose as issues_compose
 from bot.features.issues import export as issues_export
 from bot.features.issues import plan as issues_plan
 from bot.features.launches import export as launches_export
+from bot.features.milestones import compose as milestones_compose
 from bot.features.milestones import export as milestones_export
 from bot.features.usage import compose as usage_compose
 from bot.features.usage import export as usage_export
@@ -30,7 +31,7 @@ SCHEDULE = Schedule.of(
 
 COMPOSERS = Composers.of(
     checkins_compose.COMPOSERS + issues_compose.COMPOSERS + help_post_compose.COMPOSERS + digest_compose.COMPOSERS
-    + home_compose.COMPOSERS + adoption_compose.COMPOSERS + usage_compose.COMPOSERS
+    + home_compose.COMPOSERS + adoption_compose.COMPOSERS + usage_compose.COMPOSERS + milestones_compose.COMPOSERS
 )
 
 # In this order in `golive export` (JSON keys; the `record` column of the CSV).

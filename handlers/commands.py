@@ -15,6 +15,7 @@ HELP = (
     "*golive* — your customer's go-live week in Slack.\n"
     "• `/golive status` — this channel's launch: go-live date, stage, what happens next\n"
     "• `/golive issue TEXT` — report a problem for this launch\n"
+    "• `/golive issue N` — issue N's timeline (vendor staff)\n"
     "• `/golive issues` — open problems for this launch\n"
     "• `/golive ready` — the go-live checklist\n"
     "• `/golive live` — declare the launch live (CSMs and admins)\n"

@@ -18,7 +18,13 @@ from bot.core.text import escape
 from bot.features.adoption import service as adoption
 from bot.features.issues import model as issues_model
 from bot.features.issues import service as issues
-from bot.features.issues.views import report_modal, resolve_modal
+from bot.features.issues.views import (
+    BLOCKED_IMPACT,
+    blocked_details_modal,
+    report_modal,
+    resolve_modal,
+    timeline_text,
+)
 from bot.features.launches import service as launches
 from bot.outbox.queue import post_message
 from handlers.deps import Deps, Subcommand, channel_members, claim_event, in_channel, person_from
@@ -141,7 +147,8 @@ def on_mention(body: dict, event: dict, deps: Deps, context, ack=None) -> None: 
         if launch is None or not claim_event(s, body, now):
             return
         adoption.record_channel_activity(s, launch_id=launch.id, user=user, now=now)
-        if event.get("thread_ts") and issues.issue_for_customer_thread(s, channel, str(event["thread_ts"])):
+        if event.get("thread_ts") and issues.issue_for_customer_reply(
+                s, channel=channel, thread_ts=str(event["thread_ts"]), author=user, text=text, strict=True):
             return  # a reply in an issue's own thread: relayed to support (the message event), not a new issue
         if not text:
             post_message(s, key=f"mention-usage:{channel}:{ts}", channel=channel, thread_ts=thread, now=now,
@@ -210,18 +217,38 @@ def on_message(body: dict, event: dict, deps: Deps, context, ack=None) -> None: 
                 issues.relay_to_customer(s, issue=support_issue, author=user, text=text, message_ts=ts,
                                          now=deps.clock())
             return
-        customer_issue = issues.issue_for_customer_thread(s, channel, thread_ts)
+        if s.exec(select(Issue.id).where(Issue.source_key == f"msg:{channel}:{ts}")).first() is not None:
+            return  # the message that became an issue (a mention in the thread) is its card, not a reply
+        # A mention of the bot is judged as on_mention judges it (a new report unless it is the author's own
+        # issue or names one), so one message never both files an issue and lands on another's card.
+        bot = context.get("bot_user_id")
+        mentions_bot = bool(bot) and f"<@{bot}" in text
+        customer_issue = issues.issue_for_customer_reply(s, channel=channel, thread_ts=thread_ts, author=user,
+                                                         text=text, strict=mentions_bot)
         if customer_issue is not None:
             issues.relay_to_support(s, issue=customer_issue, author=user, text=text, message_ts=ts, now=deps.clock())
 
 
+ISSUE_NUMBER = re.compile(r"#?(\d{1,9})")
+
+
 def slash_issue(deps: Deps, body: dict, rest: str) -> str:
+    """`/golive issue TEXT` files an issue; `/golive issue N` (or `#N`) shows issue N's timeline (staff)."""
     person = person_from(body)
     if not deps.roles.is_vendor(person):
         return "Only the vendor's team can use /golive issue; use the Report a problem button instead."
     if not rest.strip():
         return issues.USAGE
     channel = body.get("channel_id")
+    number = ISSUE_NUMBER.fullmatch(rest.strip())
+    if number is not None:
+        try:
+            with deps.db.read() as s:
+                launch = _launch_here(s, channel)
+                issue = issues.issue_by_number(s, launch.id, int(number.group(1)))
+                return timeline_text(launch, issue, issues.timeline(s, issue.id), launch.timezone)
+        except GoliveError as err:
+            return str(err)
     with deps.db.session() as s:
         launch = _launch_here(s, channel)
         reported = issues.open_issue(
@@ -348,6 +375,79 @@ def on_satisfaction(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa:
             "will hear about it.", response_type="ephemeral", replace_original=False)
 
 
+def on_reopen(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
+    """*Reopen* on the 👎 DM (or the card's thread): the launch's CSMs, admins and support staff."""
+    ack()
+    _know_support_channels(deps, body, _value(body))
+    with deps.db.session() as s:
+        issue = issues.get_issue(s, _value(body))
+        launch = s.get(Launch, issue.launch_id)
+        person = person_from(body)
+        if not _may_resolve(deps, s, issue, launch, person):
+            raise NotAllowed("Only the launch's CSMs, admins and support staff can reopen an issue. "
+                             "Nothing was changed.")
+        issues.reopen(s, issue=issue, actor=person.user_id, now=deps.clock())
+        number = issue.number
+    respond(text=f"Issue #{number} is open again; support and the reporter have been told.",
+            response_type="ephemeral", replace_original=False)
+
+
+def open_blocked_details(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
+    """*Tell us what's blocking you* under a Blocked answer's issue: the reporter's small form."""
+    ack()
+    person = person_from(body)
+    with deps.db.read() as s:
+        issue = issues.get_issue(s, _value(body))
+        if issue.reporter != person.user_id:
+            raise NotAllowed(f"This question is for <@{issue.reporter}>, who reported issue #{issue.number}. "
+                             "To report your own problem, use *Report a problem*.")
+        if issue.status == IssueStatus.RESOLVED:
+            raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        number, issue_id = issue.number, issue.id
+    client.views_open(trigger_id=body.get("trigger_id"), view=blocked_details_modal(number, issue_id))
+
+
+def submit_blocked_details(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001
+    meta = modals.unpack(view)
+    values = modals.values(view)
+    text = values.get("text") or ""
+    impact = values.get("impact")
+    if not text.strip():
+        ack(response_action="errors", errors={"text": "Please say in a few words what is blocking you."})
+        return
+    if impact not in dict((v, k) for k, v in BLOCKED_IMPACT):
+        ack(response_action="errors", errors={"impact": "Please say whether it stops your work."})
+        return
+    try:
+        with deps.db.session() as s:
+            issue = issues.get_issue(s, meta.get("issue"))
+            issues.add_blocked_details(s, issue=issue, user=person_from(body).user_id, text=text,
+                                       blocking=impact == "sev1", now=deps.clock())
+    except GoliveError as err:
+        ack(response_action="errors", errors={"text": str(err)[:150]})
+        return
+    ack()
+
+
+def on_same_problem(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
+    """*Same problem as #N* on a support card: support staff link the new issue to the one it repeats."""
+    ack()
+    issue_ref, _, target_ref = _value(body).partition(":")
+    _know_support_channels(deps, body, issue_ref)
+    with deps.db.session() as s:
+        issue = issues.get_issue(s, issue_ref)
+        launch = s.get(Launch, issue.launch_id)
+        person = person_from(body)
+        if not deps.roles.is_support(launch, person, channel_members(deps), (issue.support_channel,)):
+            raise NotAllowed("Only support staff (members of the support channel) can link issues. "
+                             "Nothing was changed.")
+        parent = issues.link_same_problem(s, issue=issue, target_ref=target_ref, actor=person.user_id,
+                                          now=deps.clock())
+        number, parent_number = issue.number, parent.number
+    respond(text=f"Issue #{number} now follows #{parent_number}: its reporter hears when #{parent_number} moves.",
+            response_type="ephemeral", replace_original=False)
+
+
 def register(app: App) -> None:
     app.action(ActionId.ISSUE_REPORT_OPEN)(open_report_modal)
     app.shortcut(CallbackId.REPORT_ISSUE_SHORTCUT)(open_shortcut_modal)
@@ -361,6 +461,10 @@ def register(app: App) -> None:
     app.view(CallbackId.RESOLVE_MODAL)(submit_resolve)
     app.action(ActionId.ISSUE_SATISFIED)(on_satisfaction)
     app.action(ActionId.ISSUE_UNSATISFIED)(on_satisfaction)
+    app.action(ActionId.ISSUE_REOPEN)(on_reopen)
+    app.action(ActionId.ISSUE_BLOCKED_DETAILS)(open_blocked_details)
+    app.view(CallbackId.BLOCKED_DETAILS_MODAL)(submit_blocked_details)
+    app.action(ActionId.ISSUE_SAME)(on_same_problem)
 
 
 # `/golive` subcommands this surface answers (merged into the command in handlers/__init__.py).

@@ -253,6 +253,21 @@ def submit_retro(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa:
     ack()
 
 
+def on_lesson_add(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
+    """*Add to every future checklist* on a retrospective summary's proposed lesson (CSMs and admins)."""
+    ack()
+    person = person_from(body)
+    launch_id, index = retro.lesson_ref(_action(body).get("value"))
+    with deps.db.session() as s:
+        launch = launches.get_launch(s, launch_id)
+        _require_manager(deps, s, launch, person, "add a lesson to every future checklist")
+        item, added = retro.add_lesson(s, launch=launch, index=index, actor=person.user_id, now=deps.clock())
+        text, blocks = retro.summary_message(s, launch)
+    respond(text=text, blocks=blocks, replace_original=True)
+    if not added:
+        respond(text=retro_views.lesson_already_there(item), response_type="ephemeral", replace_original=False)
+
+
 def register(app: App) -> None:
     app.action(MilestoneAction.READINESS_TOGGLE)(on_readiness_toggle)
     app.view(MilestoneCallback.LIVE_CONFIRM)(submit_live)
@@ -261,6 +276,7 @@ def register(app: App) -> None:
     app.action(MilestoneAction.GOALS_CONFIRM)(on_goals_confirm)
     app.action(ActionId.RETRO_OPEN)(open_retro)
     app.view(MilestoneCallback.RETRO)(submit_retro)
+    app.action(MilestoneAction.LESSON_ADD_TEMPLATE)(on_lesson_add)
 
 
 # `/golive` subcommands this surface answers (merged into the command in handlers/__init__.py).

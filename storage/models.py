@@ -45,6 +45,9 @@ class OutboxStatus(StrEnum):
 
 class Launch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # Launches as code (`golive launch apply`): the file's stable name for the launch; None for a launch
+    # made by `launch add` / `launch import` until a file adopts it.
+    key: str | None = Field(default=None, index=True, unique=True)
     customer: str
     channel: str = Field(index=True, unique=True)
     go_live_date: date
@@ -55,6 +58,7 @@ class Launch(SQLModel, table=True):
     support_channel: str | None = None
     urgent_channel: str | None = None
     oncall: str | None = None
+    oncall2: str | None = None  # second-level oncall, paged from the second escalation step on
     leadership_channel: str | None = None
     retro_after_days: int = 14
     holidays: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
@@ -99,6 +103,7 @@ class LaunchMember(SQLModel, table=True):
 class Goal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int = Field(foreign_key="launch.id", index=True, ondelete="CASCADE")
+    key: str | None = None  # matches the goal across `launch apply` / `launch import`, so its review stays
     position: int = 0
     text: str
     state: str = "open"  # open | met | not_met | in_progress
@@ -270,6 +275,10 @@ class Issue(SQLModel, table=True):
     next_update_reminder_at: datetime | None = utc_column(index=True)
     satisfaction: str | None = None
     satisfaction_at: datetime | None = utc_column()
+    # Same problem: `looks_like_id` is the open issue this one reads like (a suggestion on the card);
+    # `parent_id` is set once support confirms it, and the issue then follows its parent.
+    looks_like_id: int | None = Field(default=None, foreign_key="issue.id", ondelete="SET NULL")
+    parent_id: int | None = Field(default=None, foreign_key="issue.id", index=True, ondelete="SET NULL")
 
 
 class IssueEvent(SQLModel, table=True):
@@ -370,7 +379,8 @@ class ChecklistTemplateItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     text: str
-    source: str | None = None
+    source: str | None = None  # "cli", or "retro:<launch id>" for a lesson added from a retrospective summary
+    added_by: str | None = None  # the Slack user who added it from Slack
     created_at: datetime | None = utc_column(nullable=False)
 
 
@@ -395,6 +405,8 @@ class RetroSummary(SQLModel, table=True):
 
     launch_id: int = Field(foreign_key="launch.id", primary_key=True, ondelete="CASCADE")
     markdown: str
+    # The lessons the summary proposed, in order (each may be added to every future checklist from Slack).
+    lessons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     created_at: datetime | None = utc_column(nullable=False)
 
 

@@ -1,8 +1,9 @@
-"""`golive launch …`: add, import, list, show, criteria, live."""
+"""`golive launch …`: add, import, apply, list, show, criteria, live."""
 
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -19,11 +20,11 @@ from bot.features.digest.service import delivery_problems
 from bot.features.issues.model import SEVERITIES
 from bot.features.issues.service import sla_minutes, timeline
 from bot.features.launches import service as launch_domain
-from bot.features.launches.model import LaunchInput
+from bot.features.launches.model import LaunchInput, code_entries
 from bot.features.milestones import service as milestones
 from bot.features.status.service import describe_work, local_time
 from bot.flows import going_live
-from bot.flows.launches import save_launch
+from bot.flows.launches import apply_launches, save_launch
 from schedules.plan import stored_plan
 from storage.models import Issue, Launch, MemberRole
 
@@ -47,6 +48,7 @@ def launch_add(
     support_channel: Annotated[str | None, typer.Option(help="Support channel id")] = None,
     urgent_channel: Annotated[str | None, typer.Option(help="Urgent channel id (sev1)")] = None,
     oncall: Annotated[str | None, typer.Option(help="Oncall user (U…) or user group (S…)")] = None,
+    oncall2: Annotated[str | None, typer.Option(help="Second-level oncall, paged from escalation step 2")] = None,
     leadership_channel: Annotated[str | None, typer.Option(help="Customer leadership channel id")] = None,
     leader: Annotated[list[str] | None, typer.Option(help="Customer leader user id (repeatable)")] = None,
     goal: Annotated[list[str] | None, typer.Option(help="A goal for the first 30 days (repeatable)")] = None,
@@ -110,16 +112,8 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
 
 def _read_launches(file: Path) -> list[LaunchInput]:
     """Every launch of the file, validated (partial: an entry may update only some fields of a launch)."""
-    try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
-    except OSError as err:
-        raise InvalidInput(f"cannot read {file}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise InvalidInput(f"{file} is not valid YAML: {str(err).splitlines()[0]}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("launches"), list):
-        raise InvalidInput(f"{file} needs a top-level `launches:` list")
     specs = []
-    for index, entry in enumerate(document["launches"], start=1):
+    for index, entry in enumerate(_launch_entries(file), start=1):
         if not isinstance(entry, dict):
             raise InvalidInput(f"launch #{index} in {file} is not a mapping")
         raw: dict[str, Any] = {str(k).replace("-", "_"): v for k, v in entry.items()}
@@ -128,6 +122,56 @@ def _read_launches(file: Path) -> list[LaunchInput]:
         except InvalidInput as err:
             raise InvalidInput(f"launch #{index} ({entry.get('channel', '?')}): {err}") from None
     return specs
+
+
+def _launch_entries(file: Path) -> list[Any]:
+    """The `launches:` list of a YAML file."""
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+    except OSError as err:
+        raise InvalidInput(f"cannot read {file}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{file} is not UTF-8 text") from None
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"{file} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("launches"), list):
+        raise InvalidInput(f"{file} needs a top-level `launches:` list")
+    return document["launches"]
+
+
+@launch_cli.command("apply")
+def launch_apply(
+    file: Annotated[Path, typer.Argument(help="YAML file: a top-level `launches:` list, each with a stable `key`")],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove keyed launches the file no longer lists")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --prune: also remove launches that went live")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would change; write nothing")] = False,
+) -> None:
+    """Launches as code: the file is the truth. Creates, updates (a field left out returns to its default) and,
+    with --prune, removes; goals and criteria keep their state by key. All or nothing."""
+    entries = code_entries(_launch_entries(file))
+    db = database()
+    with db.session() as s:  # one transaction: every check runs before the first write
+        results = apply_launches(s, entries, now=utcnow(), prune=prune, force=force, dry_run=dry_run)
+    changed = 0
+    for result in results:
+        where = f"launch {result.launch_id}, {result.channel}" if result.launch_id else result.channel
+        if result.action == "unchanged":
+            print(f"{result.key}: no changes ({where})")
+        elif result.action == "keep":
+            print(f"{result.key}: not in the file, left alone ({where}; --prune removes it)")
+        else:
+            changed += 1
+            verb = {"create": "create", "update": "update", "remove": "remove"}[result.action]
+            if not dry_run:
+                verb = {"create": "created", "update": "updated", "remove": "removed"}[result.action]
+            detail = f": {'; '.join(result.changes)}" if result.changes else ""
+            print(f"{result.key}: {verb} ({where}){detail}")
+    if not changed:
+        print("no changes")
+    elif dry_run:
+        print(f"dry run: {changed} launch(es) would change; nothing was written")
+    else:
+        print(f"applied: {changed} launch(es) changed")
 
 
 @launch_cli.command("list")
@@ -176,6 +220,7 @@ def _details(s: Session, launch: Launch) -> list[tuple[str, str]]:
         ("check-in time", launch.checkin_time), ("digest time", launch.digest_time),
         ("check-ins", str(launch.checkin_days)), ("support channel", launch.support_channel or "—"),
         ("urgent channel", launch.urgent_channel or "—"), ("oncall", launch.oncall or "—"),
+        ("second-level oncall", launch.oncall2 or "—"),
         ("leadership channel", launch.leadership_channel or "—"),
         ("CSMs", ", ".join(launch_domain.members(s, launch.id, MemberRole.CSM)) or "—"),
         ("leaders", ", ".join(launch_domain.members(s, launch.id, MemberRole.LEADER)) or "—"),
@@ -188,7 +233,36 @@ def _details(s: Session, launch: Launch) -> list[tuple[str, str]]:
          + f"; {launch.escalation_steps} escalation step(s)"),
         ("support hours", f"{launch.support_hours} weekdays ({launch.support_tz or launch.timezone})"
          if launch.support_hours else "around the clock"),
+        ("plan", plan_line(launch)),
     ]
+
+
+def _day(value: date | datetime, zone: str | None = None) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(zone or "UTC")).date()
+    return f"{value:%a} {value.day} {value:%b}"
+
+
+def plan_line(launch: Launch) -> str:
+    """What going live did (or will do) to the plan, in one line: see bot/flows/going_live.py."""
+    plan = going_live.live_plan(launch)
+    week = f"launch week {_day(plan.week_first)} – {_day(plan.week_last)}"
+    later = (f"retrospective {_day(plan.retro_at, launch.timezone)} and 30-day review "
+             f"{_day(plan.review_at, launch.timezone)}")
+    if plan.live_day is None:
+        return f"{week} from the planned go-live; {later}, moved to count from the day it goes live"
+    off = abs(plan.business_days_off)
+    days = f"{off} business day{'s' if off != 1 else ''}"
+    if plan.business_days_off == 0:
+        when = f"went live on the planned day ({_day(plan.live_day)})"
+    elif plan.business_days_off < 0:
+        when = f"went live {_day(plan.live_day)}, {days} before the planned {_day(plan.planned_day)}"
+    else:
+        when = f"went live {_day(plan.live_day)}, {days} after the planned {_day(plan.planned_day)}"
+    if plan.business_days_off < 0:
+        return (f"{when}: {week} kept as planned; {later} still count from the planned day; "
+                "readiness reminders dropped")
+    return f"{when}: {week} kept as planned; {later} counted from {_day(plan.live_day)}"
 
 
 def _print_issues(s: Session, launch: Launch) -> None:

@@ -44,7 +44,7 @@ def lessons_command(
         raise InvalidInput("--min-count and --limit must be at least 1")
     db = database()
     with db.session() as s:
-        print(lessons_text(s, min_count=min_count, limit=limit))
+        print(lessons_text(s, now=utcnow(), min_count=min_count, limit=limit))
 
 
 @template_cli.command("add-item")

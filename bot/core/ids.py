@@ -17,6 +17,9 @@ class ActionId(StrEnum):
     ISSUE_SEVERITY = "issue_severity"
     ISSUE_SATISFIED = "issue_satisfied"
     ISSUE_UNSATISFIED = "issue_unsatisfied"
+    ISSUE_BLOCKED_DETAILS = "issue_blocked_details"
+    ISSUE_REOPEN = "issue_reopen"
+    ISSUE_SAME = "issue_same"
     RETRO_OPEN = "retro_open"
 
 
@@ -25,6 +28,7 @@ class CallbackId(StrEnum):
     REPORT_ISSUE_MODAL = "report_issue_modal"
     CHECKIN_NOTE_MODAL = "checkin_note_modal"
     RESOLVE_MODAL = "issue_resolve_modal"
+    BLOCKED_DETAILS_MODAL = "issue_blocked_details_modal"
 
 
 class EventType(StrEnum):

@@ -669,6 +669,7 @@ class SlackSimulator:
             "team.info": self._team_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
             "apps.connections.open": self._apps_connections_open,
         }
         missing = set(self._methods) - set(METHOD_TIERS)
@@ -2119,6 +2120,7 @@ class SlackSimulator:
         shown = []
         file_root = f"{PERMALINK_HOST}/files/{self.bot_user_id}"
         for record, item in records:
+            record["completed"] = True
             if item.get("title"):
                 record["title"] = item["title"]
             shown.append(
@@ -2152,6 +2154,14 @@ class SlackSimulator:
                 self._timers = [t for t in self._timers if t.is_alive()] + [timer]
                 timer.start()
         return {"files": [{"id": f["id"], "title": f["title"]} for f in shown]}
+
+    def _files_info(self, p: dict) -> dict:
+        # A file whose upload was never completed is unknown to Slack's readers.
+        record = self._files.get(str(p.get("file") or ""))
+        if record is None or not record.get("completed"):
+            raise _ApiError("file_not_found")
+        return {"file": {"id": record["id"], "name": record["name"], "title": record["title"],
+                         "size": len(record["data"] or b"")}}
 
     # ------------------------------------------------------------------ methods: apps
 

@@ -31,7 +31,8 @@ def to_json(data: dict[str, list[dict[str, Any]]]) -> str:
 
 
 RECORD_NAMES = {"launches": "launch", "checkin_responses": "checkin_response", "issues": "issue",
-                "usage": "usage", "readiness_items": "readiness_item", "goals": "goal", "retro_answers": "retro_answer"}
+                "issue_events": "issue_event", "usage": "usage", "readiness_items": "readiness_item", "goals": "goal",
+                "retro_answers": "retro_answer"}
 
 
 def to_csv(data: dict[str, list[dict[str, Any]]]) -> str:

@@ -1,25 +1,38 @@
 """Going live spans features: the launch changes stage, the announcements are queued, and the plan is
-derived again from the day it went live."""
+derived again. `golive launch live` and `/golive live` both go through `declare_live`.
+
+What going live does to the plan, early, on time or late: launch week — the heads-up, the daily check-ins and
+nudges, the CSM digests, the weekly adoption reports — stays on the days planned from the go-live date (people
+were told those days, check-ins already posted are never posted again, and day numbers stay meaningful); the
+retrospective and the 30-day goal review count from the day the launch actually went live when that is
+later (they are about time spent live), and from the planned go-live day when it went live early (neither
+may come before launch week has run: milestones.live_base_date); readiness reminders, which only make sense
+before going live, are dropped. `live_plan` states this for one launch (`golive launch show` prints it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session
 
+from bot.core.clock import is_business_day
 from bot.core.text import clip, escape, mention, user_text
+from bot.features.checkins.service import checkin_days
 from bot.features.launches import service as launches
 from bot.features.milestones.model import MAX_REASON
 from bot.features.milestones.service import (
     CriteriaOpen,
     LiveResult,
-    announcement,
+    goal_review_instant,
+    live_announcement,
     open_items,
     queue_leadership_post,
-    week_numbers,
 )
 from bot.features.milestones.views import customer_live_blocks
+from bot.features.retro.service import retro_plan
 from bot.flows.planning import replan
 from bot.outbox.queue import post_message
 from storage.models import (
@@ -48,9 +61,7 @@ def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime,
     session.refresh(launch)
     if claimed.rowcount != 1:
         return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
-    numbers = week_numbers(session, launch.id)
-    leaders = launches.members(session, launch.id, MemberRole.LEADER)
-    text, blocks = announcement(launch, numbers, launches.goals(session, launch.id), leaders, now)
+    text, blocks = live_announcement(session, launch, now)
     waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
     post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
                  launch_id=launch.id, blocks=customer_live_blocks(launch),
@@ -70,3 +81,40 @@ def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime,
                          launch_id=launch.id, text=clip(note, 3900))
     replan(session, launch, now=now)  # the goal review and retrospective count from the day it went live
     return LiveResult(launch, declared=True, forced=forced, leadership_waiting=waiting)
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """Where a launch's plan stands against its go-live: launch week on the planned days; the retrospective
+    and the 30-day review from the day it went live (or will)."""
+
+    planned_day: date
+    live_day: date | None  # None while not live
+    business_days_off: int  # > 0 late, < 0 early, 0 on the day (or not live)
+    week_first: date
+    week_last: date
+    retro_at: datetime
+    review_at: datetime
+
+
+def live_plan(launch: Launch) -> LivePlan:
+    days = checkin_days(launch)
+    live_day = launch.live_at.astimezone(ZoneInfo(launch.timezone)).date() if launch.live_at is not None else None
+    return LivePlan(planned_day=launch.go_live_date, live_day=live_day,
+                    business_days_off=_business_days_between(launch, launch.go_live_date, live_day),
+                    week_first=days[0], week_last=days[-1], retro_at=retro_plan(launch).prompt,
+                    review_at=goal_review_instant(launch))
+
+
+def _business_days_between(launch: Launch, planned: date, actual: date | None) -> int:
+    if actual is None or actual == planned:
+        return 0
+    holidays = launches.holidays_of(launch)
+    low, high = sorted((planned, actual))
+    count = 0
+    day = low
+    while day < high:
+        day = date.fromordinal(day.toordinal() + 1)
+        count += is_business_day(day, holidays)
+    count = max(count, 1)  # a weekend go-live for a Monday plan is still early
+    return count if actual > planned else -count

@@ -37,6 +37,16 @@ class ComposeContext:
     def write(self) -> AbstractContextManager[Session]:
         return self.db.session()
 
+    def remember(self, **values: Any) -> None:
+        """Keep what this attempt got this far (a reserved file, a note) on the row, so a retry after a lost
+        answer or a crash resumes from it instead of doing it again."""
+        with self.write() as s:
+            row = s.get(OutboxMessage, self.row.id)
+            if row is not None:
+                row.payload = {**row.payload, **values}
+                s.add(row)
+        self.payload.update(values)
+
 
 class ComposeLater(Exception):  # noqa: N818 - an outcome: try again later, no attempt spent
     """A composer cannot build its call yet (Slack could not say what it needs): the row waits and is tried

@@ -30,6 +30,7 @@ METHOD_TIERS: dict[str, int] = {
     # Tier 4
     "conversations.members": 4, "users.info": 4, "views.open": 4, "views.publish": 4, "views.update": 4,
     "views.push": 4, "chat.postEphemeral": 4, "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+    "files.info": 4,
     "users.profile.get": 4,
     # Tier 3
     "users.lookupByEmail": 3, "chat.update": 3, "chat.delete": 3, "conversations.history": 3,

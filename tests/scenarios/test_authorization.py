@@ -442,6 +442,33 @@ def satisfaction(action_id: str, verdict: str) -> Runner:
     return run
 
 
+def issue_reopen(ctx: Ctx, user: str, team: str) -> Observed:
+    issue_id = ctx.cache.pop("issue", None)
+    told, _ = click(ctx, ActionId.ISSUE_REOPEN, user, team, channel="C0SUP", value=str(issue_id))
+    return Observed(ALLOW if ctx.issue(issue_id).status == IssueStatus.OPEN else DENY, told)
+
+
+def blocked_details_open(ctx: Ctx, user: str, team: str) -> Observed:
+    issue_id = ctx.cache.pop("issue", None)
+    told, opened = click(ctx, ActionId.ISSUE_BLOCKED_DETAILS, user, team, value=str(issue_id))
+    return Observed(ALLOW if opened else DENY, told)
+
+
+def blocked_details_submit(ctx: Ctx, user: str, team: str) -> Observed:
+    issue_id = ctx.cache.pop("issue", None)
+    errors = submit(ctx, CallbackId.BLOCKED_DETAILS_MODAL, user, team, {"issue": issue_id},
+                    {"text": {"text": "The export page never loads"},
+                     "impact": {"impact": {"type": "radio_buttons", "selected_option": {"value": "sev2"}}}})
+    changed = ctx.issue(issue_id).text.endswith("The export page never loads")
+    return Observed(ALLOW if changed and not errors else DENY, errors)
+
+
+def issue_same(ctx: Ctx, user: str, team: str) -> Observed:
+    issue_id, parent_id = ctx.cache.pop("pair", (None, None))
+    told, _ = click(ctx, ActionId.ISSUE_SAME, user, team, channel="C0SUP", value=f"{issue_id}:{parent_id}")
+    return Observed(ALLOW if ctx.issue(issue_id).parent_id == parent_id else DENY, told)
+
+
 def retro_open(ctx: Ctx, user: str, team: str) -> Observed:
     told, opened = click(ctx, ActionId.RETRO_OPEN, user, team, value=str(ctx.acme))
     return Observed(ALLOW if opened else DENY, told)
@@ -493,6 +520,24 @@ def goals_confirm(ctx: Ctx, user: str, team: str) -> Observed:
     told, _ = click(ctx, MilestoneAction.GOALS_CONFIRM, user, team, channel=f"D{user}", value=str(ctx.acme))
     posted = ctx.count(OutboxMessage, OutboxMessage.dedupe_key == leadership_key(ctx.acme, "goals"))
     return Observed(ALLOW if posted == 1 else DENY, told)
+
+
+def prep_lesson(ctx: Ctx) -> None:
+    """A kept retrospective summary of Acme proposing one lesson, and no lesson on the template yet."""
+    from storage.models import ChecklistTemplateItem, RetroSummary
+
+    with ctx.session() as s:
+        s.execute(delete(ChecklistTemplateItem))
+        if s.get(RetroSummary, ctx.acme) is None:
+            s.add(RetroSummary(launch_id=ctx.acme, markdown="# Retrospective", created_at=ctx.world.clock(),
+                               lessons=["Walk through SSO with the customer before go-live"]))
+
+
+def lesson_add(ctx: Ctx, user: str, team: str) -> Observed:
+    from storage.models import ChecklistTemplateItem
+
+    told, _ = click(ctx, MilestoneAction.LESSON_ADD_TEMPLATE, user, team, channel=f"D{user}", value=f"{ctx.acme}:0")
+    return Observed(ALLOW if ctx.count(ChecklistTemplateItem) == 1 else DENY, told)
 
 
 def home_readiness(ctx: Ctx, user: str, team: str) -> Observed:
@@ -568,6 +613,11 @@ def prep_resolved_issue(ctx: Ctx) -> None:
     ctx.cache["issue"] = ctx.fresh_issue(resolved=True)
 
 
+def prep_pair(ctx: Ctx) -> None:
+    parent = ctx.fresh_issue()
+    ctx.cache["pair"] = (ctx.fresh_issue(reporter="U0CSM", team=VENDOR), parent)
+
+
 def prep_card(ctx: Ctx) -> None:
     issue_id = ctx.fresh_issue()
     ctx.world.deliver()
@@ -635,6 +685,14 @@ ACTIONS: list[Action] = [
            prep_resolved_issue),
     Action("issue_unsatisfied", satisfaction(ActionId.ISSUE_UNSATISFIED, "down"), allowed(frozenset({"customer"})),
            prep_resolved_issue),
+    Action("issue_reopen (on the 👎 DM)", issue_reopen, allowed(MANAGERS | SUPPORT), prep_resolved_issue),
+    # the Blocked follow-up: the reporter's own question (fresh issues are the customer's)
+    Action("issue_blocked_details (opens the modal)", blocked_details_open, allowed(frozenset({"customer"})),
+           prep_issue),
+    Action("issue_blocked_details_modal (submit)", blocked_details_submit, allowed(frozenset({"customer"})),
+           prep_issue),
+    # same problem, one fix: support staff link a repeat to the issue it repeats
+    Action("issue_same", issue_same, allowed(SUPPORT), prep_pair),
     # milestones
     Action("readiness_toggle (checkbox)", readiness_toggle, allowed(MANAGERS),
            lambda c: c.set_planned(criteria_done=False)),
@@ -648,6 +706,7 @@ ACTIONS: list[Action] = [
     Action("goals_confirm", goals_confirm, allowed(MANAGERS), lambda c: c.reset_goals("met")),
     Action("retro_open (opens the modal)", retro_open, allowed(IN_CHANNEL | VENDOR_PEOPLE)),
     Action("retro_modal (submit)", retro_submit, allowed(IN_CHANNEL | VENDOR_PEOPLE)),
+    Action("lesson_add_template", lesson_add, allowed(MANAGERS), prep_lesson),
     # App Home and adoption
     Action("app_home_opened shows Acme", app_home("Acme Corp"), allowed(MANAGERS | IN_CHANNEL)),
     Action("app_home_opened shows Other Co", app_home("Other Co"), allowed(frozenset({"admin", "csm_other",

@@ -226,3 +226,35 @@ def test_an_unreadable_env_file_is_one_line_and_exit_2(golive, tmp_path):
     (tmp_path / ".env").write_bytes(b"SLACK_BOT_TOKEN=\xff\xfe\n")  # golive runs in tmp_path and reads ./.env
     line = assert_one_line(golive("launch", "list"), 2)
     assert line.endswith(".env: not UTF-8 text") and "cannot read" in line
+
+
+def test_reimporting_keeps_goals_and_criteria_with_their_state(golive, tmp_path, db_url):
+    from sqlmodel import select
+
+    from storage.db import Database
+    from storage.models import Goal, ReadinessItem
+
+    file = tmp_path / "launches.yml"
+    file.write_text(
+        "launches:\n"
+        f"  - customer: Acme Corp\n    channel: C0ACME\n    go_live: {GO_LIVE}\n    tz: Europe/Berlin\n"
+        "    goal: [Go live, {key: users, text: 50 users}]\n    criterion: [{key: sso, text: SSO configured}]\n",
+        encoding="utf-8")
+    assert golive("launch", "import", str(file)).code == 0
+    assert golive("launch", "criteria", "1", "--done", "sso").code == 0
+    db = Database(db_url)
+    with db.session() as s:
+        goal = s.exec(select(Goal).where(Goal.key == "users")).one()
+        goal.state = "met"  # the 30-day review said so; its buttons point at this goal's id
+        s.add(goal)
+        goal_id = goal.id
+    file.write_text(file.read_text(encoding="utf-8").replace("text: 50 users", "text: 60 users")
+                    .replace("text: SSO configured", "text: SSO with Okta"), encoding="utf-8")
+    result = golive("launch", "import", str(file))
+    assert result.code == 0 and result.stdout.splitlines() == ["1\tupdated\tC0ACME"], result.stderr
+    with db.session() as s:
+        goals = [(g.id, g.key, g.text, g.state) for g in s.exec(select(Goal).order_by(Goal.position))]
+        sso = [(i.text, i.done) for i in s.exec(select(ReadinessItem).where(ReadinessItem.key == "sso"))]
+    db.dispose()
+    assert goals[1] == (goal_id, "users", "60 users", "met") and [g[1] for g in goals] == ["go_live", "users"]
+    assert sso == [("SSO with Okta", True)]

@@ -110,6 +110,28 @@ def test_a_chart_that_cannot_be_uploaded_leaves_a_text_digest_saying_so(world, m
     assert not [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
 
 
+@pytest.mark.parametrize("after_effect", [True, False], ids=["slack-shared-it", "slack-did-not"])
+def test_a_chart_whose_completion_answer_is_lost_is_shared_exactly_once(world, after_effect):
+    """files.completeUploadExternal answers 500, after sharing the file or before: the next attempt asks
+    Slack about the file it reserved (files.info) and either takes it as shared or starts the upload over, so
+    the CSM sees one chart and a digest that does not call it missing."""
+    add_launch(world)
+    monday_with_answers(world)
+    world.sim.inject("files.completeUploadExternal", "500", times=1, after_effect=after_effect)
+    earlier = len(world.sim.calls_to("files.completeUploadExternal"))  # Monday's digest had its chart too
+    world.tick(TUE_DIGEST)
+    assert digests_to(world, "U0CSM") == []  # unconfirmed: the digest waits for the check
+    world.tick(TUE_DIGEST + timedelta(minutes=1))
+    world.sim.flush_shares()
+    charts = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
+    assert len(charts) == 1
+    assert world.sim.file(charts[0].files[0]["id"])["data"].startswith(b"\x89PNG")
+    [digest] = digests_to(world, "U0CSM")
+    assert "chart" in digest.plain_text() and "missing" not in digest.plain_text()
+    completions = len(world.sim.calls_to("files.completeUploadExternal")) - earlier
+    assert completions == (1 if after_effect else 2) and len(world.sim.calls_to("files.info")) == 1
+
+
 def test_a_csm_who_left_gets_their_digest_sent_to_the_admins_and_launch_show_says_so(world, golive):
     launch_id = add_launch(world)
     world.tick(MON_CHECKIN)

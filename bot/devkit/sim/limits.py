@@ -50,6 +50,7 @@ METHOD_TIERS: dict[str, int | str] = {
     "team.info": 3,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
+    "files.info": 4,
 }
 
 # "Tier 1: access infrequently; a small amount of burst behavior is tolerated": a few calls at once

@@ -17,6 +17,7 @@ from bot.core.errors import InvalidInput, NotFound, parse_id
 from bot.core.ids import ActionId
 from bot.features.checkins.model import Tally
 from bot.features.checkins.views import ANSWER_LABELS, checkin_blocks
+from bot.features.issues.model import NO_DETAILS
 from bot.features.issues.service import open_issue
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
@@ -145,12 +146,13 @@ def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, us
     queue_tally_update(session, checkin, launch, now=now)
     issue_number = None
     if answer == Answer.BLOCKED or (answer == Answer.FRICTION and note):
-        text = note or f"Blocked on day {checkin.day_number} of launch week (check-in answer, no details yet)."
+        text = note or f"Blocked on day {checkin.day_number} of launch week {NO_DETAILS}."
         reported = open_issue(
             session, launch=launch, text=text, reporter=user, reporter_team=user_team, source="check-in",
             source_key=f"checkin:{checkin.id}:{user}:{answer}", now=now,
             source_channel=checkin.channel, source_ts=checkin.message_ts, thread_ts=checkin.message_ts,
-            thread_key=None if checkin.message_ts else checkin.outbox_key)
+            thread_key=None if checkin.message_ts else checkin.outbox_key,
+            ask_what_blocks=answer == Answer.BLOCKED and not note)
         issue_number = reported.issue.number
     return Recorded(checkin, answer, issue_number, changed_from)
 

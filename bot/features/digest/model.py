@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.features.issues.model import SEVERITIES
+from bot.features.themes.summary import ThemeLine
 
 HEALTH_ORDER = {"stuck": 0, "at risk": 1, "on track": 2}
 
@@ -49,6 +50,7 @@ class LaunchDigest:
     talking_points: list[str] = field(default_factory=list)
     blocked_theme: str | None = None
     friction_theme: tuple[str, int] | None = None
+    themes: list[ThemeLine] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -67,3 +69,4 @@ class IssueLine:
     sla: str
     breached: bool
     text: str
+    people: int = 1  # reporters of this problem: the issue and the ones linked to it as the same problem

@@ -16,15 +16,17 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from bot.core.text import clip, escape, user_text
-from bot.features.adoption.service import top_themes
 from bot.features.checkins.service import checkin_days, launch_week_last_day
 from bot.features.digest.chart import MAX_PANELS, launch_series, render_png
 from bot.features.digest.model import HEALTH_ORDER, SECTION, IssueLine, LaunchDigest
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
-from bot.features.issues.service import age_text
+from bot.features.issues.service import age_text, problem_groups
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
+from bot.features.themes.service import ThemeText, group_themes
+from bot.features.themes.summary import launch_themes, theme_line_text
 from bot.outbox.compose import ComposeContext
+from bot.outbox.files import share_file_once
 from bot.outbox.queue import enqueue
 from bot.slack.directory import channel_customers
 from schedules.registry import Skip, WorkContext
@@ -54,6 +56,7 @@ LEAD_DAYS = 14
 GONE_ERRORS = frozenset({"user_not_found", "users_not_found", "user_disabled", "account_inactive", "cannot_dm_bot",
                          "user_not_visible", "messages_tab_disabled"})
 CHART_ERRORS = (SlackApiError, SlackRequestError, OSError, ValueError)
+THEME_DAYS = 7
 
 
 # -- what one launch looks like this morning ------------------------------------------------------
@@ -126,12 +129,11 @@ def build_launch_digest(session: Session, launch: Launch, now: datetime, since: 
                 friction_notes.append(note)
         if channel_customers is not None:
             digest.missing = [u for u in channel_customers if u not in answered]
-    issues = session.exec(select(Issue).where(Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED)
-                          .order_by(Issue.number)).all()
-    for issue in issues:
+    for group in problem_groups(session, launch.id):  # issues linked as the same problem count once
+        issue = group.issue
         sla, breached = sla_state(issue, now)
         digest.issues.append(IssueLine(issue.number, issue.severity, issue.status, age_text(now - issue.created_at),
-                                       sla, breached, issue.text))
+                                       sla, breached, issue.text, people=group.people))
     digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
     escalated = session.exec(
         select(Issue.number, IssueEvent.detail, IssueEvent.at).join(IssueEvent, IssueEvent.issue_id == Issue.id)
@@ -152,11 +154,15 @@ def build_launch_digest(session: Session, launch: Launch, now: datetime, since: 
                                .where(ReadinessItem.launch_id == launch.id)).one()
     digest.readiness_total = int(total or 0)
     digest.readiness_open = digest.readiness_total - int(done or 0)
-    blocked_texts = blocked_notes + [i.text for i in digest.issues]
-    themes = top_themes(blocked_texts, 1)
-    digest.blocked_theme = themes[0][0] if themes else None
-    friction = top_themes(friction_notes + [i.text for i in digest.issues], 1)
-    digest.friction_theme = friction[0] if friction and friction[0][1] >= 2 else None
+    # What the blocked people and the open issues have in common (a theme needs two texts alike).
+    blocked_texts = [ThemeText(t) for t in dict.fromkeys(blocked_notes + [i.text for i in digest.issues])]
+    blocked = group_themes(blocked_texts, max_themes=1) if digest.blocked_people else []
+    digest.blocked_theme = blocked[0].name if blocked else None
+    # Themes of the last seven days (friction notes, issues, retro answers), new or ongoing against the week before.
+    digest.themes = launch_themes(session, launch.id, start=now - timedelta(days=THEME_DAYS), end=now,
+                                  limit=3).themes
+    top = digest.themes[0] if digest.themes else None
+    digest.friction_theme = (top.name, top.count) if top and top.count >= 2 else None
     assess(digest, launch, today)
     digest.talking_points = talking_points(digest, launch, today)
     return digest
@@ -198,7 +204,7 @@ def talking_points(digest: LaunchDigest, launch: Launch, today: date) -> list[st
     points: list[str] = []
     blocked = digest.counts.get("blocked", 0)
     if blocked:
-        on = f" on {digest.blocked_theme}" if digest.blocked_theme else ""
+        on = f" on {escape(digest.blocked_theme)}" if digest.blocked_theme else ""
         points.append(f"{blocked} {'people' if blocked != 1 else 'person'} blocked{on} — cover it first")
     for issue in digest.issues:
         if issue.severity == "sev1":
@@ -217,7 +223,8 @@ def talking_points(digest: LaunchDigest, launch: Launch, today: date) -> list[st
             points.append(f"{digest.readiness_open} go-live criteria still open — agree owners and dates")
     if digest.friction_theme:
         word, count = digest.friction_theme
-        points.append(f"“{word}” comes up {count}× in notes and issues — show the workaround or plan a session")
+        points.append(f"“{escape(word)}” comes up {count}× in notes and issues — show the workaround or plan a "
+                      "session")
     if digest.missing:
         who = "people" if len(digest.missing) != 1 else "person"
         points.append(f"{len(digest.missing)} {who} did not answer day {digest.last_day_number} — ask them directly")
@@ -272,12 +279,15 @@ def launch_section(d: LaunchDigest) -> str:
         summary = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in by.items() if n)
         lines.append(f"*Open issues:* {summary}")
         for issue in d.issues[:6]:
-            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla} · "
+            people = f" · {issue.people} people affected" if issue.people > 1 else ""
+            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla}{people} · "
                          f"{user_text(clip(issue.text, 70), 110)}")
         if len(d.issues) > 6:
             lines.append(f"    …and {len(d.issues) - 6} more")
     else:
         lines.append("*Open issues:* none")
+    if d.themes:
+        lines.append("*Themes this week:* " + " · ".join(theme_line_text(t, quotes=0) for t in d.themes))
     if d.escalations:
         lines.append(f"*Escalations since the last digest:* {', '.join(d.escalations[:10])}")
     if d.missed_work:
@@ -367,28 +377,34 @@ def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], 
     return digests, series
 
 
-def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str) -> tuple[str | None, str]:
-    """(file id, note for the digest). Any failure leaves a note that the chart is missing."""
+def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str, *,
+                 comment: str | None = None, title: str | None = None, filename: str | None = None,
+                 what: str = "today's digest") -> tuple[str | None, str]:
+    """(file id, note for the post that follows). The PNG goes through Slack's external upload flow into
+    `channel_id`; any failure leaves a note that the chart is missing."""
 
     try:
         png = render_png(series)
-    except Exception as err:  # noqa: BLE001 - a digest without a picture beats no digest
+    except Exception as err:  # noqa: BLE001 - a post without a picture beats no post
         log.warning("chart rendering failed: %r", err)
-        return None, f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
+        return None, f":warning: The chart is missing: it could not be drawn ({type(err).__name__})." \
+            if comment else f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
     try:
-        response = ctx.client.files_upload_v2(
-            channel=channel_id, file=png, filename=f"launch-week-{day}.png", title=f"Launch week — {day}",
+        file_id = share_file_once(
+            ctx, channel=channel_id, data=png, filename=filename or f"launch-week-{day}.png",
+            title=title or f"Launch week — {day}",
             alt_txt="Check-in answers per launch-week day (good, friction, blocked) and open issues",
-            initial_comment=f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
+            initial_comment=comment or f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
     except CHART_ERRORS as err:
-        error = err.response.get("error") if isinstance(err, SlackApiError) else type(err).__name__
+        error = (err.response.get("error") if isinstance(err, SlackApiError) and err.response is not None
+                 else type(err).__name__)
         log.warning("chart upload failed: %s", error)
-        return None, f":warning: The chart is missing today: Slack did not take the upload ({error})."
-    file_id = (response.get("file") or {}).get("id")
+        return None, (f":warning: The chart is missing: Slack did not take the upload ({error})." if comment else
+                      f":warning: The chart is missing today: Slack did not take the upload ({error}).")
     more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
     # Slack shares an uploaded file into the conversation a moment after the upload returns, so the note says
     # where the chart is, not that it is already above.
-    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with today's digest."
+    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with {what}."
 
 
 def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:

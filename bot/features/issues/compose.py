@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+import logging
 
-from bot.features.issues.service import FLAGGED_METHOD, UNREADABLE, open_issue, summary_text
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, select
+
+from bot.features.issues.service import (
+    FLAGGED_METHOD,
+    UNREADABLE,
+    linked_issues,
+    note_looks_like,
+    open_issue,
+    same_problem_candidates,
+    summary_text,
+)
 from bot.features.issues.views import card_blocks
 from bot.features.launches.service import launch_for_channel
+from bot.features.themes.service import find_same_problem
 from bot.outbox.compose import Compose, ComposeContext
 from storage.models import Issue, Launch
+
+log = logging.getLogger("golive.issues")
 
 
 def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
@@ -18,6 +32,27 @@ def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
         if issue is None:
             return None
         launch = s.get(Launch, issue.launch_id)
+        first_post = "ts" not in ctx.payload and "ts_from" not in ctx.payload
+        candidates = (same_problem_candidates(s, issue) if first_post and issue.looks_like_id is None
+                      and issue.parent_id is None else [])
+    if candidates:
+        # Read like an open issue of the same launch? Said on the card, for support to confirm. Worked out
+        # here, at send time (no session open), so the model never slows the person who reported it.
+        try:
+            match = find_same_problem(issue.text, candidates)
+        except Exception:  # noqa: BLE001 - a card without the hint beats no card
+            log.exception("same-problem check failed for issue %s", issue.id)
+            match = None
+        if match is not None:
+            with ctx.write() as s:
+                note_looks_like(s, issue_id=issue.id, looks_like_id=int(match), now=ctx.now)
+    with ctx.read() as s:
+        issue = s.get(Issue, ctx.payload["issue_id"])
+        if issue is None:
+            return None
+        numbers = {i.id: i.number for i in s.exec(select(Issue).where(
+            col(Issue.id).in_([x for x in (issue.looks_like_id, issue.parent_id) if x is not None]))).all()}
+        followers = len(linked_issues(s, issue.id))
     permalink = None
     if issue.source_channel and issue.source_ts:
         try:
@@ -25,7 +60,9 @@ def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
                                                      message_ts=issue.source_ts).get("permalink")
         except Exception:  # noqa: BLE001 - a card without a link beats no card
             permalink = None
-    payload = {"channel": ctx.payload["channel"], "blocks": card_blocks(launch, issue, permalink),
+    blocks = card_blocks(launch, issue, permalink, looks_like=numbers.get(issue.looks_like_id),
+                         parent=numbers.get(issue.parent_id), followers=followers)
+    payload = {"channel": ctx.payload["channel"], "blocks": blocks,
                "text": summary_text(launch, issue)}
     if "ts" in ctx.payload:
         payload["ts"] = ctx.payload["ts"]

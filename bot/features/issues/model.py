@@ -9,3 +9,7 @@ SEVERITY_LABELS = {"sev1": "sev1 · blocking", "sev2": "sev2 · slowing down", "
 
 
 SEVERITY_EMOJI = {"sev1": ":red_circle:", "sev2": ":large_orange_circle:", "sev3": ":large_blue_circle:"}
+
+
+# The text of an issue filed from a *Blocked* click, until the person says what blocks them.
+NO_DETAILS = "(check-in answer, no details yet)"

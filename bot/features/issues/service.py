@@ -7,7 +7,8 @@ import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,8 @@ from bot.core.clock import parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
 from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
-from bot.features.issues.model import SEVERITIES
+from bot.features.issues import views
+from bot.features.issues.model import NO_DETAILS, SEVERITIES
 from bot.features.launches import service as launches
 from bot.outbox.queue import URGENT, enqueue, enqueue_many, message_payload, outbox_row, post_message
 from schedules.registry import SweepChunk
@@ -44,19 +46,27 @@ class Reported:
 # -- SLA clocks ---------------------------------------------------------------------------------------
 
 
-def add_support_minutes(start: datetime, minutes: float, hours: str | None, zone: str) -> datetime:
-    """`minutes` of SLA clock from `start`, counting only support hours (weekdays, in `zone`) when set."""
-    if not hours:
+def add_support_minutes(start: datetime, minutes: float, hours: str | None, zone: str,
+                        holidays: frozenset[date] = frozenset()) -> datetime:
+    """`minutes` of SLA clock from `start`. With support hours, only those count (weekdays, in `zone`);
+    without, the clock runs round the clock. Either way it stands still on the launch's holidays (whole
+    local days in `zone`): a sev3 filed the evening before a holiday is due the day after it."""
+    if not hours and not holidays:
         return start + timedelta(minutes=minutes)
-    open_at, close_at = parse_support_hours(hours)
     tz = ZoneInfo(zone)
+    if hours:
+        open_at, close_at = parse_support_hours(hours)
+    else:
+        open_at, close_at = dt_time(0), None
     remaining = timedelta(minutes=minutes)
     cursor = start.astimezone(tz)
     for _ in range(400):  # a year of days at most
         day = cursor.date()
         window_start = datetime.combine(day, open_at, tzinfo=tz)
-        window_end = datetime.combine(day, close_at, tzinfo=tz)
-        if day.weekday() < 5 and cursor < window_end:
+        window_end = (datetime.combine(day, close_at, tzinfo=tz) if close_at is not None
+                      else datetime.combine(day + timedelta(days=1), dt_time(0), tzinfo=tz))
+        counts = day not in holidays and (close_at is None or day.weekday() < 5)
+        if counts and cursor < window_end:
             begin = max(cursor, window_start)
             available = window_end - begin
             if remaining <= available:
@@ -72,7 +82,7 @@ def sla_minutes(launch: Launch, severity: str) -> float:
 
 def sla_deadline(launch: Launch, severity: str, start: datetime) -> datetime:
     return add_support_minutes(start, sla_minutes(launch, severity), launch.support_hours,
-                               launch.support_tz or launch.timezone)
+                               launch.support_tz or launch.timezone, launches.holidays_of(launch))
 
 
 # -- routing ----------------------------------------------------------------------------------------
@@ -110,9 +120,11 @@ def open_issue(
     source_ts: str | None = None,
     thread_ts: str | None = None,
     thread_key: str | None = None,
+    ask_what_blocks: bool = False,
 ) -> Reported:
     """Record a problem once per `source_key`, and in the same transaction queue its support-channel card,
-    the urgent post for sev1, and the reporter's notice in their thread."""
+    the urgent post for sev1, and the reporter's notice in their thread — the issue's own reply, naming it
+    (`ask_what_blocks`: with the question what blocks them, and a button to say it)."""
     if not (text or "").strip():
         raise InvalidInput(USAGE)
     if severity not in SEVERITIES:
@@ -145,9 +157,12 @@ def open_issue(
         issue.next_update_reminder_at = now + timedelta(minutes=launch.update_reminder_minutes)
     add_event(session, issue, now, reporter, "reported", f"via {source}")
     route_issue(session, launch, issue, now=now)
-    notify_reporter(session, issue, now=now, suffix="reported",
-                    text=f"Thanks <@{reporter}> — this is issue *#{issue.number}* for {escape(launch.customer)}. "
-                         "Our support team has it and will follow up in this thread.")
+    if ask_what_blocks:
+        text, blocks = views.blocked_notice(reporter, issue.number, launch.customer, issue.id)
+        notify_reporter(session, issue, now=now, suffix="reported", text=text, blocks=blocks)
+    else:
+        notify_reporter(session, issue, now=now, suffix="reported",
+                        text=views.reported_text(reporter, issue.number, launch.customer))
     return Reported(issue, created=True)
 
 
@@ -266,7 +281,9 @@ def acknowledge(session: Session, *, issue: Issue, actor: str, now: datetime) ->
         raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
     claimed = session.execute(
         update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN)
-        .values(status=IssueStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor, next_escalation_at=None)
+        # A reopened issue keeps its first response time (the timeline has every acknowledgement).
+        .values(status=IssueStatus.ACKNOWLEDGED, acknowledged_at=func.coalesce(Issue.acknowledged_at, now),
+                acknowledged_by=actor, next_escalation_at=None)
         .execution_options(synchronize_session=False))
     session.refresh(issue)
     if claimed.rowcount != 1:
@@ -274,9 +291,12 @@ def acknowledge(session: Session, *, issue: Issue, actor: str, now: datetime) ->
                            "Nothing was changed.")
     event = add_event(session, issue, now, actor, "acknowledged")
     queue_card_update(session, issue, event, now=now)
-    notify_reporter(session, issue, now=now, suffix="acknowledged",
+    notify_reporter(session, issue, now=now, suffix=f"acknowledged:{event.id}",
                     text=f"<@{issue.reporter}> issue *#{issue.number}* has been picked up by our support team "
                          f"(<@{actor}>). We will keep you posted here.")
+    for child in linked_issues(session, issue.id):
+        if child.status == IssueStatus.OPEN:
+            acknowledge(session, issue=child, actor=actor, now=now)
     return issue
 
 
@@ -327,7 +347,11 @@ def resolve(session: Session, *, issue: Issue, actor: str, note: str | None, now
         ]},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "How did we do? One click tells us."}]},
     ]
-    notify_reporter(session, issue, now=now, suffix="resolved", text=text + " How did we do?", blocks=blocks)
+    notify_reporter(session, issue, now=now, suffix=f"resolved:{event.id}", text=text + " How did we do?",
+                    blocks=blocks)
+    for child in linked_issues(session, issue.id):
+        if child.status != IssueStatus.RESOLVED:
+            resolve(session, issue=child, actor=actor, note=note, now=now)
     return issue
 
 
@@ -340,29 +364,249 @@ def record_satisfaction(session: Session, *, value: str, user: str, now: datetim
         raise NotAllowed("Only the person who reported this issue can rate it. Nothing was recorded.")
     if issue.status != IssueStatus.RESOLVED:
         raise InvalidInput("This issue is not resolved yet. Nothing was recorded.")
+    previous = issue.satisfaction
     issue.satisfaction, issue.satisfaction_at = verdict, now
     session.add(issue)
-    add_event(session, issue, now, user, "satisfaction", verdict)
+    event = add_event(session, issue, now, user, "satisfaction", verdict)
+    if verdict == "down" and previous != "down":
+        tell_csms_unsatisfied(session, issue, event, now=now)
+    return issue
+
+
+def tell_csms_unsatisfied(session: Session, issue: Issue, event: IssueEvent, *, now: datetime) -> None:
+    """A 👎: each CSM of the launch hears by DM, with the issue, its resolution and a *Reopen* button; with no
+    CSM, the support card's thread hears instead."""
+    launch = session.get(Launch, issue.launch_id)
+    text, blocks = views.unsatisfied_blocks(launch, issue)
+    csms = launches.members(session, launch.id, MemberRole.CSM)
+    for csm in csms:
+        post_message(session, key=f"issue:{issue.id}:unsatisfied:{event.id}:{csm}", channel=csm, text=text,
+                     blocks=blocks, now=now, launch_id=launch.id, priority=URGENT)
+    if not csms and issue.support_channel:
+        post_message(session, key=f"issue:{issue.id}:unsatisfied:{event.id}", channel=issue.support_channel,
+                     thread_ts=issue.support_ts, thread_ts_from=None if issue.support_ts else card_key(issue),
+                     text=text, blocks=blocks, now=now, launch_id=launch.id, priority=URGENT)
+
+
+def reopen(session: Session, *, issue: Issue, actor: str, now: datetime) -> Issue:
+    """Resolved → open again: the SLA clock and the ladder start over from now, support hears it in the card's
+    thread (the card shows it open), and the reporter hears it in theirs. Satisfaction already given stays."""
+    launch = session.get(Launch, issue.launch_id)
+    claimed = session.execute(
+        update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.RESOLVED)
+        .values(status=IssueStatus.OPEN, resolved_at=None, resolved_by=None,
+                next_escalation_at=sla_deadline(launch, issue.severity, now),
+                next_update_reminder_at=(now + timedelta(minutes=launch.update_reminder_minutes)
+                                         if issue.severity == "sev1" else None))
+        .execution_options(synchronize_session=False))
+    session.refresh(issue)
+    if claimed.rowcount != 1:
+        raise InvalidInput(f"Issue #{issue.number} is not resolved (it is {issue.status}). Nothing was changed.")
+    event = add_event(session, issue, now, actor, "reopened")
+    queue_card_update(session, issue, event, now=now)
+    if issue.support_channel:
+        post_message(session, key=f"issue:{issue.id}:reopened:{event.id}", channel=issue.support_channel,
+                     thread_ts=issue.support_ts, thread_ts_from=None if issue.support_ts else card_key(issue),
+                     now=now, launch_id=launch.id, priority=URGENT,
+                     text=(f":leftwards_arrow_with_hook: Issue #{issue.number} was reopened by <@{actor}>: the "
+                           "customer says the fix did not help. It is open again and escalates until acknowledged."))
+    notify_reporter(session, issue, now=now, suffix=f"reopened:{event.id}",
+                    text=f"<@{issue.reporter}> issue *#{issue.number}* is open again: support is back on it.")
+    return issue
+
+
+def add_blocked_details(session: Session, *, issue: Issue, user: str, text: str, blocking: bool,
+                        now: datetime) -> Issue:
+    """The *Blocked* follow-up: what blocks them replaces "no details yet" (or is added to the text); when it
+    stops their work the issue becomes sev1, routed like any sev1 (urgent channel, oncall)."""
+    if user != issue.reporter:
+        raise NotAllowed("Only the person who reported this issue can add what is blocking them. "
+                         "Nothing was changed.")
+    if issue.status == IssueStatus.RESOLVED:
+        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+    details = (text or "").strip()
+    if not details:
+        raise InvalidInput("Please say in a few words what is blocking you.")
+    details = details[:MAX_STORED_TEXT]
+    issue.text = details if NO_DETAILS in issue.text else f"{issue.text}\n\nWhat blocks them: {details}"[
+        :MAX_STORED_TEXT]
+    session.add(issue)
+    event = add_event(session, issue, now, user, "details", clip(details, 500))
+    queue_card_update(session, issue, event, now=now)
+    if blocking and issue.severity != "sev1":
+        change_severity(session, issue=issue, severity="sev1", actor=user, now=now)
+    notify_reporter(session, issue, now=now, suffix=f"details:{event.id}",
+                    text=(f"Thanks <@{issue.reporter}> — support has the details of issue *#{issue.number}*"
+                          + (" and treats it as urgent." if blocking else ".")))
+    return issue
+
+
+# -- same problem, one fix ---------------------------------------------------------------------------
+
+
+def linked_issues(session: Session, issue_id: int) -> list[Issue]:
+    """The issues support linked to this one as the same problem (they follow it)."""
+    return list(session.exec(select(Issue).where(Issue.parent_id == issue_id).order_by(Issue.id)).all())
+
+
+def same_problem_candidates(session: Session, issue: Issue) -> list[tuple[str, str]]:
+    """(id, text) of the open issues of the same launch a new issue could repeat: not itself, not resolved,
+    not already linked to another (the one it follows is the candidate), newest 200."""
+    rows = session.exec(select(Issue.id, Issue.text).where(
+        Issue.launch_id == issue.launch_id, Issue.id != issue.id, Issue.status != IssueStatus.RESOLVED,
+        col(Issue.parent_id).is_(None)).order_by(col(Issue.id).desc()).limit(200)).all()
+    return [(str(issue_id), text) for issue_id, text in rows]
+
+
+def note_looks_like(session: Session, *, issue_id: int, looks_like_id: int, now: datetime) -> None:
+    """Remember which open issue a new one reads like (the card offers *Same problem*)."""
+    issue = session.get(Issue, issue_id)
+    other = session.get(Issue, looks_like_id)
+    if issue is None or other is None or issue.looks_like_id is not None or issue.parent_id is not None:
+        return
+    issue.looks_like_id = other.id
+    session.add(issue)
+    add_event(session, issue, now, None, "looks like", f"#{other.number}")
+
+
+def root_of(session: Session, issue: Issue) -> Issue:
+    seen = {issue.id}
+    while issue.parent_id is not None:
+        parent = session.get(Issue, issue.parent_id)
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        issue = parent
+    return issue
+
+
+def link_same_problem(session: Session, *, issue: Issue, target_ref: Any, actor: str, now: datetime) -> Issue:
+    """Support says `issue` is the same problem as the target: it follows the target from now on (its reporter
+    hears when the target is acknowledged or resolved, in their own thread; its own ladder stops, the
+    target's pages). Refused — nothing changed — for another launch's issue, itself, a cycle, or a
+    resolved target. Returns the issue it now follows."""
+    target = get_issue(session, target_ref)
+    if target.launch_id != issue.launch_id:
+        raise InvalidInput("That issue belongs to another launch; only issues of the same launch can be linked. "
+                           "Nothing was changed.")
+    if target.id == issue.id:
+        raise InvalidInput("An issue cannot be the same problem as itself. Nothing was changed.")
+    root = root_of(session, target)
+    if root.id == issue.id:
+        raise InvalidInput(f"#{target.number} already follows #{issue.number}: linking them would make a circle. "
+                           "Nothing was changed.")
+    if issue.parent_id is not None:
+        raise InvalidInput(f"Issue #{issue.number} is already linked. Nothing was changed.")
+    if issue.status == IssueStatus.RESOLVED:
+        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+    if root.status == IssueStatus.RESOLVED:
+        raise InvalidInput(f"Issue #{root.number} is already resolved: resolve #{issue.number} on its own, or "
+                           "reopen the other first. Nothing was changed.")
+    issue.parent_id = root.id
+    issue.next_escalation_at = None  # the issue it follows carries the ladder
+    issue.next_update_reminder_at = None
+    session.add(issue)
+    event = add_event(session, issue, now, actor, "linked", f"same problem as #{root.number}")
+    queue_card_update(session, issue, event, now=now)
+    root_event = add_event(session, root, now, actor, "linked", f"#{issue.number} is the same problem")
+    queue_card_update(session, root, root_event, now=now)
+    notify_reporter(session, issue, now=now, suffix=f"linked:{event.id}",
+                    text=(f"<@{issue.reporter}> support found that issue *#{issue.number}* is the same problem as "
+                          f"#{root.number}, reported by someone else: you will hear here as soon as it moves."))
+    if root.status == IssueStatus.ACKNOWLEDGED and issue.status == IssueStatus.OPEN:
+        acknowledge(session, issue=issue, actor=root.acknowledged_by or actor, now=now)
+    return root
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """One problem as the digest counts it: the issue support works on, and how many people reported it."""
+
+    issue: Issue
+    reports: int
+    people: int
+
+
+def problem_groups(session: Session, launch_id: int, *, include_resolved: bool = False) -> list[ProblemGroup]:
+    """A launch's issues with the ones linked as the same problem counted once, under the issue they follow,
+    with the number of reports and of distinct people affected. Ordered by number."""
+    query = select(Issue).where(Issue.launch_id == launch_id)
+    if not include_resolved:
+        query = query.where(Issue.status != IssueStatus.RESOLVED)
+    rows = list(session.exec(query.order_by(Issue.number)).all())
+    by_id = {issue.id: issue for issue in rows}
+    members: dict[int, list[Issue]] = defaultdict(list)
+    for issue in rows:
+        root = issue
+        seen = {issue.id}
+        while root.parent_id is not None and root.parent_id in by_id and root.parent_id not in seen:
+            seen.add(root.parent_id)
+            root = by_id[root.parent_id]
+        members[root.id].append(issue)
+    return [ProblemGroup(by_id[root_id], len(group), len({i.reporter for i in group}))
+            for root_id, group in sorted(members.items(), key=lambda kv: by_id[kv[0]].number)]
+
+
+def satisfaction_counts(session: Session, launch_id: int, *, since: datetime | None = None,
+                        until: datetime | None = None) -> dict[str, int]:
+    """Satisfaction given on a launch's resolved issues in [since, until): {"up": n, "down": n}. For the
+    digest, the launch-week wrap-up and the retro."""
+    query = select(Issue.satisfaction, func.count(Issue.id)).where(
+        Issue.launch_id == launch_id, col(Issue.satisfaction).is_not(None))
+    if since is not None:
+        query = query.where(Issue.satisfaction_at >= since)
+    if until is not None:
+        query = query.where(Issue.satisfaction_at < until)
+    counts = {"up": 0, "down": 0}
+    for verdict, count in session.exec(query.group_by(Issue.satisfaction)).all():
+        if verdict in counts:
+            counts[verdict] = count
+    return counts
+
+
+def issue_by_number(session: Session, launch_id: int, number: int) -> Issue:
+    issue = session.exec(select(Issue).where(Issue.launch_id == launch_id, Issue.number == number)).first()
+    if issue is None:
+        raise NotFound(f"This launch has no issue #{number}.")
     return issue
 
 
 # -- escalation (runs in the due-work engine) ------------------------------------------------------
 
 
+def paged(launch: Launch, step: int) -> str:
+    """Who an escalation step mentions: the oncall, and from the second step on the second-level oncall."""
+    people = [launch.oncall] if launch.oncall else []
+    if launch.oncall2 and step >= SECOND_LEVEL_FROM_STEP and launch.oncall2 not in people:
+        people.append(launch.oncall2)
+    return "".join(f"{mention(who)} " for who in people)
+
+
+SECOND_LEVEL_FROM_STEP = 2
+
+
 def escalation_text(launch: Launch, issue: Issue, step: int, waited: timedelta) -> str:
-    who = f"{mention(launch.oncall)} " if launch.oncall else ""
     minutes = int(waited.total_seconds() // 60)
-    return (f":rotating_light: {who}*Escalation {step}/{launch.escalation_steps}*: issue #{issue.number} for "
+    if step <= launch.escalation_steps:
+        label = f"*Escalation {step}/{launch.escalation_steps}*"
+    else:
+        every = int(sla_minutes(launch, issue.severity))
+        label = f"*Escalation {step}* (past the last step: paging every {every} min until someone acknowledges)"
+    return (f":rotating_light: {paged(launch, step)}{label}: issue #{issue.number} for "
             f"*{escape(launch.customer)}* ({issue.severity}) has waited {minutes} min without acknowledgement. "
             f"Open it in <#{issue.support_channel or launch.support_channel or launch.channel}>.\n"
             f"{user_text(clip(issue.text, 300), 400)}")
 
 
-def next_escalation(launch: Launch, issue: Issue, step: int) -> datetime | None:
-    """After step `step`, when the following one falls due (from the deadline just passed), if any."""
-    if step >= launch.escalation_steps:
-        return None
-    return sla_deadline(launch, issue.severity, issue.next_escalation_at)
+def next_escalation(launch: Launch, issue: Issue, step: int, now: datetime | None = None) -> datetime | None:
+    """After step `step`, when the following one falls due: one SLA interval after the deadline just passed.
+    Past the last step the ladder keeps paging at the last interval until someone acknowledges — an
+    unacknowledged problem is never left alone. Found late (the worker was down), the next page is one
+    interval from `now`, so a backlog never turns into a burst of pages."""
+    following = sla_deadline(launch, issue.severity, issue.next_escalation_at)
+    if now is not None and following <= now:
+        following = sla_deadline(launch, issue.severity, now)
+    return following
 
 
 def escalation_channel(launch: Launch, issue: Issue) -> str | None:
@@ -408,7 +652,7 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
         try:
             launch = launch_of[issue.launch_id]
             step = issue.escalation_count + 1
-            plans[issue.id] = (step, next_escalation(launch, issue, step),
+            plans[issue.id] = (step, next_escalation(launch, issue, step, now),
                                escalation_text(launch, issue, step, now - issue.created_at))
         except Exception:  # one bad row (say, unreadable support hours) must not stop the others
             log.exception("escalation failed for issue %s", issue.id)
@@ -464,7 +708,7 @@ def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
         return False
     launch = session.get(Launch, issue.launch_id)
     step = issue.escalation_count + 1
-    following = next_escalation(launch, issue, step)
+    following = next_escalation(launch, issue, step, now)
     claimed = session.execute(
         update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN,
                             Issue.escalation_count == issue.escalation_count)
@@ -536,20 +780,52 @@ def issue_for_support_thread(session: Session, channel: str, thread_ts: str) -> 
     return session.exec(select(Issue).where(Issue.support_channel == channel, Issue.support_ts == thread_ts)).first()
 
 
-def issue_for_customer_thread(session: Session, channel: str, thread_ts: str) -> Issue | None:
-    found = session.exec(select(Issue).where(Issue.source_channel == channel, Issue.thread_ts == thread_ts)
-                         .order_by(Issue.id)).first()
-    if found is not None:
-        return found
-    key = session.exec(select(OutboxMessage.dedupe_key).where(
-        OutboxMessage.result_channel == channel, OutboxMessage.result_ts == thread_ts)).first()
-    if key is None:
+def issues_in_thread(session: Session, channel: str, thread_ts: str) -> list[Issue]:
+    """Every issue followed in this customer thread. Several issues can share one thread — a check-in's
+    (each Blocked answer is an issue), or a message's where two people reported — because Slack threads
+    do not nest: each issue's own notice is a reply in that thread, and its replies land beside it."""
+    found = {issue.id: issue for issue in session.exec(
+        select(Issue).where(Issue.source_channel == channel, Issue.thread_ts == thread_ts)).all()}
+    keys = list(session.exec(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.result_channel == channel, OutboxMessage.result_ts == thread_ts)).all())
+    for key in keys:
+        for issue in session.exec(select(Issue).where(Issue.thread_key == key)).all():
+            found.setdefault(issue.id, issue)
+        match = re.fullmatch(r"issue:(\d+):reporter:reported", key)
+        if match and (issue := session.get(Issue, int(match.group(1)))) is not None:
+            found.setdefault(issue.id, issue)
+    return sorted(found.values(), key=lambda issue: issue.id)
+
+
+ISSUE_REF = re.compile(r"(?<![\w&])#(\d{1,9})\b")
+
+
+def issue_for_customer_reply(session: Session, *, channel: str, thread_ts: str, author: str | None, text: str,
+                             strict: bool = False) -> Issue | None:
+    """The issue a reply in a customer thread belongs to: the thread's only issue; else the one the reply
+    names (`#3`); else the author's own (the latest they reported there, open ones first). A reply nobody
+    can place (someone else's words in a thread of several issues) is left alone. `strict`: only a named
+    issue or the author's own (a mention in such a thread by someone else is a new report)."""
+    candidates = issues_in_thread(session, channel, thread_ts)
+    if not candidates:
         return None
-    by_key = session.exec(select(Issue).where(Issue.thread_key == key)).first()
-    if by_key is not None:
-        return by_key
-    match = re.fullmatch(r"issue:(\d+):reporter:reported", key)
-    return session.get(Issue, int(match.group(1))) if match else None
+    by_number = {issue.number: issue for issue in candidates}
+    for match in ISSUE_REF.finditer(text or ""):
+        named = by_number.get(int(match.group(1)))
+        if named is not None:
+            return named
+    own = [issue for issue in candidates if issue.reporter == author]
+    if own:
+        return max(own, key=lambda issue: (issue.status != IssueStatus.RESOLVED, issue.id))
+    if len(candidates) == 1 and not strict:
+        return candidates[0]
+    return None
+
+
+def issue_for_customer_thread(session: Session, channel: str, thread_ts: str) -> Issue | None:
+    """The first issue followed in this thread (kept for callers that do not know who wrote)."""
+    found = issues_in_thread(session, channel, thread_ts)
+    return found[0] if found else None
 
 
 def relay_to_customer(session: Session, *, issue: Issue, author: str, text: str, message_ts: str,
@@ -562,7 +838,7 @@ def relay_to_customer(session: Session, *, issue: Issue, author: str, text: str,
         session, key=f"relay:to-customer:{issue.support_channel}:{message_ts}", channel=issue.source_channel,
         now=now, launch_id=issue.launch_id, thread_ts=thread_ts,
         thread_ts_from=None if thread_ts else (issue.thread_key or f"issue:{issue.id}:reporter:reported"),
-        text=f"*<@{author}> from support* (issue #{issue.number}):\n{user_text(body, 2800)}")
+        text=f"*<@{author}> from support* to <@{issue.reporter}> (issue #{issue.number}):\n{user_text(body, 2800)}")
     if created:
         issue.last_update_at = now
         session.add(issue)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core import blocks as modals
 from bot.core.ids import ActionId, CallbackId
-from bot.core.text import escape, user_text
+from bot.core.text import clip, escape, user_text
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI, SEVERITY_LABELS
-from storage.models import Issue, IssueStatus, Launch
+from storage.models import Issue, IssueEvent, IssueStatus, Launch
 
 HOW_BAD = [("Blocking me", "sev1"), ("Slowing me down", "sev2"), ("A question", "sev3")]
 
@@ -33,7 +34,11 @@ def report_modal(metadata: dict, initial_text: str = "") -> dict:
     }
 
 
-def card_blocks(launch: Launch, issue: Issue, permalink: str | None) -> list[dict]:
+def card_blocks(launch: Launch, issue: Issue, permalink: str | None, *, looks_like: int | None = None,
+                parent: int | None = None, followers: int = 0) -> list[dict]:
+    """The support card. `looks_like`: the number of an open issue this one reads like (offered with a
+    *Same problem* button); `parent`: the number of the issue it is linked to; `followers`: issues linked
+    to this one."""
     state = {IssueStatus.OPEN: ":hourglass_flowing_sand: open, not acknowledged",
              IssueStatus.ACKNOWLEDGED: f":eyes: acknowledged by <@{issue.acknowledged_by}>",
              IssueStatus.RESOLVED: f":white_check_mark: resolved by <@{issue.resolved_by}>"}[IssueStatus(issue.status)]
@@ -49,6 +54,19 @@ def card_blocks(launch: Launch, issue: Issue, permalink: str | None) -> list[dic
     if issue.resolution:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": "Resolution: " + user_text(issue.resolution, 2800)}]})
+    if parent is not None:
+        blocks.append({"type": "context", "block_id": "issue_parent", "elements": [{"type": "mrkdwn", "text": (
+            f":link: Same problem as *#{parent}*: it follows #{parent} (its reporter hears when #{parent} is "
+            "acknowledged or resolved).")}]})
+    elif looks_like is not None and issue.status != IssueStatus.RESOLVED:
+        blocks.append({"type": "section", "block_id": "issue_looks_like",
+                       "text": {"type": "mrkdwn", "text": f":mag: Looks like *#{looks_like}*."},
+                       "accessory": {"type": "button", "action_id": ActionId.ISSUE_SAME,
+                                     "value": f"{issue.id}:{issue.looks_like_id}",
+                                     "text": {"type": "plain_text", "text": f"Same problem as #{looks_like}"}}})
+    if followers:
+        blocks.append({"type": "context", "block_id": "issue_followers", "elements": [{"type": "mrkdwn", "text": (
+            f":busts_in_silhouette: {followers} more report(s) linked as the same problem.")}]})
     if issue.status != IssueStatus.RESOLVED:
         options = [{"text": {"type": "plain_text", "text": SEVERITY_LABELS[s]}, "value": s} for s in SEVERITIES]
         elements: list[dict[str, Any]] = []
@@ -77,3 +95,85 @@ def resolve_modal(number: int, issue_id: int) -> dict:
                     "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
                                 "max_length": 3000}}],
     }
+
+
+# -- the customer's own thread ----------------------------------------------------------------------
+
+
+def reported_text(reporter: str, number: int, customer: str) -> str:
+    return (f"Thanks <@{reporter}> — this is issue *#{number}* for {escape(customer)}. "
+            "Our support team has it and will follow up in this thread.")
+
+
+def blocked_notice(reporter: str, number: int, customer: str, issue_id: int) -> tuple[str, list[dict]]:
+    """The reply a *Blocked* answer gets in the check-in thread: the issue it became, and what blocks them."""
+    text = (f"{reported_text(reporter, number, customer)}\n*What is blocking you?* Tell us in a few words "
+            f"(or reply here) — if it stops your work, support treats it as urgent.")
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": f"blocked_{issue_id}", "elements": [
+            {"type": "button", "action_id": ActionId.ISSUE_BLOCKED_DETAILS, "value": str(issue_id),
+             "style": "primary", "text": modals.plain("Tell us what's blocking you")}]},
+    ]
+    return text, blocks
+
+
+# The answers of the *Blocked* form, with the report form's wording, so "Blocking me" is sev1 in both.
+BLOCKED_IMPACT = HOW_BAD[:2]
+
+
+def blocked_details_modal(number: int, issue_id: int) -> dict:
+    options = [modals.option(label, value) for label, value in BLOCKED_IMPACT]
+    return {
+        "type": "modal", "callback_id": CallbackId.BLOCKED_DETAILS_MODAL, "title": modals.plain(f"Issue #{number}"),
+        "submit": modals.plain("Send to support"), "close": modals.plain("Cancel"),
+        "private_metadata": modals.pack({"issue": issue_id}),
+        "blocks": [
+            {"type": "input", "block_id": "text", "label": modals.plain("What is blocking you?"),
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
+                         "placeholder": modals.plain("What were you trying to do, and what stopped you?")}},
+            {"type": "input", "block_id": "impact", "label": modals.plain("Does it stop your work?"),
+             "element": {"type": "radio_buttons", "action_id": "impact", "options": options}},
+        ],
+    }
+
+
+# -- closing the loop with the CSMs -------------------------------------------------------------------
+
+
+def unsatisfied_blocks(launch: Launch, issue: Issue) -> tuple[str, list[dict]]:
+    """The DM each CSM gets on a 👎: the issue, its resolution, and a way to reopen it."""
+    text = (f":thumbsdown: <@{issue.reporter}> says the fix for issue *#{issue.number}* "
+            f"({escape(launch.customer)}) did not really help.")
+    body = f"*Problem:* {user_text(clip(issue.text, 1200), 1400)}"
+    resolution = (f"*Resolution* (by <@{issue.resolved_by}>): {user_text(clip(issue.resolution, 1200), 1400)}"
+                  if issue.resolution else f"*Resolution:* resolved by <@{issue.resolved_by}> without a note.")
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": resolution}},
+        {"type": "actions", "block_id": f"reopen_{issue.id}", "elements": [
+            {"type": "button", "action_id": ActionId.ISSUE_REOPEN, "value": str(issue.id), "style": "danger",
+             "text": modals.plain(f"Reopen #{issue.number}")}]},
+    ]
+    return text, blocks
+
+
+# -- the timeline ---------------------------------------------------------------------------------------
+
+
+def timeline_text(launch: Launch, issue: Issue, events: list[IssueEvent], zone: str) -> str:
+    """`/golive issue N`: the issue's story, oldest first, in the launch's time zone."""
+    tz = ZoneInfo(zone)
+    lines = [f"*Issue #{issue.number}* · {escape(launch.customer)} · {issue.severity} · {issue.status}",
+             user_text(clip(issue.text, 300), 400)]
+    if issue.parent_id is not None:
+        lines.append("_Linked: it follows the issue it repeats._")
+    for event in events[:60]:
+        at = event.at.astimezone(tz).strftime("%a %-d %b %H:%M")
+        who = f" <@{event.actor}>" if event.actor else ""
+        detail = f" — {user_text(clip(event.detail, 200), 260)}" if event.detail else ""
+        lines.append(f"• {at}{who} {escape(event.kind)}{detail}")
+    if len(events) > 60:
+        lines.append(f"…and {len(events) - 60} more events (`golive export` has them all).")
+    return clip("\n".join(lines), 2900)

@@ -22,13 +22,13 @@ def export_launches(session: Session, launch_id: int | None) -> list[dict[str, A
             "go_live_date": iso(launch.go_live_date), "timezone": launch.timezone, "status": launch.status,
             "checkin_time": launch.checkin_time, "digest_time": launch.digest_time,
             "checkin_days": launch.checkin_days, "support_channel": launch.support_channel,
-            "urgent_channel": launch.urgent_channel, "oncall": launch.oncall,
+            "urgent_channel": launch.urgent_channel, "oncall": launch.oncall, "oncall2": launch.oncall2,
             "leadership_channel": launch.leadership_channel, "retro_after_days": launch.retro_after_days,
             "csms": launches.members(session, launch.id, MemberRole.CSM),
             "leaders": launches.members(session, launch.id, MemberRole.LEADER),
             "goals": [g.text for g in launches.goals(session, launch.id)],
             "holidays": list(launch.holidays or []), "nudges": launch.nudges_enabled,
-            "created_at": iso(launch.created_at),
+            "created_at": iso(launch.created_at), "key": launch.key,
         })
     return rows
 

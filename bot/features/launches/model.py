@@ -23,6 +23,7 @@ RETRO_DAYS = range(14, 29)
 MAX_CUSTOMER = 200
 MAX_GOAL = 500
 REQUIRED = ("customer", "channel", "go_live", "tz")
+ITEM_KEY = re.compile(r"^\w[\w-]{0,63}$")  # a goal's or criterion's key: criteria keys are slugs of their text
 LABELS = {"go_live": "go-live date"}  # otherwise the option's name: checkin_time → checkin-time
 
 Check = Callable[[Any, str], Any]  # (value, label) → the clean value, or ValueError with the one-line reason
@@ -160,6 +161,39 @@ def link(value: Any, what: str) -> str:
     return text
 
 
+def slug(text: str, limit: int = 60) -> str:
+    """The key a goal or criterion gets from its text (the checklist's own criteria keys are made the same way)."""
+    value = re.sub(r"[^\w]+", "_", text.casefold(), flags=re.UNICODE).strip("_")
+    return value[:limit].rstrip("_") or "item"
+
+
+def keyed_items(value: Any, what: str, limit: int) -> tuple[list[str], list[str]]:
+    """Goals and criteria: each a text, or a `{key, text}` mapping whose key keeps its state across imports
+    (a goal's review, a ticked criterion) while the text changes. Returns (texts, keys); a text alone is keyed
+    by its slug."""
+    texts: list[str] = []
+    keys: list[str] = []
+    for number, item in enumerate(_as_list(value), start=1):
+        if isinstance(item, Mapping):
+            other = sorted(str(k) for k in item if k not in ("key", "text"))
+            if other or "key" not in item or "text" not in item:
+                raise ValueError(f"{what} #{number} must be a text or a mapping with exactly `key` and `text`"
+                                 + (f" (unknown: {', '.join(other)})" if other else ""))
+            key, text = str(item["key"]).strip(), str(item["text"]).strip()
+            if not ITEM_KEY.match(key):
+                raise ValueError(f"{what} key {key!r} must be letters, digits, _ or -, at most 64")
+        else:
+            text = str(item).strip()
+            key = slug(text)
+        if not text or len(text) > limit:
+            raise ValueError(f"each {what} must be 1–{limit} characters")
+        if key in keys:
+            raise ValueError(f"{what} key {key!r} is listed twice")
+        texts.append(text)
+        keys.append(key)
+    return texts, keys
+
+
 def severity(value: str) -> str:
     if value not in SEVERITIES:
         raise ValueError(f"severity {value!r} must be sev1, sev2 or sev3")
@@ -253,6 +287,7 @@ class LaunchInput(BaseModel):
     support_channel: OptionalChannel = None
     urgent_channel: OptionalChannel = None
     oncall: Annotated[str | None, checked(oncall_id)] = None
+    oncall2: Annotated[str | None, checked(oncall_id)] = None
     leadership_channel: OptionalChannel = None
     leader: Users = ()
     goal: Annotated[tuple[str, ...], checked(each_text(MAX_GOAL))] = ()
@@ -276,11 +311,14 @@ class LaunchInput(BaseModel):
     fallback_doc: Annotated[str | None, checked(link)] = None
     retro_window_days: Annotated[int, checked(whole(1, 10))] = 3
     criterion: Annotated[tuple[str, ...], checked(each_text(MAX_GOAL))] = ()
+    # The keys of `goal` and `criterion`, position by position (a text's slug unless given as {key, text}).
+    goal_key: tuple[str, ...] = ()
+    criterion_key: tuple[str, ...] = ()
     given: frozenset[str] = frozenset()
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "customer", "channel", "go_live", "tz", "checkin_time", "digest_time", "checkin_days", "csm",
-        "support_channel", "urgent_channel", "oncall", "leadership_channel", "leader", "goal",
+        "support_channel", "urgent_channel", "oncall", "oncall2", "leadership_channel", "leader", "goal",
         "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
         "route", "severity_channel", "sla", "escalation_steps", "support_hours", "support_tz",
         "update_reminder_minutes", "csm_channel", "training_link", "adoption_nudges", "quiet_days",
@@ -305,7 +343,21 @@ class LaunchInput(BaseModel):
         if missing and not (info.context or {}).get("partial"):
             raise ValueError(f"missing launch field(s): {', '.join(missing)}")
         values = {name: value for name, value in raw.items() if value is not None}
-        return {**values, "given": frozenset(values)}
+        given = frozenset(values)
+        for name, label in (("goal", "goal"), ("criterion", "criterion")):
+            if name in values:
+                values[name], values[f"{name}_key"] = keyed_items(values[name], label, MAX_GOAL)
+        return {**values, "given": given}
+
+    @property
+    def goal_items(self) -> tuple[tuple[str, str], ...]:
+        """(key, text) of each goal, in order."""
+        return tuple(zip(self.goal_key, self.goal, strict=True))
+
+    @property
+    def criterion_items(self) -> tuple[tuple[str, str], ...]:
+        """(key, text) of each criterion, in order."""
+        return tuple(zip(self.criterion_key, self.criterion, strict=True))
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], *, partial: bool = False) -> LaunchInput:
@@ -327,3 +379,42 @@ def one_line(err: ValidationError) -> str:
             where = ".".join(str(part) for part in error["loc"]).replace("_", "-")
             reasons.append(f"{where}: {error['msg'][:1].lower()}{error['msg'][1:]}")
     return "; ".join(dict.fromkeys(reasons))
+
+
+# -- launches as code (`golive launch apply`) ---------------------------------------------------------------
+
+LAUNCH_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def code_entries(entries: list[Any]) -> list[tuple[str, LaunchInput]]:
+    """The `launches:` list of a launches-as-code file: each entry a full launch (a field left out is its
+    default) with a stable `key`. Keys and channels are unique in the file. A refusal is one line naming the
+    launch (its key, or its position and channel when the key is what is wrong) and the field."""
+    found: list[tuple[str, LaunchInput]] = []
+    where: dict[str, int] = {}
+    channels: dict[str, str] = {}
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, Mapping):
+            raise InvalidInput(f"launch #{number} is not a mapping of field names to values")
+        raw = {str(k).replace("-", "_"): v for k, v in entry.items()}
+        key = raw.pop("key", None)
+        name = f"launch #{number} ({raw.get('channel') or raw.get('customer') or 'no channel'})"
+        if key is None or str(key).strip() == "":
+            raise InvalidInput(f"{name}: missing key (each launch needs a stable `key`, e.g. acme-eu)")
+        key = str(key).strip()
+        if not LAUNCH_KEY.match(key):
+            raise InvalidInput(f"{name}: key {key!r} must be lowercase letters, digits and -, starting with a "
+                               "letter or digit, at most 64 characters")
+        if key in where:
+            raise InvalidInput(f"launch {key}: key is listed twice (launches #{where[key]} and #{number})")
+        where[key] = number
+        try:
+            spec = LaunchInput.parse(raw)
+        except InvalidInput as err:
+            raise InvalidInput(f"launch {key}: {err}") from None
+        if spec.channel in channels:
+            raise InvalidInput(f"launch {key}: channel {spec.channel} is also the channel of launch "
+                               f"{channels[spec.channel]}")
+        channels[spec.channel] = key
+        found.append((key, spec))
+    return found

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from bot.core.clock import parse_date, parse_zone
 from bot.core.errors import InvalidInput, NotFound
-from bot.features.launches.model import LaunchInput
+from bot.features.launches.model import LaunchInput, slug
 from storage.models import Goal, Launch, LaunchMember, MemberRole
 
+SCALAR_COLUMNS = {  # LaunchInput field → Launch column
+    "customer": "customer", "go_live": "go_live_date", "tz": "timezone", "checkin_time": "checkin_time",
+    "digest_time": "digest_time", "checkin_days": "checkin_days", "support_channel": "support_channel",
+    "urgent_channel": "urgent_channel", "oncall": "oncall", "oncall2": "oncall2",
+    "leadership_channel": "leadership_channel", "retro_after_days": "retro_after_days", "holiday": "holidays",
+    "nudges": "nudges_enabled",
+    "nudge_after_hours": "nudge_after_hours", "checkin_grace_hours": "checkin_grace_hours",
+    "show_names": "show_names", "escalation_steps": "escalation_steps", "support_hours": "support_hours",
+    "support_tz": "support_tz", "update_reminder_minutes": "update_reminder_minutes",
+    "csm_channel": "csm_channel", "training_link": "training_link", "adoption_nudges": "adoption_nudges",
+    "quiet_days": "quiet_days", "fallback_doc": "fallback_doc", "retro_window_days": "retro_window_days",
+}
+_NOT_GIVEN = object()
 
-def store_launch(session: Session, spec: LaunchInput, *, now: datetime,
-                refuse_past: bool = False) -> tuple[Launch, bool]:
+
+def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_past: bool = False,
+                 existing: Launch | None | object = _NOT_GIVEN) -> tuple[Launch, bool]:
     """Create the launch for `spec.channel`, or update it; returns (launch, created). With `refuse_past`
-    (people creating launches), a new launch's go-live date may not be before today in its time zone."""
-    launch = session.exec(select(Launch).where(Launch.channel == spec.channel)).first()
+    (people creating launches), a new launch's go-live date may not be before today in its time zone.
+    `existing` names the launch to update (or None: create one) instead of finding it by channel — launches
+    as code find theirs by key, and their channel may change."""
+    if existing is _NOT_GIVEN:
+        launch = session.exec(select(Launch).where(Launch.channel == spec.channel)).first()
+    else:
+        launch = existing  # type: ignore[assignment]
     created = launch is None
     if created and not {"customer", "go_live", "tz"} <= spec.given:
         raise InvalidInput(f"launch for {spec.channel} does not exist yet: customer, go_live and tz are needed")
@@ -27,18 +47,9 @@ def store_launch(session: Session, spec: LaunchInput, *, now: datetime,
             customer=spec.customer, channel=spec.channel, go_live_date=spec.go_live, timezone=spec.tz,
             created_at=now, updated_at=now,
         )
-    scalar = {
-        "customer": "customer", "go_live": "go_live_date", "tz": "timezone", "checkin_time": "checkin_time",
-        "digest_time": "digest_time", "checkin_days": "checkin_days", "support_channel": "support_channel",
-        "urgent_channel": "urgent_channel", "oncall": "oncall", "leadership_channel": "leadership_channel",
-        "retro_after_days": "retro_after_days", "holiday": "holidays", "nudges": "nudges_enabled",
-        "nudge_after_hours": "nudge_after_hours", "checkin_grace_hours": "checkin_grace_hours",
-        "show_names": "show_names", "escalation_steps": "escalation_steps", "support_hours": "support_hours",
-        "support_tz": "support_tz", "update_reminder_minutes": "update_reminder_minutes",
-        "csm_channel": "csm_channel", "training_link": "training_link", "adoption_nudges": "adoption_nudges",
-        "quiet_days": "quiet_days", "fallback_doc": "fallback_doc", "retro_window_days": "retro_window_days",
-    }
-    for name, column in scalar.items():
+    if not created and "channel" in spec.given:
+        launch.channel = spec.channel  # launches as code: the same launch moves to another channel
+    for name, column in SCALAR_COLUMNS.items():
         if created or name in spec.given:
             value = getattr(spec, name)
             setattr(launch, column, list(value) if isinstance(value, tuple) else value)
@@ -58,12 +69,83 @@ def store_launch(session: Session, spec: LaunchInput, *, now: datetime,
         if created or name in spec.given:
             _replace_members(session, launch.id, role, getattr(spec, name))
     if created or "goal" in spec.given:
-        for old in session.exec(select(Goal).where(Goal.launch_id == launch.id)).all():
-            session.delete(old)
-        for position, text in enumerate(spec.goal):
-            session.add(Goal(launch_id=launch.id, position=position, text=text))
+        sync_goals(session, launch.id, spec.goal_items)
     session.flush()
     return launch, created
+
+
+def goal_key(goal: Goal) -> str:
+    """A goal's key: stored since launches carry keys; older goals are known by their text's slug."""
+    return goal.key or slug(goal.text)
+
+
+def sync_goals(session: Session, launch_id: int, items: tuple[tuple[str, str], ...], *,
+               dry_run: bool = False) -> list[str]:
+    """The launch's goals become `items` ((key, text), in order). A goal that stays — same key, or same text —
+    keeps its row and its review (the 30-day review's buttons point at its id); the others go. Returns what
+    changed, one short phrase each; with `dry_run` only says so."""
+    existing = list(session.exec(select(Goal).where(Goal.launch_id == launch_id).order_by(Goal.position)).all())
+    by_key = {goal_key(g): g for g in existing}
+    by_text = {g.text.casefold(): g for g in existing}
+    kept: list[Goal] = []
+    changes: list[str] = []
+    for position, (key, text) in enumerate(items):
+        goal = by_key.get(key) or by_text.get(text.casefold())
+        if goal is None or any(goal is k for k in kept):
+            changes.append(f"goal {key!r} added")
+            goal = Goal(launch_id=launch_id, key=key, text=text, position=position)
+        else:
+            kept.append(goal)
+            if goal_key(goal) != key:
+                changes.append(f"goal {goal_key(goal)!r} is now {key!r}")
+            if goal.text != text:
+                changes.append(f"goal {key!r} text changed")
+            if goal.key == key and goal.text == text and goal.position == position:
+                continue
+            if dry_run:
+                continue
+            goal.key, goal.text, goal.position = key, text, position
+        if not dry_run:
+            session.add(goal)
+    gone = [g for g in existing if not any(g is k for k in kept)]
+    changes += [f"goal {goal_key(g)!r} removed" + (f" (its review said {g.state})" if g.state != "open" else "")
+                for g in gone]
+    if not changes and [goal_key(g) for g in kept] != [goal_key(g) for g in existing]:
+        changes.append("goals reordered")
+    if not dry_run:
+        for goal in gone:
+            session.delete(goal)
+        session.flush()
+    return changes
+
+
+def launch_values(session: Session, launch: Launch) -> dict[str, Any]:
+    """The launch as LaunchInput's fields (goals and criteria aside), in a form `spec_values` compares with."""
+    values: dict[str, Any] = {"channel": launch.channel}
+    for name, column in SCALAR_COLUMNS.items():
+        values[name] = getattr(launch, column)
+    values["holiday"] = tuple(sorted(launch.holidays or []))
+    values["csm"] = tuple(sorted(members(session, launch.id, MemberRole.CSM)))
+    values["leader"] = tuple(sorted(members(session, launch.id, MemberRole.LEADER)))
+    routing = launch.routing or {}
+    values["route"] = tuple((r["keyword"], r["channel"]) for r in routing.get("keywords") or [])
+    values["severity_channel"] = tuple(sorted((routing.get("severity_channels") or {}).items()))
+    values["sla"] = tuple(sorted((sev, int(minutes)) for sev, minutes in (launch.sla_minutes or {}).items()))
+    return values
+
+
+def spec_values(spec: LaunchInput) -> dict[str, Any]:
+    """What `store_launch` would store for a full spec, in `launch_values`' form."""
+    values: dict[str, Any] = {"channel": spec.channel}
+    for name in SCALAR_COLUMNS:
+        values[name] = getattr(spec, name)
+    values["holiday"] = tuple(sorted(spec.holiday))
+    values["csm"] = tuple(sorted(set(spec.csm)))
+    values["leader"] = tuple(sorted(set(spec.leader)))
+    values["route"] = tuple(spec.route)
+    values["severity_channel"] = tuple(sorted(dict(spec.severity_channel).items()))
+    values["sla"] = tuple(sorted(dict(spec.sla).items()))
+    return values
 
 
 def _replace_members(session: Session, launch_id: int, role: str, users: tuple[str, ...]) -> None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.core.errors import InvalidInput
 from bot.core.text import clip
 from bot.features.milestones.service import DEFAULT_CRITERIA, MAX_CRITERION, slug
+from bot.features.themes.service import group_themes
+from bot.features.themes.summary import texts_for
 from storage.models import ChecklistTemplateItem, Issue, Launch, RetroAnswer
 
 STOP_WORDS = frozenset("""
@@ -27,6 +30,7 @@ we well were what when where whether which while who whom why will with within w
 yours yourself yourselves lot lots bit next time week day days today yesterday tomorrow go going went gone
 issue issues problem problems golive hi hello hey ok okay able again already always never sometimes maybe
 """.split())
+NEW_DAYS = 7
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
@@ -99,19 +103,39 @@ def find_themes(docs: list[Document], *, min_count: int = 2, limit: int = 15) ->
     return themes
 
 
-def lessons_text(session: Session, *, min_count: int = 2, limit: int = 15) -> str:
-    docs = documents(session)
-    retros = sum(d.kind == "retro" for d in docs)
-    issues = len(docs) - retros
-    themes = find_themes(docs, min_count=min_count, limit=limit)
+def lessons_text(session: Session, *, now: datetime, min_count: int = 2, limit: int = 15) -> str:
+    """Recurring themes across every launch's retrospective "improve" answers and issues, grouped by meaning
+    (bot.features.themes), each marked new (first seen in the last NEW_DAYS days) or ongoing, with two
+    examples; then the lessons already on every future checklist, and who added them."""
+    texts = texts_for(session, None, start=None, end=None, sources=("issue", "retro"))
+    retros = sum(t.ref.startswith("retro:") for t in texts if t.ref)
+    issues = len(texts) - retros
     head = f"Recurring themes across {retros} retrospective answer(s) and {issues} issue(s):"
-    if not themes:
-        return f"{head}\n  none yet (nothing comes back in {min_count} or more of them)."
+    grouped = [t for t in group_themes(texts, since=now - timedelta(days=NEW_DAYS), max_themes=limit)
+               if t.count >= min_count]
     lines = [head]
-    for theme in themes:
-        where = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(theme.sources.items()))
-        lines.append(f"  {theme.count}× \"{theme.phrase}\"  ({where})")
-        lines += [f"       - {example}" for example in theme.examples]
+    if not grouped:
+        lines.append(f"  none yet (nothing comes back in {min_count} or more of them).")
+    customers = dict(session.exec(select(Launch.id, Launch.customer)).all())
+    issue_launch = dict(session.exec(select(Issue.id, Issue.launch_id)).all())
+    retro_launch = dict(session.exec(select(RetroAnswer.id, RetroAnswer.launch_id)).all())
+    by_ref = {t.ref: t.text for t in texts}
+    for theme in grouped:
+        kinds = Counter(ref.partition(":")[0] for ref in theme.refs)
+        where = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
+        lines.append(f"  {theme.count}× \"{theme.name}\"  ({where}) · {'new' if theme.is_new else 'ongoing'}")
+        for quote in theme.quotes:
+            ref = next((r for r in theme.refs if " ".join(by_ref[r].split()).startswith(quote.rstrip("…")[:40])),
+                       theme.refs[0])
+            kind, _, ident = ref.partition(":")
+            launch_id = (issue_launch if kind == "issue" else retro_launch).get(int(ident))
+            lines.append(f"       - {kind} · {customers.get(launch_id, '?')}: {clip(' '.join(quote.split()), 100)}")
+    added = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.source.like("retro:%"))
+                         .order_by(ChecklistTemplateItem.id)).all()
+    if added:
+        lines.append("On every future checklist from retrospectives:")
+        lines += [f"  {item.text} (added by {item.added_by or 'the command line'}, {item.created_at:%Y-%m-%d})"
+                  for item in added]
     lines.append('Promote one to the go-live checklist of new launches: golive template add-item "TEXT"')
     return "\n".join(lines)
 
@@ -131,3 +155,25 @@ def add_template_item(session: Session, *, text: str, now: datetime, source: str
     session.add(item)
     session.flush()
     return item
+
+
+def add_lesson(session: Session, *, text: str, actor: str, source: str, now: datetime
+               ) -> tuple[ChecklistTemplateItem | None, bool]:
+    """A lesson from a retrospective becomes a default criterion of every future launch, once: (the item, True)
+    when this call added it; (the item already there, False) when it was there — added before, by anyone,
+    also at the same moment (the unique key decides); (None, False) when a built-in criterion says the same."""
+    text = " ".join((text or "").split())[:MAX_CRITERION]
+    if not text:
+        raise InvalidInput("That lesson is empty. Nothing was added.")
+    key = slug(text)
+    if key in {k for k, _ in DEFAULT_CRITERIA} or text.casefold() in {t.casefold() for _, t in DEFAULT_CRITERIA}:
+        return None, False
+    same = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.key == key)).first()
+    if same is not None:
+        return same, False
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = session.execute(insert(ChecklistTemplateItem.__table__).values(
+        key=key, text=text, source=source, added_by=actor, created_at=now).on_conflict_do_nothing(
+        index_elements=["key"]))
+    item = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.key == key)).one()
+    return item, bool(result.rowcount)

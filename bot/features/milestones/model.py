@@ -11,6 +11,7 @@ class MilestoneAction(StrEnum):
     GOAL_NOT_MET = "goal_not_met"
     GOAL_IN_PROGRESS = "goal_in_progress"
     GOALS_CONFIRM = "goals_confirm"
+    LESSON_ADD_TEMPLATE = "lesson_add_template"  # on a retrospective summary's proposed lesson
 
 
 CHECKBOXES_PER_BLOCK = 10  # Slack's limit for one checkboxes element

@@ -18,8 +18,15 @@ from bot.core.text import clip, escape, mention, user_text
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
 from bot.features.milestones.model import GOAL_LABELS
-from bot.features.milestones.views import checklist_summary, goal_review_blocks, item_detail
-from bot.outbox.queue import post_message
+from bot.features.milestones.views import (
+    adoption_line,
+    checklist_summary,
+    goal_review_blocks,
+    item_detail,
+    live_announcement_blocks,
+)
+from bot.features.milestones.week import Adoption, adoption, duration_text, launch_week
+from bot.outbox.queue import enqueue, post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import (
     CheckInAnswer,
@@ -49,6 +56,8 @@ READINESS_REMINDER_AT = time(14, 0)
 GOAL_REVIEW_AFTER_DAYS = 30
 # A leadership post with no leadership channel yet waits in the outbox until one is set.
 HOLD_UNTIL = datetime(3000, 1, 1, tzinfo=UTC)
+WRAPUP_METHOD = "golive.wrapup"  # composed at send time: the chart is uploaded, then the post
+LEADERSHIP_METHODS = ("chat.postMessage", WRAPUP_METHOD)
 
 
 MAX_DB_ID = 2**63 - 1
@@ -295,18 +304,18 @@ def week_numbers(session: Session, launch_id: int) -> WeekNumbers:
     return WeekNumbers(answers or 0, people or 0, len(rows), resolved, median)
 
 
-def duration_text(delta: timedelta) -> str:
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes // 1440} days"
+def live_announcement(session: Session, launch: Launch, now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """The go-live announcement for the customer's leadership: what is true at go-live (criteria met and who
+    signed them off, the fallback, support hours, the 30-day goals). Launch week's numbers come later, in
+    the wrap-up."""
+    return live_announcement_blocks(launch, checklist(session, launch.id), launches.goals(session, launch.id),
+                                    launches.members(session, launch.id, MemberRole.LEADER), now)
 
 
 def announcement(launch: Launch, numbers: WeekNumbers, goals: list[Goal], leaders: list[str],
                  now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    """The celebration for the customer's leadership."""
+    """The first cut's announcement with launch-week numbers (zeros on go-live morning); kept for callers
+    that have not moved to `live_announcement`."""
     day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
     hello = " ".join(mention(u) for u in leaders[:20])
     head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
@@ -337,15 +346,23 @@ def leadership_key(launch_id: int, what: str) -> str:
 
 
 def queue_leadership_post(session: Session, launch: Launch, *, what: str, text: str, blocks: list[dict], now: datetime,
-                          admins: tuple[str, ...] = ()) -> bool:
-    """Queue a post to the leadership channel once. Without a channel it waits in the outbox (held until
-    one is set) and the CSMs are told how to fix it. Returns True when it is waiting for a channel."""
+                          admins: tuple[str, ...] = (), composer: str | None = None,
+                          payload: dict[str, Any] | None = None) -> bool:
+    """Queue a post to the leadership channel once (a message, or a `composer` row rendered at send time
+    from `payload`). Without a channel it waits in the outbox (held until one is set) and the CSMs are
+    told how to fix it. Returns True when it is waiting for a channel."""
     channel = launch.leadership_channel
-    created = post_message(session, key=leadership_key(launch.id, what), channel=channel or "", text=text,
-                           blocks=blocks, now=now, launch_id=launch.id, not_before=None if channel else HOLD_UNTIL)
+    hold = None if channel else HOLD_UNTIL
+    if composer:
+        created = enqueue(session, key=leadership_key(launch.id, what), method=composer, now=now,
+                          launch_id=launch.id, payload={**(payload or {}), "channel": channel or ""}, not_before=hold)
+    else:
+        created = post_message(session, key=leadership_key(launch.id, what), channel=channel or "", text=text,
+                               blocks=blocks, now=now, launch_id=launch.id, not_before=hold)
     if not created or channel:
         return False
-    label = {"announcement": "go-live announcement", "goals": "30-day goal outcome"}.get(what, what)
+    label = {"announcement": "go-live announcement", "goals": "30-day goal outcome",
+             "wrapup": "launch-week wrap-up"}.get(what, what)
     note = (f":warning: The {label} for *{escape(launch.customer)}*'s leadership is waiting: the launch has no "
             "leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
             "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out once, as "
@@ -361,7 +378,7 @@ def release_leadership_posts(session: Session, launch: Launch, *, now: datetime)
     rows = session.exec(select(OutboxMessage).where(
         OutboxMessage.launch_id == launch.id, OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.dedupe_key.like(f"leadership:{launch.id}:%"),
-        OutboxMessage.method == "chat.postMessage")).all()
+        OutboxMessage.method.in_(LEADERSHIP_METHODS))).all()
     released = 0
     for row in rows:
         if row.payload.get("channel") == launch.leadership_channel and row.next_attempt_at < HOLD_UNTIL:
@@ -385,9 +402,11 @@ def leadership_waiting(session: Session, launch_id: int) -> list[str]:
 
 
 def live_base_date(launch: Launch) -> date:
-    """The day the launch went live, or its planned go-live date while it has not."""
+    """What the retrospective and the 30-day review count from: the day the launch went live, or its planned
+    go-live date while it has not — and never before the planned date, since launch week stays on its planned
+    days when a launch goes live early (bot/flows/going_live.py): neither comes before launch week has run."""
     if launch.live_at is not None:
-        return launch.live_at.astimezone(ZoneInfo(launch.timezone)).date()
+        return max(launch.live_at.astimezone(ZoneInfo(launch.timezone)).date(), launch.go_live_date)
     return launch.go_live_date
 
 
@@ -441,12 +460,14 @@ def set_goal_state(session: Session, *, goal: Goal, state: str, actor: str, now:
     return goal
 
 
-def goal_outcome(launch: Launch, goals: list[Goal], leaders: list[str], actor: str) -> tuple[str, list[dict]]:
+def goal_outcome(launch: Launch, goals: list[Goal], leaders: list[str], actor: str,
+                 usage: Adoption | None = None) -> tuple[str, list[dict]]:
     hello = " ".join(mention(u) for u in leaders[:20])
     met = sum(g.state == "met" for g in goals)
     lines = [f":dart: *30 days live — {escape(launch.customer)}* {hello}".rstrip(),
              f"{met} of {len(goals)} goals for the first 30 days met:"]
     lines += [f"{GOAL_LABELS.get(g.state, g.state)} — {user_text(g.text, 400)}" for g in goals[:20]]
+    lines.append(adoption_line(usage))
     lines.append(f"_Reviewed by {mention(actor)}._")
     text = clip("\n".join(lines), 2900)
     return clip(f"30 days live: {launch.customer} — {met} of {len(goals)} goals met. {hello}", 3900), [
@@ -464,10 +485,30 @@ def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: da
                            "Nothing was posted.")
     if goals_confirmed(session, launch.id):
         raise InvalidInput("This review was confirmed and posted already. Nothing was posted again.")
-    text, blocks = goal_outcome(launch, goals, launches.members(session, launch.id, MemberRole.LEADER), actor)
+    text, blocks = goal_outcome(launch, goals, launches.members(session, launch.id, MemberRole.LEADER), actor,
+                                adoption(session, launch.id, now))
     return queue_leadership_post(session, launch, what="goals", text=text, blocks=blocks, now=now)
 
 
 # -- export -----------------------------------------------------------------------------------------
 
 
+
+
+# -- the launch-week wrap-up ------------------------------------------------------------------------
+
+
+def queue_wrapup(ctx: WorkContext) -> str | None:
+    """Scheduled on the first business day after launch week: one wrap-up to leadership, composed at send
+    time (the numbers as they are then, the chart uploaded first)."""
+    s = ctx.session
+    launch = launches.get_launch(s, ctx.work.launch_id)
+    week = launch_week(launch)
+    answered = s.exec(select(func.count(CheckInAnswer.id)).where(CheckInAnswer.launch_id == launch.id)).one()
+    reported = s.exec(select(func.count(Issue.id)).where(Issue.launch_id == launch.id)).one()
+    if launch.status == LaunchStatus.PLANNED and not answered and not reported:
+        raise Skip("the launch never went live and launch week left nothing to report")
+    waiting = queue_leadership_post(s, launch, what="wrapup", text="", blocks=[], now=ctx.now, admins=ctx.admins,
+                                    composer=WRAPUP_METHOD,
+                                    payload={"launch_id": launch.id, "date": week.days[-1].isoformat()})
+    return "waiting for a leadership channel" if waiting else None

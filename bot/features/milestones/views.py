@@ -18,6 +18,7 @@ from bot.features.milestones.model import (
     MilestoneAction,
     MilestoneCallback,
 )
+from bot.features.milestones.week import ACTIVE_DAYS, Adoption, WeekFacts, percent, themes_text, week_lines
 from storage.models import (
     Goal,
     Launch,
@@ -127,3 +128,88 @@ def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
     done = sum(item.done for item in items)
     return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
             f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
+
+
+# -- the posts to the customer's leadership -----------------------------------------------------------
+
+
+def _who(user: str | None) -> str:
+    if not user:
+        return "someone"
+    return mention(user) if re.fullmatch(r"[UW][A-Z0-9]+", user) else escape(user)
+
+
+def support_hours_text(launch: Launch) -> str:
+    if not launch.support_hours:
+        return "around the clock, every day"
+    zone = launch.support_tz or launch.timezone
+    return f"{escape(launch.support_hours)} on business days ({escape(zone)})"
+
+
+def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: list[Goal], leaders: list[str],
+                             now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """What is true at go-live: the criteria met and who signed them off, the fallback, support hours and
+    the goals for the first 30 days. No launch-week numbers: the week has not happened yet."""
+    day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
+    hello = " ".join(mention(u) for u in leaders[:20])
+    head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
+    met = [i for i in items if i.done]
+    signers: dict[str, int] = {}
+    for item in met:
+        signers[item.changed_by or ""] = signers.get(item.changed_by or "", 0) + 1
+    if items:
+        lines = [f"*Go-live criteria:* {len(met)} of {len(items)} met"
+                 + (" — signed off by " + ", ".join(f"{_who(u)} ({n})" for u, n in signers.items()) if met else "")]
+        lines += [f":white_check_mark: {user_text(i.text, 200)} — {_who(i.changed_by)}"
+                  + (f", {_when(i.changed_at, launch.timezone)}" if i.changed_at else "") for i in met[:15]]
+        lines += [f":hourglass_flowing_sand: {user_text(i.text, 200)} — still in progress"
+                  for i in items if not i.done][:10]
+    else:
+        lines = ["*Go-live criteria:* none were set for this launch."]
+    fallback_item = next((i for i in items if i.key == "fallback_agreed"), None)
+    if launch.fallback_doc:
+        url = escape(launch.fallback_doc).replace("|", "%7C")
+        fallback = f"*Fallback:* agreed, see the <{url}|fallback procedure>."
+    elif fallback_item is not None and fallback_item.done:
+        fallback = f"*Fallback:* agreed (signed off by {_who(fallback_item.changed_by)})."
+    else:
+        fallback = "*Fallback:* not agreed yet — your CSM follows up."
+    support = f"*Support:* {support_hours_text(launch)}; report a problem in <#{launch.channel}>."
+    if goals:
+        body = "\n".join(f"{n}. {user_text(g.text, 400)}" for n, g in enumerate(goals[:20], start=1))
+    else:
+        body = "_Your CSM will share the goals for the first 30 days shortly._"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"{fallback}\n{support}", 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(
+            "*Here is what we expect to accomplish in the first 30 days:*\n" + body, 2900)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            "How launch week went, in numbers, follows on the first business day after it.")}]},
+    ]
+    text = f"We are live: {launch.customer}. {len(met)} of {len(items)} go-live criteria met. {hello}".strip()
+    return clip(text, 3900), blocks
+
+
+def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str) -> tuple[str, list[dict[str, Any]]]:
+    """The launch-week wrap-up for the customer's leadership."""
+    first, last = facts.by_day[0][1] if facts.by_day else None, facts.by_day[-1][1] if facts.by_day else None
+    span = f" ({first:%a %-d %b} – {last:%a %-d %b})" if first and last else ""
+    head = f":bar_chart: *Launch week wrap-up — {escape(launch.customer)}*{span}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(week_lines(facts)), 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(themes_text(facts.themes), 2900)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(chart_note, 2900)}]},
+    ]
+    text = (f"Launch week wrap-up for {launch.customer}: {facts.answers} check-in answers, {facts.issues} issues "
+            f"reported, {facts.resolved} resolved")
+    return clip(text, 3900), blocks
+
+
+def adoption_line(adoption: Adoption | None) -> str:
+    if adoption is None:
+        return "_Adoption: no product usage data was shared with golive._"
+    return (f"*Adoption:* {adoption.active} of {adoption.known} people used the product in the last "
+            f"{ACTIVE_DAYS} days ({percent(adoption.active, adoption.known)}).")

@@ -16,12 +16,15 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.text import clip, escape
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
-from bot.features.milestones.service import csms_or_admins, db_id, live_base_date, on_business_day
+from bot.features.lessons import service as lessons_service
+from bot.features.milestones.service import MAX_CRITERION, csms_or_admins, db_id, live_base_date, on_business_day, slug
+from bot.features.milestones.week import WeekFacts, duration_text, launch_week, week_facts
 from bot.features.retro.model import RATINGS, tallies
-from bot.features.retro.views import prompt_blocks, summary_blocks
+from bot.features.retro.views import launch_facts, prompt_blocks, summary_blocks
+from bot.features.themes.summary import ThemeLine, launch_themes
 from bot.outbox.queue import post_message
 from schedules.registry import Skip, WorkContext
-from storage.models import Launch, LaunchStatus, OutboxMessage, RetroAnswer, RetroSummary
+from storage.models import ChecklistTemplateItem, Launch, LaunchStatus, OutboxMessage, RetroAnswer, RetroSummary
 
 MAX_ANSWER_STORED = 100_000
 MD_ANSWER_LIMIT = 1000  # per answer in the Markdown report (answers are kept whole in the database)
@@ -79,9 +82,11 @@ def post_prompt(ctx: WorkContext) -> str | None:
         raise Skip("the retrospective is already summarised")
     plan = retro_plan(launch)
     closes = plan.summary.astimezone(parse_zone(launch.timezone)).strftime("%A %-d %B")
+    facts = launch_facts(week_facts(s, launch, now=ctx.now, themes=1))
+    seeded = f"\nFrom launch week: {'; '.join(facts)}." if facts else ""
     text = (f":mag: *Retrospective — {escape(launch.customer)}*\nIt has been {launch.retro_after_days} days since "
-            "go-live. What went well, and what should we do better next time? Three questions, one minute; "
-            f"answers are open until {closes}.")
+            f"go-live.{seeded}\nWhat went well, and what should we do better next time? Three questions, one "
+            f"minute; answers are open until {closes}.")
     post_message(s, key=prompt_key(launch.id), channel=launch.channel, text="Retrospective: how did the go-live go?",
                  blocks=prompt_blocks(launch, text), now=ctx.now, launch_id=launch.id)
     for user in csms_or_admins(s, launch, ctx.admins):
@@ -177,7 +182,9 @@ def _md_clip(text: str) -> str:
     return clip(flat, MD_ANSWER_LIMIT)
 
 
-def summary_markdown(launch: Launch, rows: list[RetroAnswer], now: datetime, *, draft: bool = False) -> str:
+def summary_markdown(launch: Launch, rows: list[RetroAnswer], now: datetime, *, draft: bool = False,
+                     facts: WeekFacts | None = None, themes: list[ThemeLine] | None = None,
+                     lessons: list[str] | None = None) -> str:
     t = tallies(rows)
     lines = [f"# Retrospective — {launch.customer}", ""]
     if draft:
@@ -193,7 +200,94 @@ def summary_markdown(launch: Launch, rows: list[RetroAnswer], now: datetime, *, 
         lines += ["", f"## {title}", ""]
         texts = [(r.user_id, getattr(r, field)) for r in rows if getattr(r, field).strip()]
         lines += [f"- {_md_clip(text)} ({user})" for user, text in texts] or ["- (nothing)"]
+    if facts is not None:
+        first = duration_text(facts.median_first_response) if facts.median_first_response else "—"
+        fixed = duration_text(facts.median_resolution) if facts.median_resolution else "—"
+        lines += ["", "## Launch week in numbers", "",
+                  f"- Check-in answers: {facts.answers} from {facts.people} people",
+                  f"- Issues: {facts.issues} reported, {facts.resolved} resolved",
+                  f"- Median time to first response: {first}; to resolution: {fixed}",
+                  "- SLA breaches: " + (", ".join(f"#{n}" for n in facts.sla_breaches) or "none"),
+                  f"- Satisfaction: {facts.satisfied} helpful, {facts.unsatisfied} not helpful"]
+    if themes is not None:
+        lines += ["", "## Themes", ""]
+        lines += [f"- {t.name} — {t.count}× ({t.status})" + (f": “{t.quotes[0]}”" if t.quotes else "")
+                  for t in themes] or ["- (nothing came up more than once)"]
+    if lessons:
+        lines += ["", "## Proposed lessons", ""] + [f"- {lesson}" for lesson in lessons]
     return "\n".join(lines) + "\n"
+
+
+def propose_lessons(launch: Launch, facts: WeekFacts, themes: list[ThemeLine], limit: int = 4) -> list[str]:
+    """Checklist criteria this launch suggests for the next ones, from its themes, SLA breaches, 👎 answers
+    and blocked days; each names where it comes from."""
+    where = clip(" ".join(launch.customer.split()), 60)
+    out = [f"Walk through “{t.name}” with the customer before go-live (it came up {t.count}× at {where})"
+           for t in themes[:2]]
+    if facts.sla_breaches:
+        out.append(f"Support rota and escalation contacts confirmed for launch week ({len(facts.sla_breaches)} SLA "
+                   f"breach{'es' if len(facts.sla_breaches) != 1 else ''} at {where})")
+    blocked = facts.most_blocked_day()
+    if blocked and blocked[2] >= 2:
+        out.append(f"Dry run with the customer's own users before go-live ({blocked[2]} people blocked on day "
+                   f"{blocked[0]} at {where})")
+    if facts.unsatisfied:
+        out.append(f"Check the fix with the reporter before resolving an issue ({facts.unsatisfied} answer"
+                   f"{'s' if facts.unsatisfied != 1 else ''} “not helpful” at {where})")
+    return out[:limit]
+
+
+def launch_story(session: Session, launch: Launch, now: datetime) -> tuple[WeekFacts, list[ThemeLine]]:
+    """The launch's numbers and its themes from the start of launch week to `now`."""
+    week = launch_week(launch)
+    facts = week_facts(session, launch, now=now)
+    themes = launch_themes(session, launch.id, start=week.start, end=max(now, week.end),
+                           previous=week.start - timedelta(days=7), limit=5).themes
+    return facts, themes
+
+
+def added_lessons(session: Session, launch_id: int, lessons: list[str]) -> dict[int, ChecklistTemplateItem]:
+    """Which of the proposed lessons are on the checklist template already (by their key)."""
+    keys = {slug(" ".join(text.split())[:MAX_CRITERION]): i for i, text in enumerate(lessons)}
+    found = session.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.key.in_(list(keys)))).all()
+    return {keys[item.key]: item for item in found}
+
+
+def summary_message(session: Session, launch: Launch) -> tuple[str, list[dict[str, Any]]]:
+    """The kept summary as the CSMs see it (who added which lesson included)."""
+    kept = summary_of(session, launch.id)
+    if kept is None:
+        raise InvalidInput("This retrospective has no summary yet.")
+    rows = answers(session, launch.id)
+    facts, themes = launch_story(session, launch, kept.created_at)
+    lessons = list(kept.lessons or [])
+    blocks = summary_blocks(launch, rows, facts, themes, lessons, added_lessons(session, launch.id, lessons))
+    return f"Retrospective summary for {launch.customer}: {len(rows)} answers", blocks
+
+
+def lesson_ref(value: Any) -> tuple[int, int]:
+    """`<launch id>:<lesson index>` from a button; anything else is NotFound."""
+    missing = "That lesson does not exist (any more). Nothing was added."
+    launch_part, _, index_part = str(value or "").partition(":")
+    launch_id = db_id(launch_part, missing)
+    try:
+        index = int(index_part)
+    except ValueError:
+        raise NotFound(missing) from None
+    if not 0 <= index < 20:
+        raise NotFound(missing)
+    return launch_id, index
+
+
+def add_lesson(session: Session, *, launch: Launch, index: int, actor: str, now: datetime
+               ) -> tuple[ChecklistTemplateItem | None, bool]:
+    """A proposed lesson of this launch's summary becomes a criterion of every future launch (once)."""
+    kept = summary_of(session, launch.id)
+    lessons = list(kept.lessons or []) if kept is not None else []
+    if index >= len(lessons):
+        raise NotFound("That lesson does not exist (any more). Nothing was added.")
+    return lessons_service.add_lesson(session, text=lessons[index], actor=actor, source=f"retro:{launch.id}",
+                                      now=now)
 
 
 def close(ctx: WorkContext) -> str | None:
@@ -205,9 +299,13 @@ def close(ctx: WorkContext) -> str | None:
     if summary_of(s, launch.id) is not None:
         return "already summarised"
     rows = answers(s, launch.id)
-    s.add(RetroSummary(launch_id=launch.id, markdown=summary_markdown(launch, rows, ctx.now), created_at=ctx.now))
+    facts, themes = launch_story(s, launch, ctx.now)
+    lessons = propose_lessons(launch, facts, themes)
+    s.add(RetroSummary(launch_id=launch.id, markdown=summary_markdown(launch, rows, ctx.now, facts=facts,
+                                                                      themes=themes, lessons=lessons),
+                       lessons=lessons, created_at=ctx.now))
     s.flush()
-    blocks = summary_blocks(launch, rows)
+    blocks = summary_blocks(launch, rows, facts, themes, lessons, added_lessons(s, launch.id, lessons))
     for user in csms_or_admins(s, launch, ctx.admins):
         post_message(s, key=f"launch:{launch.id}:retro:summary:{user}", channel=user, blocks=blocks, now=ctx.now,
                      launch_id=launch.id, text=f"Retrospective summary for {launch.customer}: {len(rows)} answers")

@@ -137,6 +137,7 @@ class Theme:
     quotes: tuple[str, ...]  # one or two representative texts, clipped to about QUOTE_LIMIT characters
     refs: tuple[str, ...]  # the refs of its texts, in input order, without repeats
     is_new: bool  # it has a text at or after `since` and none before
+    recent: int = 0  # how many of its texts are dated at or after `since` (0 without `since`)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -541,7 +542,8 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
 
     A theme holds at least two texts; blank texts (no letter, digit, symbol or punctuation) are ignored.
     `is_new` is true when `since` is given and the theme has a dated text at or after it and none before
-    (naive datetimes are taken as UTC). The same input always gives the same output."""
+    (naive datetimes are taken as UTC); `recent` counts its texts dated at or after `since`, and its quotes
+    are taken from those when it has any. The same input always gives the same output."""
     if max_themes <= 0:
         return []
     items = [item for item in texts if not _is_blank(item.text)]
@@ -594,17 +596,23 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
             corpus_df[key] += int(weights[p])
     corpus_size = int(weights[counted].sum())
 
+    since_utc = _as_utc(since) if since is not None else None
+    recent_of = np.zeros(len(items), dtype=bool)
+    if since_utc is not None:
+        recent_of[:] = [item.at is not None and _as_utc(item.at) >= since_utc for item in items]
     themes: list[Theme] = []
     for count, points in sized:
-        central, quotes = _quotes(points, weights, features, items, members)
+        preferred = {p for p in points if any(recent_of[i] for i in members[p])}
+        central, quotes = _quotes(points, weights, features, items, members, preferred)
         name = _name(points, central, parsed, weights, phrases_of, corpus_df, corpus_size)
         indices = sorted(i for p in points for i in members[p])
         refs = tuple(dict.fromkeys(items[i].ref for i in indices if items[i].ref))
         is_new = False
-        if since is not None:
+        if since_utc is not None:
             moments = [_as_utc(items[i].at) for i in indices if items[i].at is not None]  # type: ignore[arg-type]
-            is_new = bool(moments) and min(moments) >= _as_utc(since)
-        themes.append(Theme(name=name, count=count, quotes=quotes, refs=refs, is_new=is_new))
+            is_new = bool(moments) and min(moments) >= since_utc
+        themes.append(Theme(name=name, count=count, quotes=quotes, refs=refs, is_new=is_new,
+                            recent=int(recent_of[indices].sum())))
 
     themes.sort(key=lambda t: (-t.count, t.name.casefold(), t.name, t.quotes, t.refs))
     return themes[:max_themes]
@@ -616,9 +624,10 @@ def _quotes(
     features: _Features,
     items: Sequence[ThemeText],
     members: Sequence[Sequence[int]],
+    preferred: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[int, tuple[str, ...]]:
     """The theme's most central point, and its quotes: the most central text and, when there is one, the
-    most central text unlike it."""
+    most central text unlike it (points in `preferred`, e.g. this period's texts, first)."""
     rows = np.asarray(points)
     share = weights[rows] / weights[rows].sum()
     meaning = features.meaning[rows]
@@ -626,7 +635,8 @@ def _quotes(
     centre_meaning = share @ meaning
     centre_wording = np.asarray(wording.T @ share).ravel()
     centrality = EMBED_WEIGHT * (meaning @ centre_meaning) + (1 - EMBED_WEIGHT) * (wording @ centre_wording)
-    order = sorted(range(len(rows)), key=lambda i: (-round(float(centrality[i]), 6), int(rows[i])))
+    order = sorted(range(len(rows)), key=lambda i: (int(rows[i]) not in preferred, -round(float(centrality[i]), 6),
+                                                    int(rows[i])))
     first = order[0]
     chosen = [first]
     if len(order) > 1:

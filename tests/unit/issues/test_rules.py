@@ -101,12 +101,15 @@ def test_sla_deadline_falls_back_to_the_launch_zone() -> None:
     assert local(sla_deadline(subject, "sev1", at(MONDAY, 8))) == datetime.combine(MONDAY, time(9, 15))
 
 
-def test_next_escalation_stops_after_the_last_step() -> None:
+def test_next_escalation_keeps_paging_at_the_last_interval_after_the_last_step() -> None:
     subject = launch(escalation_steps=3)
     due = at(MONDAY, 10)
     current = issue(severity="sev1", next_escalation_at=due)
     assert next_escalation(subject, current, 1) == due + timedelta(minutes=15)
-    assert next_escalation(subject, current, 3) is None
+    assert next_escalation(subject, current, 3) == due + timedelta(minutes=15)
+    assert next_escalation(subject, current, 7) == due + timedelta(minutes=15)
+    # Found an hour late: the next page is one interval from now, not a burst of overdue ones.
+    assert next_escalation(subject, current, 4, now=due + timedelta(hours=1)) == due + timedelta(minutes=75)
 
 
 def test_keyword_routes_win_over_severity_and_support_channels() -> None:

@@ -23,7 +23,8 @@ def test_a_full_launch_with_every_kind_of_value():
     spec = LaunchInput.parse({
         **BASE, "go_live": date(2032, 3, 8), "checkin_time": "9:30".zfill(5), "digest_time": "07:05",
         "checkin_days": "4", "csm": ["U0CSM", " W0CSM2 "], "support_channel": "C0SUP", "urgent_channel": "G0URG",
-        "oncall": "S0ONCALL", "leadership_channel": "C0LEAD", "leader": "U0LEAD", "goal": [" Go live ", "50 users"],
+        "oncall": "S0ONCALL", "oncall2": "U0SECOND", "leadership_channel": "C0LEAD", "leader": "U0LEAD",
+        "goal": [" Go live ", "50 users"],
         "retro_after_days": 21, "holiday": ["2032-03-10", "2032-03-09", "2032-03-10"], "nudges": "no",
         "nudge_after_hours": "2.5", "checkin_grace_hours": 1, "show_names": "yes",
         "route": ["billing=C0BILL", {"keyword": "sso", "channel": "C0SSO"}], "severity_channel": {"sev3": "C0QA"},
@@ -39,7 +40,7 @@ def test_a_full_launch_with_every_kind_of_value():
     assert spec.nudge_after_hours == 2.5 and spec.checkin_grace_hours == 1.0
     assert spec.route == (("billing", "C0BILL"), ("sso", "C0SSO")) and spec.severity_channel == (("sev3", "C0QA"),)
     assert spec.sla == (("sev1", 10), ("sev2", 45)) and spec.support_hours == "09:00-18:00"
-    assert spec.criterion == ("Data migrated",) and spec.retro_after_days == 21
+    assert spec.criterion == ("Data migrated",) and spec.retro_after_days == 21 and spec.oncall2 == "U0SECOND"
     assert spec.given == frozenset(LaunchInput.FIELDS)
 
 

@@ -101,6 +101,9 @@ def test_live_base_date_is_the_local_day_it_went_live() -> None:
     # 23:30 UTC is already the next day in Berlin.
     went = datetime.combine(planned.go_live_date + timedelta(days=2), time(23, 30), tzinfo=UTC)
     assert live_base_date(launch(live_at=went)) == planned.go_live_date + timedelta(days=3)
+    # Early: launch week stays on its planned days, so the retrospective and the review count from them.
+    early = datetime.combine(planned.go_live_date - timedelta(days=4), time(9), tzinfo=UTC)
+    assert live_base_date(launch(live_at=early)) == planned.go_live_date
 
 
 def test_on_business_day_moves_a_weekend_to_monday() -> None:

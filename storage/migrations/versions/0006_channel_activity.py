@@ -1,6 +1,6 @@
 """channel activity per launch and person (Slack-native adoption signals)
 
-Revision ID: 0009
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-10
 """
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 
-revision: str = '0009'
+revision: str = '0006'
 down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,131 @@
+"""The one theme summary the other features use: for a launch (or every launch) and a period, the themes of
+its friction notes, issue texts and retrospective answers, each with a short name, a count, one or two
+clipped quotes, and whether it is new this period or ongoing (seen in the period before as well).
+
+Reads the tables directly (storage only, no other feature), then calls the pure `group_themes`. The digest,
+the launch-week wrap-up, the retrospective, `golive lessons` and the adoption report call `launch_themes`
+or `themes_of`; views render `ThemeLine`s with `theme_lines_text`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.core.text import escape
+from bot.features.themes.service import ThemeText, group_themes
+from storage.models import CheckInAnswer, Issue, RetroAnswer
+
+SOURCES = ("friction", "issue", "retro")
+# A check-in's *Blocked* without a note opens an issue with a placeholder text: it says nothing about a theme.
+PLACEHOLDER = re.compile(r"^blocked on day \d+ of launch week \(check-in answer", re.IGNORECASE)
+CANDIDATE_THEMES = 40  # grouped over both periods, then ranked by this period's count
+QUOTE_CLIP = 160
+
+
+@dataclass(frozen=True)
+class ThemeLine:
+    name: str  # a key phrase from its texts
+    count: int  # its texts in the period
+    quotes: tuple[str, ...]  # one or two, clipped (plain text: escape before mrkdwn)
+    is_new: bool  # nothing like it in the period before
+    refs: tuple[str, ...]  # "issue:12", "friction:7", "retro:3" for every text of it (both periods)
+
+    @property
+    def status(self) -> str:
+        return "new" if self.is_new else "ongoing"
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    themes: list[ThemeLine]
+    texts: int  # texts read in the period
+    start: datetime
+    end: datetime
+
+    @property
+    def top(self) -> ThemeLine | None:
+        return self.themes[0] if self.themes else None
+
+
+def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: datetime | None, end: datetime | None,
+              sources: Sequence[str] = SOURCES) -> list[ThemeText]:
+    """The dated texts of the launches (all launches for None) from `start` (the beginning for None) to
+    `end` (no end for None). A friction or blocked note that also became an issue (same person, same
+    words) counts once."""
+    ids = None if launch_ids is None else list(launch_ids)
+    out: list[ThemeText] = []
+    seen: set[tuple[str, str]] = set()
+
+    def within(query, column, launch_column):  # noqa: ANN001, ANN202
+        if ids is not None:
+            query = query.where(launch_column.in_(ids))
+        if start is not None:
+            query = query.where(column >= start)
+        return query.where(column < end) if end is not None else query
+
+    if "issue" in sources:
+        rows = session.exec(within(select(Issue.id, Issue.text, Issue.reporter, Issue.created_at),
+                                   Issue.created_at, Issue.launch_id).order_by(Issue.created_at, Issue.id)).all()
+        for issue_id, text, reporter, at in rows:
+            if not (text or "").strip() or PLACEHOLDER.match(text.strip()):
+                continue
+            seen.add((reporter, " ".join(text.split()).casefold()))
+            out.append(ThemeText(text, at, f"issue:{issue_id}"))
+    if "friction" in sources:
+        rows = session.exec(within(select(CheckInAnswer.id, CheckInAnswer.note, CheckInAnswer.user_id,
+                                          CheckInAnswer.recorded_at), CheckInAnswer.recorded_at,
+                                   CheckInAnswer.launch_id)
+                            .where(CheckInAnswer.answer.in_(("friction", "blocked")), CheckInAnswer.note.is_not(None))
+                            .order_by(CheckInAnswer.recorded_at, CheckInAnswer.id)).all()
+        for answer_id, note, user, at in rows:
+            if not (note or "").strip() or (user, " ".join(note.split()).casefold()) in seen:
+                continue
+            out.append(ThemeText(note, at, f"friction:{answer_id}"))
+    if "retro" in sources:
+        rows = session.exec(within(select(RetroAnswer.id, RetroAnswer.improve, RetroAnswer.submitted_at),
+                                   RetroAnswer.submitted_at, RetroAnswer.launch_id)
+                            .order_by(RetroAnswer.submitted_at, RetroAnswer.id)).all()
+        out += [ThemeText(improve, at, f"retro:{answer_id}") for answer_id, improve, at in rows
+                if (improve or "").strip()]
+    return out
+
+
+def themes_of(texts: Sequence[ThemeText], *, start: datetime, end: datetime, limit: int = 5) -> ThemeSummary:
+    """Themes of the texts dated in [start, end), the biggest first; texts before `start` (the period
+    before) only decide whether a theme is new or ongoing."""
+    current = sum(1 for t in texts if t.at is not None and start <= t.at < end)
+    if limit <= 0 or current == 0:
+        return ThemeSummary([], current, start, end)
+    grouped = group_themes(texts, since=start, max_themes=max(CANDIDATE_THEMES, limit))
+    lines = [ThemeLine(name=t.name, count=t.recent, quotes=tuple(_clip(q) for q in t.quotes), is_new=t.is_new,
+                       refs=t.refs) for t in grouped if t.recent >= 1]
+    lines.sort(key=lambda line: (-line.count, not line.is_new, line.name.casefold()))
+    return ThemeSummary(lines[:limit], current, start, end)
+
+
+def launch_themes(session: Session, launch_id: int | Iterable[int] | None, *, start: datetime, end: datetime,
+                  previous: datetime | None = None, limit: int = 5,
+                  sources: Sequence[str] = SOURCES) -> ThemeSummary:
+    """The themes of a launch (several, or all for None) in [start, end), compared with [previous, start)
+    (by default a period as long as this one, just before it)."""
+    if previous is None:
+        previous = start - (end - start if end > start else timedelta(days=7))
+    ids = [launch_id] if isinstance(launch_id, int) else launch_id
+    texts = texts_for(session, ids, start=previous, end=end, sources=sources)
+    return themes_of(texts, start=start, end=end, limit=limit)
+
+
+def _clip(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_CLIP else flat[:QUOTE_CLIP - 1].rstrip() + "…"
+
+
+def theme_line_text(line: ThemeLine, *, quotes: int = 1) -> str:
+    """`*SSO login* — 4× · new — “can't log in with SSO…”` as mrkdwn, customer words escaped."""
+    text = f"*{escape(line.name)}* — {line.count}× · {line.status}"
+    shown = [f"“{escape(q)}”" for q in line.quotes[:quotes]]
+    return text + (" — " + " / ".join(shown) if shown else "")
