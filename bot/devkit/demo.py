@@ -24,7 +24,13 @@ from sqlmodel import func, select
 
 from bot.core.settings import Settings
 from bot.devkit.demo_adoption import first_adoption_report, usage_import
-from bot.devkit.demo_milestones import before_go_live, declare_live, goal_review, retrospective
+from bot.devkit.demo_milestones import (
+    before_go_live,
+    declare_live,
+    goal_review,
+    lesson_for_every_launch,
+    retrospective,
+)
 from bot.devkit.simulator import SlackSimulator
 from bot.devkit.slack_requests import SlackRequestSender
 from bot.devkit.stage import PEOPLE, ZONE, Chapter, Demo, DemoClock, Stage, Worker, local, next_monday
@@ -195,14 +201,89 @@ def problem_reported_with_reaction(demo: Demo, day: date, number: int) -> None:
     stage.show_private("U0CORA")
 
 
+def _issue(demo: Demo, text_part: str) -> Issue:
+    with demo.runtime.db.read() as s:
+        return s.exec(select(Issue).where(Issue.launch_id == demo.launch_id, Issue.text.contains(text_part))
+                      .order_by(Issue.id.desc())).first()
+
+
+def _mention(demo: Demo, user: str, text: str) -> None:
+    """A customer's message mentioning @golive: the message is in the channel, and Slack sends the event."""
+    message = demo.sim.post_as_user(CHANNEL, user, f"<@{demo.sim.bot_user_id}> {text}")
+    demo.slack.app_mention(message["text"], user_id=user, channel_id=CHANNEL, ts=message["ts"], user_team=CUSTOMER)
+
+
+def same_problem_twice(demo: Demo, day: date, number: int) -> None:
+    """Two of Acme's people report the same SSO problem in their own words, twenty minutes apart. golive sees
+    the second means the same as the first ("looks like #…"); Sam links it with one click, so one fix answers
+    both, and each reporter hears in their own thread."""
+    slack = demo.slack
+    at = demo.at(local(day, 11), quiet=True)
+    _mention(demo, "U0CARL", "SSO login fails for our finance team: the Okta page shows an error")
+    demo.say(at, "Carl mentions @golive: SSO login fails for the finance team")
+    demo.at(local(day, 11, 1), f"{day:%a %d %b} 11:01 — a problem reported with a mention")
+    at = demo.at(local(day, 11, 20), quiet=True)
+    _mention(demo, "U0CYRIL", "Cannot log in with SSO, Okta gives an error page")
+    demo.say(at, "Cyril mentions @golive too, in other words")
+    demo.at(local(day, 11, 21), f"{day:%a %d %b} 11:21 — the second report's card says what it looks like")
+    second = _issue(demo, "Cannot log in with SSO")
+    first = _issue(demo, "SSO login fails")
+    if second is None or first is None or second.looks_like_id is None:
+        return
+    at = demo.at(local(day, 11, 25), quiet=True)
+    slack.block_action("issue_same", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=second.support_ts,
+                       value=f"{second.id}:{second.looks_like_id}")
+    demo.say(at, f"Sam clicks “Same problem as #{first.number}” on the second card")
+    demo.stage.show_private("U0SAM")
+    at = demo.at(local(day, 11, 30), quiet=True)
+    slack.block_action("issue_ack", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=first.support_ts,
+                       value=str(first.id))
+    demo.say(at, f"Sam acknowledges #{first.number}: both reporters hear it in their own threads")
+    demo.stage.show_private("U0SAM")
+    demo.at(local(day, 11, 31), f"{day:%a %d %b} 11:31 — one acknowledgement, two reporters told")
+
+
+def thumbs_down_reaches_the_csm(demo: Demo, day: date, number: int) -> None:
+    """Sam resolves the SSO problem; Carl finds it is not really fixed and answers 👎 — Carla, the CSM, gets a
+    DM with the issue, the resolution and a Reopen button."""
+    sim, slack = demo.sim, demo.slack
+    first = _issue(demo, "SSO login fails")
+    if first is None or first.support_ts is None:
+        return
+    at = demo.at(local(day, 16), quiet=True)
+    slack.block_action("issue_resolve", user_id="U0SAM", channel_id="C0SUPPORT", message_ts=first.support_ts,
+                       value=str(first.id), trigger_id=f"{int(at.timestamp())}.U0SAM.demo")
+    view = sim.views_for("U0SAM")
+    slack.view_submission("issue_resolve_modal", user_id="U0SAM", private_metadata=view["private_metadata"],
+                          values={"note": {"note": {"type": "plain_text_input",
+                                                    "value": "Okta app re-linked to the finance group."}}})
+    demo.say(at, f"Sam resolves #{first.number} with a note")
+    at = demo.at(local(day, 16, 1), f"{day:%a %d %b} 16:01 — resolved: every linked reporter hears it")
+    down = f"{first.id}:down"
+    asked = [m for m in sim.messages(CHANNEL) if m.is_reply and any(
+        e.get("value") == down for b in (m.blocks or []) if b["type"] == "actions" for e in b["elements"])]
+    if not asked:
+        return
+    button = next(e for b in asked[-1].blocks if b["type"] == "actions" for e in b["elements"]
+                  if e.get("value") == down)
+    at = demo.at(local(day, 16, 20), quiet=True)
+    slack.block_action(button["action_id"], user_id="U0CARL", channel_id=CHANNEL, message_ts=asked[-1]["ts"],
+                       value=button["value"], user_team_id=CUSTOMER)
+    demo.say(at, "Carl clicks Not really: SSO still fails for him")
+    demo.stage.show_private("U0CARL")
+    demo.at(local(day, 16, 21), f"{day:%a %d %b} 16:21 — the 👎 reaches Carla, with a way to reopen")
+
+
 LAUNCH_WEEK: list[Moment] = [
     Moment(8, 30, standup_digest),
     Moment(9, 15, go_live_morning, frozenset({1})),
     Moment(10, 0, daily_checkin),
     Moment(11, 0, blocked_answer_picked_up, frozenset({2})),
+    Moment(11, 0, same_problem_twice, frozenset({3})),
     Moment(13, 0, afternoon_nudge),
     Moment(14, 0, problem_reported_with_reaction, frozenset({2})),
-    # More moments go here in time order, e.g. a duplicate issue linked, or a 👎 reaching the CSM.
+    Moment(16, 0, thumbs_down_reaches_the_csm, frozenset({3})),
+    # More moments go here in time order.
 ]
 
 
@@ -225,10 +306,9 @@ STORY: list[Chapter] = [
     business_day_before,    # the heads-up to the CSM and the customer channel's last reminder
     launch_week,            # LAUNCH_WEEK, every check-in day
     usage_import,           # Friday evening: the launch-week chart, adoption nudges on, a usage import
-    # (the launch-week wrap-up to leadership belongs here, on the first business day after launch week)
-    first_adoption_report,  # a week after go-live: the first weekly adoption report and its nudges
+    first_adoption_report,  # a week after go-live: the wrap-up to leadership, the first weekly adoption report
     retrospective,          # the retrospective opens, people answer, the summary
-    # (a lesson added to every future checklist belongs here, after the retrospective's summary)
+    lesson_for_every_launch,  # Carla makes a proposed lesson a criterion of every future launch
     goal_review,            # 30 days live: the goal review and the outcome to leadership
 ]
 

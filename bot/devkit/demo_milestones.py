@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from bot.devkit.stage import ZONE, Demo, local
 from bot.features.launches.service import get_launch
 from bot.features.milestones.service import goal_review_instant, reminder_days
 from bot.features.retro import service as retro
+from storage.models import ChecklistTemplateItem
 
 CSM = "U0CARLA"
 CUSTOMER_TEAM = "T0ACME"
@@ -119,6 +122,28 @@ def retrospective(demo: Demo) -> dict[str, Any]:
         report = retro.report(s, get_launch(s, demo.launch_id), demo.clock())
     demo.stage.panel(report.rstrip(), f"golive retro report --launch {demo.launch_id}", border_style="blue")
     return {"retro_answers": len(answers)}
+
+
+def lesson_for_every_launch(demo: Demo) -> dict[str, Any]:
+    """Carla reads the summary's proposed lessons and makes the first one a go-live criterion of every future
+    launch, with one click."""
+    summaries = [m for m in demo.sim.dm_messages(CSM) if m.blocks and any(
+        b.get("accessory", {}).get("action_id") == "lesson_add_template" for b in m.blocks)]
+    if not summaries:
+        return {"lesson_added": None}
+    summary = summaries[-1]
+    block = next(b for b in summary.blocks if b.get("accessory", {}).get("action_id") == "lesson_add_template")
+    at = demo.at(demo.clock() + timedelta(minutes=15), quiet=True)
+    demo.slack.block_action("lesson_add_template", user_id=CSM, channel_id=summary.channel, message_ts=summary["ts"],
+                            value=block["accessory"]["value"])
+    demo.say(at, "Carla clicks “Add to every future checklist” on the first proposed lesson")
+    demo.at(at + timedelta(minutes=1), f"{_when(at + timedelta(minutes=1))} — a lesson for every future launch")
+    with demo.runtime.db.read() as s:
+        items = s.exec(select(ChecklistTemplateItem).where(ChecklistTemplateItem.added_by == CSM)).all()
+    lines = [f"• {item.text} — added by {demo.stage.who(item.added_by)}" for item in items]
+    demo.stage.panel("Every future launch's go-live checklist now also has:\n" + "\n".join(lines),
+                     "the checklist template", border_style="blue")
+    return {"lesson_added": [item.text for item in items]}
 
 
 def goal_review(demo: Demo) -> dict[str, Any]:

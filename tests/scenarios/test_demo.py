@@ -92,3 +92,16 @@ def test_slack_text_is_rendered_readably(demo):
     assert "&lt;" not in out and "&gt;" not in out and "&amp;" not in out
     assert "🟢" in out and "🚨" in out  # the codes became emoji
     assert "@cora" in out and "#support" in out and "#acme-leadership" in out  # names, not ids
+
+
+def test_the_story_shows_a_duplicate_linked_a_thumbs_down_the_wrap_up_themes_and_a_lesson_kept(demo):
+    assert demo.code == 0, demo.stderr[-2000:]
+    out = demo.flat
+    assert re.search(r"Looks like #\d+", out) and "now follows #" in out  # a duplicate flagged, then linked
+    assert "did not really help" in out and re.search(r"\[Reopen #\d+\]", out)  # the 👎 reached Carla
+    assert "Launch week wrap-up — Acme Corp" in out and "Satisfaction: 👍 1 · 👎 1" in out
+    assert re.search(r"Top themes: • .+ — 2×", out)  # the two SSO reports are one theme
+    assert "now also has: •" in out and "added by Carla" in out  # a retro lesson on every future checklist
+    db = sqlite3.connect(demo.folder / "golive-demo.db")
+    assert db.execute("select count(*) from issue where parent_id is not null").fetchone()[0] == 1
+    assert db.execute("select count(*) from checklist_template_item where added_by = 'U0CARLA'").fetchone()[0] == 1
