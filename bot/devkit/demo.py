@@ -45,7 +45,7 @@ def build_workspace(sim: SlackSimulator) -> None:
     sim.add_channel("C0LEADERS", "acme-leadership", members=["U0CARLA"])
 
 
-def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) -> dict:
+def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None, locale: str = "en") -> dict:
     console = console or Console(highlight=False)
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -67,7 +67,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) ->
         slack = SlackRequestSender(server.url, secret, team_id=VENDOR, response_url_base=sim.response_url_base)
         stage = Stage(sim, console)
         try:
-            summary = _rehearse(runtime, slack, stage, clock, go_live, rng, out_dir)
+            summary = _rehearse(runtime, slack, stage, clock, go_live, rng, out_dir, locale)
         finally:
             server.stop()
             runtime.close()
@@ -81,7 +81,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None) ->
 
 
 def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: DemoClock, go_live: date,
-              rng: random.Random, out_dir: Path) -> dict:
+              rng: random.Random, out_dir: Path, locale: str = "en") -> dict:
 
 
     console = stage.console
@@ -102,6 +102,7 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
             "checkin_time": "10:00", "digest_time": "08:30", "csm": ["U0CARLA"], "support_channel": "C0SUPPORT",
             "urgent_channel": "C0URGENT", "oncall": "U0SAM", "leadership_channel": "C0LEADERS",
             "goal": ["40 of 50 invited users active in week 2", "First month-end close run in the product"],
+            "locale": locale,
         })
         launch, _ = save_launch(s, spec, now=clock())
         replan(s, launch, now=clock())
