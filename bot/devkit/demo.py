@@ -124,7 +124,9 @@ def _rehearse(runtime: Runtime, slack: SlackRequestSender, stage: Stage, clock: 
         if number == 1:
             declare_live(runtime, slack, stage, clock, go_live)
         tick(local(day, 10), f"{day:%a %d %b} 10:00 — check-in, day {number}")
-        post = [m for m in stage.sim.messages("C0ACME") if not m.is_reply and f"Day {number} of" in m.plain_text()][0]
+        # The day's check-in, found by its buttons (its text is in the launch's language).
+        post = [m for m in stage.sim.messages("C0ACME")
+                if not m.is_reply and "checkin_good" in str(m.blocks)][number - 1]
         value = next(e["value"] for b in post.blocks if b["type"] == "actions" for e in b["elements"])
         responders = [u for u in CUSTOMERS if u != "U0CLEO" and rng.random() < 0.75]
         for minute, user in enumerate(responders, start=5):

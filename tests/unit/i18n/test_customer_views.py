@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.core.i18n import SUPPORTED_LOCALES, Translator, translator
+from bot.features.adoption import views as adoption_views
 from bot.features.checkins import views as checkin_views
 from bot.features.checkins.model import Tally
 from bot.features.help_post import views as help_views
@@ -71,6 +72,11 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "reporter notice": lambda t: ("text", issue_views.reported_text("U0ANA", 42, "Acme", t)),
     "blocked notice": lambda t: ("message", issue_views.blocked_notice("U0ANA", 42, "Acme", 3, t)[1]),
     "blocked details modal": lambda t: ("view", issue_views.blocked_details_modal(42, 3, t)),
+    "adoption nudge": lambda t: ("message", adoption_views.nudge_blocks(
+        launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
+    "adoption getting started": lambda t: ("message", adoption_views.getting_started_blocks(
+        launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
+    "adoption opt-out confirmation": lambda t: ("text", adoption_views.opt_out_confirmation("Acme", t)),
 }
 
 
