@@ -9,9 +9,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
+from bot.core.i18n import translator
 from bot.core.ids import ActionId, CallbackId
 from bot.features.checkins import service as checkins
-from bot.features.checkins.views import note_modal
+from bot.features.checkins.views import mute_confirmation, note_modal
 from handlers.deps import Deps, in_channel, person_from
 from storage.models import Answer
 
@@ -53,12 +54,12 @@ def open_note(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
     person = person_from(body)
     require_channel_member(deps, _channel(body), person.user_id)
     with deps.db.session() as s:
-        checkin, _ = checkins.find_open_checkin(s, checkin_ref=_action_value(body), channel=_channel(body),
+        checkin, launch = checkins.find_open_checkin(s, checkin_ref=_action_value(body), channel=_channel(body),
                                                 now=deps.clock())
         current = s.exec(checkins.select(checkins.CheckInAnswer).where(
             checkins.CheckInAnswer.check_in_id == checkin.id,
             checkins.CheckInAnswer.user_id == person.user_id)).first()
-    view = note_modal(checkin, current.answer if current else Answer.FRICTION)
+    view = note_modal(checkin, current.answer if current else Answer.FRICTION, translator(launch.locale))
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
@@ -97,8 +98,8 @@ def on_mute(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
         if launch is None or launch.channel != _channel(body):
             raise InvalidInput("That reminder is no longer valid.")
         checkins.record_mute(s, launch_id=launch_id, user=person.user_id, now=deps.clock())
-    respond(text="Done — no more reminders for you during this launch week. You can still answer any check-in.",
-            response_type="ephemeral", replace_original=False)
+        t = translator(launch.locale)
+    respond(text=mute_confirmation(t), response_type="ephemeral", replace_original=False)
 
 
 def register(app: App) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed
+from bot.core.i18n import translator
 from bot.core.ids import ActionId, CallbackId
 from bot.core.roles import Person
 from bot.core.text import escape
@@ -65,13 +66,13 @@ def open_report_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa
     ack()
     channel = _channel_id(body)
     with deps.db.session() as s:
-        _launch_here(s, channel)
+        t = translator(_launch_here(s, channel).locale)
     if channel and not in_channel(deps, channel, person_from(body).user_id):
         raise NotAllowed("Only members of this launch's channel can report a problem here.")
     message = body.get("message") or {}
     thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
     client.views_open(trigger_id=body.get("trigger_id"),
-                      view=report_modal({"channel": channel, "thread_ts": thread, "source": "button"}))
+                      view=report_modal({"channel": channel, "thread_ts": thread, "source": "button"}, t=t))
 
 
 def open_shortcut_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
@@ -404,7 +405,9 @@ def open_blocked_details(ack: Ack, body: dict, deps: Deps, client) -> None:  # n
         if issue.status == IssueStatus.RESOLVED:
             raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
         number, issue_id = issue.number, issue.id
-    client.views_open(trigger_id=body.get("trigger_id"), view=blocked_details_modal(number, issue_id))
+        launch = s.get(Launch, issue.launch_id)
+        t = translator(launch.locale if launch is not None else "en")
+    client.views_open(trigger_id=body.get("trigger_id"), view=blocked_details_modal(number, issue_id, t))
 
 
 def submit_blocked_details(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: ANN001

@@ -82,6 +82,8 @@ class Launch(SQLModel, table=True):
     # Milestones (issue: criteria, announcement, 30-day goals, retrospective)
     fallback_doc: str | None = None
     retro_window_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    # The language of everything the customer's people see (a SUPPORTED_LOCALES tag of bot/core/i18n.py)
+    locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
     live_at: datetime | None = utc_column()
     live_by: str | None = None
     live_forced_reason: str | None = None

@@ -13,9 +13,10 @@ import yaml
 from rich.table import Table
 from sqlmodel import Session, select
 
-from bot.cli.common import CLI_ACTOR, database, out
+from bot.cli.common import CLI_ACTOR, database, out, settings
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
+from bot.core.i18n import translator
 from bot.features.digest.service import delivery_problems
 from bot.features.issues.model import SEVERITIES
 from bot.features.issues.service import sla_minutes, timeline
@@ -72,11 +73,14 @@ def launch_add(
     fallback_doc: Annotated[str | None, typer.Option(help="Link to the agreed fallback procedure")] = None,
     retro_window_days: Annotated[int | None, typer.Option(help="Business days retro answers are collected")] = None,
     criterion: Annotated[list[str] | None, typer.Option(help="An extra go-live criterion (repeatable)")] = None,
+    locale: Annotated[str | None, typer.Option(help="Language the customer sees: en, de, fr, es, pt-BR, ja "
+                                                    "(default GOLIVE_LOCALE)")] = None,
 ) -> None:
     """Create a launch; prints its id."""
     # The options are the model's fields by name; a repeatable option not given is None (not given), not [].
     raw = {name: value or None if isinstance(value, list) else value for name, value in locals().items()}
     spec = LaunchInput.parse(raw)
+    default_locale = settings().locale
     db = database()
     now = utcnow()
     with db.session() as s:
@@ -84,7 +88,7 @@ def launch_add(
             raise InvalidInput(
                 f"a launch for channel {channel} exists already; use `golive launch import` to change it"
             )
-        launch, _ = save_launch(s, spec, now=now, refuse_past=True)
+        launch, _ = save_launch(s, spec, now=now, refuse_past=True, default_locale=default_locale)
         launch_id = launch.id
     print(launch_id)
 
@@ -93,6 +97,7 @@ def launch_add(
 def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a top-level `launches:` list")]) -> None:
     """Create or update launches from YAML (matched by channel). All or nothing."""
     specs = _read_launches(file)
+    default_locale = settings().locale
     channels = [spec.channel for spec in specs]
     if len(set(channels)) != len(channels):
         raise InvalidInput(f"{file} names the same channel twice")
@@ -102,7 +107,7 @@ def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a to
     with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
         for index, spec in enumerate(specs, start=1):
             try:
-                launch, created = save_launch(s, spec, now=now, refuse_past=True)
+                launch, created = save_launch(s, spec, now=now, refuse_past=True, default_locale=default_locale)
             except InvalidInput as err:
                 raise InvalidInput(f"launch #{index} ({spec.channel}): {err}") from None
             results.append((launch.id, created, spec.channel))
@@ -148,7 +153,7 @@ def launch_apply(
 ) -> None:
     """Launches as code: the file is the truth. Creates, updates (a field left out returns to its default) and,
     with --prune, removes; goals and criteria keep their state by key. All or nothing."""
-    entries = code_entries(_launch_entries(file))
+    entries = code_entries(_launch_entries(file), default_locale=settings().locale)
     db = database()
     with db.session() as s:  # one transaction: every check runs before the first write
         results = apply_launches(s, entries, now=utcnow(), prune=prune, force=force, dry_run=dry_run)
@@ -217,6 +222,7 @@ def launch_show(launch_id: Annotated[int, typer.Argument(help="Launch id")]) -> 
 def _details(s: Session, launch: Launch) -> list[tuple[str, str]]:
     return [
         ("channel", launch.channel), ("go-live", str(launch.go_live_date)), ("time zone", launch.timezone),
+        ("locale", f"{launch.locale} ({translator(launch.locale).display_name})"),
         ("check-in time", launch.checkin_time), ("digest time", launch.digest_time),
         ("check-ins", str(launch.checkin_days)), ("support channel", launch.support_channel or "—"),
         ("urgent channel", launch.urgent_channel or "—"), ("oncall", launch.oncall or "—"),

@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.i18n import SUPPORTED_LOCALES, parse_locale
+
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,}$")
 _ENTERPRISE_ID = re.compile(r"^E[A-Z0-9]{2,}$")
@@ -93,6 +95,16 @@ def _matching(pattern: re.Pattern[str], message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+def _locale(value: str) -> str:
+    """A language tag golive speaks (en, de, fr, es, pt-BR, ja; de-AT counts as de)."""
+    if not _LANGUAGE_TAG.match(value):
+        raise ValueError("must be a language tag such as en, de or pt-BR")
+    try:
+        return parse_locale(value)
+    except ValueError:
+        raise ValueError(f"must be one of the supported locales: {', '.join(SUPPORTED_LOCALES)}") from None
+
+
 def _api_url(value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -140,8 +152,7 @@ class Settings(BaseSettings):
     team_ids: Annotated[tuple[str, ...], NoDecode, _ids(_TEAM_ID, "team id (T…)"), _env("GOLIVE_TEAM_ID")] = ()
     enterprise_id: Annotated[str | None, _matching(_ENTERPRISE_ID, "must be a Slack enterprise id (E…)"),
                              _env("GOLIVE_ENTERPRISE_ID")] = None
-    locale: Annotated[str, _matching(_LANGUAGE_TAG, "must be a language tag such as en, de or pt-BR"),
-                      _env("GOLIVE_LOCALE")] = "en"
+    locale: Annotated[str, BeforeValidator(_locale), _env("GOLIVE_LOCALE")] = "en"
     send_lease_seconds: Annotated[float, _number(1, 3600, "seconds"), _env("GOLIVE_SEND_LEASE_SECONDS")] = 120.0
 
     def __init__(self, **values: Any) -> None:

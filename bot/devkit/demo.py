@@ -71,6 +71,7 @@ def plan_the_launch(demo: Demo) -> dict:
             "checkin_time": "10:00", "digest_time": "08:30", "csm": ["U0CARLA"], "support_channel": "C0SUPPORT",
             "urgent_channel": "C0URGENT", "oncall": "U0SAM", "leadership_channel": "C0LEADERS",
             "goal": ["40 of 50 invited users active in week 2", "First month-end close run in the product"],
+            "locale": demo.facts.get("locale", "en"),
         })
         launch, _ = save_launch(s, spec, now=demo.clock())
         replan(s, launch, now=demo.clock())
@@ -115,7 +116,8 @@ def go_live_morning(demo: Demo, day: date, number: int) -> None:
 def daily_checkin(demo: Demo, day: date, number: int) -> None:
     """The check-in post; most of Acme's people answer within minutes (Cleo is on vacation)."""
     demo.at(local(day, 10), f"{day:%a %d %b} 10:00 — check-in, day {number}")
-    post = [m for m in demo.sim.messages(CHANNEL) if not m.is_reply and f"Day {number} of" in m.plain_text()][0]
+    # The day's check-in, found by its buttons (its text is in the launch's language).
+    post = [m for m in demo.sim.messages(CHANNEL) if not m.is_reply and "checkin_good" in str(m.blocks)][number - 1]
     value = next(e["value"] for b in post.blocks if b["type"] == "actions" for e in b["elements"])
     responders = [u for u in CUSTOMERS if u != "U0CLEO" and demo.rng.random() < 0.75]
     if number == 2 and "U0CORA" not in responders:
@@ -314,7 +316,7 @@ STORY: list[Chapter] = [
 
 
 def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None,
-             story: list[Chapter] | None = None) -> dict:
+             story: list[Chapter] | None = None, locale: str = "en") -> dict:
     console = console or Console(highlight=False)
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -337,6 +339,7 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None,
         stage = Stage(sim, console)
         demo = Demo(runtime=runtime, slack=slack, stage=stage, clock=clock, worker=Worker(runtime, clock, stage),
                     go_live=go_live, rng=random.Random(seed), out_dir=out_dir)
+        demo.facts["locale"] = locale
         try:
             summary = _rehearse(demo, STORY if story is None else story)
         finally:

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.core.clock import is_business_day
+from bot.core.i18n import translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.checkins.service import checkin_days
 from bot.features.launches import service as launches
@@ -31,7 +32,7 @@ from bot.features.milestones.service import (
     open_items,
     queue_leadership_post,
 )
-from bot.features.milestones.views import customer_live_blocks
+from bot.features.milestones.views import customer_live_blocks, customer_live_fallback
 from bot.features.retro.service import retro_plan
 from bot.flows.planning import replan
 from bot.outbox.queue import post_message
@@ -64,8 +65,8 @@ def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime,
     text, blocks = live_announcement(session, launch, now)
     waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
     post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
-                 launch_id=launch.id, blocks=customer_live_blocks(launch),
-                 text=f"We are live, {launch.customer}! Here is how to get help.")
+                 launch_id=launch.id, blocks=customer_live_blocks(launch, translator(launch.locale)),
+                 text=customer_live_fallback(launch, translator(launch.locale)))
     if forced:
         note = (f":warning: {mention(actor) if actor.startswith(('U', 'W')) else actor} declared "
                 f"*{escape(launch.customer)}* live with {len(still_open)} open criteri"

@@ -41,12 +41,13 @@ _NOT_GIVEN: Any = object()
 
 def save_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_past: bool = False,
                 existing: Launch | None = _NOT_GIVEN, key: str | None = None,
-                remove_unlisted_criteria: bool = False) -> tuple[Launch, bool]:
+                remove_unlisted_criteria: bool = False, default_locale: str | None = None) -> tuple[Launch, bool]:
     """Create the launch for `spec.channel`, or update it, in the caller's transaction; then its checklist
     and its plan follow. Returns (launch, created). `existing` (launches as code) names the launch to update,
     or None to create one, whatever its channel; `key` is then its stable name."""
-    kwargs = {} if existing is _NOT_GIVEN else {"existing": existing}
-    launch, created = store_launch(session, spec, now=now, refuse_past=refuse_past, **kwargs)
+    kwargs: dict[str, Any] = {} if existing is _NOT_GIVEN else {"existing": existing}
+    launch, created = store_launch(session, spec, now=now, refuse_past=refuse_past, default_locale=default_locale,
+                                   **kwargs)
     if key is not None and launch.key != key:
         launch.key = key
         session.add(launch)

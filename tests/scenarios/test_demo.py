@@ -105,3 +105,20 @@ def test_the_story_shows_a_duplicate_linked_a_thumbs_down_the_wrap_up_themes_and
     db = sqlite3.connect(demo.folder / "golive-demo.db")
     assert db.execute("select count(*) from issue where parent_id is not null").fetchone()[0] == 1
     assert db.execute("select count(*) from checklist_template_item where added_by = 'U0CARLA'").fetchone()[0] == 1
+
+
+def test_demo_rehearses_the_week_in_german(tmp_path):
+    result = run_golive(["demo", "--locale", "de", "--out-dir", str(tmp_path / "demo")], {}, cwd=tmp_path, timeout=300)
+    assert result.code == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "Willkommen zum Go-live, Acme Corp!" in out  # the pinned help message
+    for day in range(2, 6):
+        assert f"Tag {day} der Launch-Woche" in out
+    assert "Kurze Erinnerung" in out and "Friendly reminder" not in out  # the nudge
+    assert "Traceback" not in out + result.stderr
+
+
+def test_demo_refuses_an_unsupported_locale(tmp_path):
+    result = run_golive(["demo", "--locale", "xx", "--out-dir", str(tmp_path / "demo")], {}, cwd=tmp_path)
+    assert result.code == 2 and "supported: en, de, fr, es, pt-BR, ja" in result.stderr
+    assert not (tmp_path / "demo").exists()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from bot.core.i18n import translator
 from bot.features.adoption.plan import plan_adoption_reports
 from bot.features.adoption.service import (
     away_status,
@@ -89,7 +90,8 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
         used = has_used_product(s, launch.id, user)
     if opted is not None or away_status(directory_of(ctx).profile(user), ctx.now) is not None:
         return None
-    text, blocks = nudge_blocks(launch, user) if used else getting_started_blocks(launch, user)
+    t = translator(launch.locale)
+    text, blocks = nudge_blocks(launch, user, t) if used else getting_started_blocks(launch, user, t)
     return "chat.postMessage", {"channel": user, "text": text, "blocks": blocks}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.core.text import clip, escape, user_text
 from bot.features.adoption.model import OPT_OUT_ACTION, SECTION, AdoptionReport, ChannelSignals
 from bot.features.adoption.service import _names
@@ -79,30 +80,48 @@ def themes_text(themes: list[Theme], texts: int) -> str:
     return "\n".join(lines)
 
 
-def getting_started_blocks(launch: Launch, user: str) -> tuple[str, list[dict[str, Any]]]:
+def _english(t: Translator | None) -> Translator:
+    return t if t is not None else translator(DEFAULT_LOCALE)
+
+
+def getting_started_blocks(launch: Launch, user: str, t: Translator | None = None) -> tuple[str, list[dict[str, Any]]]:
     """For someone the usage data has never seen: how to get started, not "since you last used"."""
-    text = (f"Hi <@{user}> :wave: {escape(launch.customer)} has rolled out new tools, and it looks like you have "
-            f"not logged in yet. Getting started takes a few minutes: this short training walks you through the "
-            f"first steps: {_training_link(launch)}. Questions are welcome in the launch channel.")
-    return text, _nudge_message(launch, text)
+    t = _english(t)
+    # TRANSLATORS: a DM to a customer's user; {link} is a Slack link to the training, keep it as it is.
+    text = t.gettext("Hi <@{user}> :wave: {customer} has rolled out new tools, and it looks like you have not logged "
+                     "in yet. Getting started takes a few minutes: this short training walks you through the first "
+                     "steps: {link}. Questions are welcome in the launch channel.",
+                     user=user, customer=escape(launch.customer), link=_training_link(launch, t))
+    return text, _nudge_message(launch, text, t)
 
 
-def _training_link(launch: Launch) -> str:
+def _training_link(launch: Launch, t: Translator) -> str:
     link = launch.training_link or ""
-    return escape(link) if any(c in link for c in "<>| ") else f"<{link}|training>"
+    if any(c in link for c in "<>| "):
+        return escape(link)
+    # TRANSLATORS: the text of the link to the training.
+    label = t.gettext("training")
+    return f"<{link}|{label}>"
 
 
-def _nudge_message(launch: Launch, text: str) -> list[dict[str, Any]]:
+def _nudge_message(launch: Launch, text: str, t: Translator) -> list[dict[str, Any]]:
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION)}},
         {"type": "actions", "elements": [
             {"type": "button", "action_id": OPT_OUT_ACTION, "value": str(launch.id),
-             "text": {"type": "plain_text", "text": "No more reminders"}}]},
+             "text": {"type": "plain_text", "text": t.pgettext("button", "No more reminders")}}]},
     ]
 
 
-def nudge_blocks(launch: Launch, user: str) -> tuple[str, list[dict[str, Any]]]:
-    text = (f"Hi <@{user}> :wave: It has been a few days since you last used the tools {escape(launch.customer)} "
-            f"rolled out. If something got in the way, this short training helps: {_training_link(launch)}. "
-            "Questions are welcome in the launch channel.")
-    return text, _nudge_message(launch, text)
+def nudge_blocks(launch: Launch, user: str, t: Translator | None = None) -> tuple[str, list[dict[str, Any]]]:
+    t = _english(t)
+    text = t.gettext("Hi <@{user}> :wave: It has been a few days since you last used the tools {customer} rolled "
+                     "out. If something got in the way, this short training helps: {link}. Questions are welcome "
+                     "in the launch channel.", user=user, customer=escape(launch.customer),
+                     link=_training_link(launch, t))
+    return text, _nudge_message(launch, text, t)
+
+
+def opt_out_confirmation(customer: str, t: Translator | None = None) -> str:
+    return _english(t).gettext("Done — no more reminders about {customer}'s rollout. You can still ask anything in "
+                               "the launch channel.", customer=escape(customer))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot.core.i18n import translator
 from bot.features.checkins.service import current_tally, launch_week_last_day, nudge_targets
-from bot.features.checkins.views import checkin_blocks, nudge_message
+from bot.features.checkins.views import checkin_blocks, nudge_message, tally_fallback
 from bot.outbox.compose import Compose, ComposeContext, ComposeLater
 from bot.slack.directory import channel_customers
 from storage.models import (
@@ -25,16 +26,18 @@ def compose_tally(ctx: ComposeContext) -> tuple[str, dict] | None:
         tally = current_tally(session, checkin, launch.show_names)
     local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
     closed = local_today > launch_week_last_day(launch)
-    blocks = checkin_blocks(checkin, launch.checkin_days, tally, late=checkin.late, closed=closed)
+    t = translator(launch.locale)
+    blocks = checkin_blocks(checkin, launch.checkin_days, tally, late=checkin.late, closed=closed, t=t)
     return "chat.update", {"channel": payload["channel"], "ts": payload["ts"], "blocks": blocks,
-                           "text": f"Day {checkin.day_number} of launch week: {tally.total} answer(s)"}
+                           "text": tally_fallback(checkin.day_number, tally.total, t)}
 
 
 def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
     """At send time: the members who still have not answered, read from Slack now."""
     with ctx.read() as s:
         checkin = s.get(CheckIn, ctx.payload["check_in_id"])
-    if checkin is None:
+        launch = s.get(Launch, checkin.launch_id) if checkin is not None else None
+    if checkin is None or launch is None:
         return None
     customers = channel_customers(ctx, checkin.channel)
     if customers is None:
@@ -43,7 +46,7 @@ def compose_nudge(ctx: ComposeContext) -> tuple[str, dict] | None:
         targets = nudge_targets(s, checkin, [p.as_slack_user() for p in customers], None)
     if not targets:
         return None
-    text, blocks = nudge_message(checkin, targets)
+    text, blocks = nudge_message(checkin, targets, translator(launch.locale))
     return "chat.postMessage", {"channel": ctx.payload["channel"], "thread_ts": ctx.payload["thread_ts"],
                                 "text": text, "blocks": blocks}
 

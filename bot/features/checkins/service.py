@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, parse_date
 from bot.core.errors import InvalidInput, NotFound, parse_id
+from bot.core.i18n import translator
 from bot.core.ids import ActionId
 from bot.features.checkins.model import Tally
-from bot.features.checkins.views import ANSWER_LABELS, checkin_blocks
+from bot.features.checkins.views import checkin_blocks, checkin_fallback, confirmation_text
 from bot.features.issues.model import NO_DETAILS
 from bot.features.issues.service import open_issue
 from bot.features.launches import service as launches
@@ -88,9 +89,10 @@ def post_checkin(ctx: WorkContext) -> str | None:
                       outbox_key=key, late=ctx.is_late, posted_at=ctx.now)
     s.add(checkin)
     s.flush()
-    blocks = checkin_blocks(checkin, launch.checkin_days, Tally(), late=ctx.is_late)
+    t = translator(launch.locale)
+    blocks = checkin_blocks(checkin, launch.checkin_days, Tally(), late=ctx.is_late, t=t)
     post_message(s, key=key, channel=launch.channel, now=ctx.now, launch_id=launch.id, blocks=blocks,
-                 text=f"Day {day_number} of launch week: how is it going?",
+                 text=checkin_fallback(day_number, t),
                  write_back={"model": "CheckIn", "id": checkin.id, "ts_field": "message_ts"})
     return "posted late" if ctx.is_late else None
 
@@ -104,6 +106,7 @@ class Recorded:
     answer: str
     issue_number: int | None
     changed_from: str | None
+    locale: str = "en"  # the launch's: the confirmation speaks it
 
 
 def find_open_checkin(
@@ -154,18 +157,13 @@ def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, us
             thread_key=None if checkin.message_ts else checkin.outbox_key,
             ask_what_blocks=answer == Answer.BLOCKED and not note)
         issue_number = reported.issue.number
-    return Recorded(checkin, answer, issue_number, changed_from)
+    return Recorded(checkin, answer, issue_number, changed_from, launch.locale)
 
 
 def confirmation(recorded: Recorded) -> str:
-    label = ANSWER_LABELS[Answer(recorded.answer)]
-    text = f"Thanks — recorded *{label}* for day {recorded.checkin.day_number} of launch week."
-    if recorded.changed_from and recorded.changed_from != recorded.answer:
-        text += f" (It replaces your earlier answer, {ANSWER_LABELS[Answer(recorded.changed_from)].lower()}.)"
-    if recorded.issue_number is not None:
-        text += (f"\nSupport has it: this is issue *#{recorded.issue_number}*, and we will follow up in the "
-                 "check-in's thread.")
-    return text
+    """The ephemeral answer to a click or a note, in the launch's language."""
+    return confirmation_text(recorded.answer, recorded.checkin.day_number, recorded.changed_from,
+                             recorded.issue_number, translator(getattr(recorded, "locale", "en")))
 
 
 def queue_tally_update(session: Session, checkin: CheckIn, launch: Launch, *, now: datetime) -> None:

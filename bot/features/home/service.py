@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.core.errors import NotAllowed, NotFound
 from bot.core.roles import Person, Roles
 from bot.features.checkins.service import current_tally
-from bot.features.checkins.views import tally_text
+from bot.features.checkins.views import tally_summary
 from bot.features.digest.service import stage_text
 from bot.features.home.model import MAX_CHANNEL_CHECKS, HomeCard
 from bot.features.home.views import home_view, readiness_view
@@ -86,7 +86,7 @@ def home_card(session: Session, launch: Launch, now: datetime, team: str | None)
     else:
         stage = {"retro": "retrospective", "done": "done"}.get(launch.status, launch.status)
     checkin = session.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.local_date == today)).first()
-    tally = tally_text(current_tally(session, checkin, False)).replace("Answers so far: ", "") if checkin \
+    tally = tally_summary(current_tally(session, checkin, False)) if checkin \
         else "no check-in today"
     counts = dict(session.exec(select(Issue.severity, func.count(Issue.id)).where(
         Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED).group_by(Issue.severity)).all())

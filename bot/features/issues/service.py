@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.core import metrics
 from bot.core.clock import parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
+from bot.core.i18n import translator
 from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues import views
@@ -158,11 +159,12 @@ def open_issue(
     add_event(session, issue, now, reporter, "reported", f"via {source}")
     route_issue(session, launch, issue, now=now)
     if ask_what_blocks:
-        text, blocks = views.blocked_notice(reporter, issue.number, launch.customer, issue.id)
+        text, blocks = views.blocked_notice(reporter, issue.number, launch.customer, issue.id,
+                                            translator(launch.locale))
         notify_reporter(session, issue, now=now, suffix="reported", text=text, blocks=blocks)
     else:
         notify_reporter(session, issue, now=now, suffix="reported",
-                        text=views.reported_text(reporter, issue.number, launch.customer))
+                        text=views.reported_text(reporter, issue.number, launch.customer, translator(launch.locale)))
     return Reported(issue, created=True)
 
 

@@ -6,28 +6,40 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import blocks as modals
+from bot.core.i18n import DEFAULT_LOCALE, NP_, Translator, translator
 from bot.core.ids import ActionId, CallbackId
 from bot.core.text import clip, escape, user_text
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI, SEVERITY_LABELS
 from storage.models import Issue, IssueEvent, IssueStatus, Launch
 
-HOW_BAD = [("Blocking me", "sev1"), ("Slowing me down", "sev2"), ("A question", "sev3")]
+# TRANSLATORS: severity options of a problem report, in the reporter's words.
+HOW_BAD = [(NP_("option", "Blocking me"), "sev1"), (NP_("option", "Slowing me down"), "sev2"),
+           (NP_("option", "A question"), "sev3")]
 
 
-def report_modal(metadata: dict, initial_text: str = "") -> dict:
-    options = [modals.option(label, value) for label, value in HOW_BAD]
-    text_element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                    "max_length": 3000,
-                                    "placeholder": modals.plain("What were you doing, and what went wrong?")}
+def _english(t: Translator | None) -> Translator:
+    return t if t is not None else translator(DEFAULT_LOCALE)
+
+
+def report_modal(metadata: dict, initial_text: str = "", t: Translator | None = None) -> dict:
+    """The *Report a problem* form in the launch's language; `initial_text` (a message's text) is kept whole."""
+    t = _english(t)
+    options = [modals.option(t.pgettext("option", label), value) for label, value in HOW_BAD]
+    text_element: dict[str, Any] = {
+        "type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
+        "placeholder": modals.plain(t.gettext("What were you doing, and what went wrong?"))}
     if initial_text:
         text_element["initial_value"] = initial_text[:3000]
     return {
-        "type": "modal", "callback_id": CallbackId.REPORT_ISSUE_MODAL, "title": modals.plain("Report a problem"),
-        "submit": modals.plain("Send to support"), "close": modals.plain("Cancel"),
+        "type": "modal", "callback_id": CallbackId.REPORT_ISSUE_MODAL,
+        "title": modals.plain(t.pgettext("modal-title", "Report a problem")),
+        "submit": modals.plain(t.pgettext("modal-button", "Send to support")),
+        "close": modals.plain(t.pgettext("modal-button", "Cancel")),
         "private_metadata": modals.pack(metadata),
         "blocks": [
-            {"type": "input", "block_id": "text", "label": modals.plain("What happened?"), "element": text_element},
-            {"type": "input", "block_id": "severity", "label": modals.plain("How bad is it?"),
+            {"type": "input", "block_id": "text", "label": modals.plain(t.gettext("What happened?")),
+             "element": text_element},
+            {"type": "input", "block_id": "severity", "label": modals.plain(t.gettext("How bad is it?")),
              "element": {"type": "radio_buttons", "action_id": "severity", "options": options,
                          "initial_option": options[1]}},
         ],
@@ -100,20 +112,24 @@ def resolve_modal(number: int, issue_id: int) -> dict:
 # -- the customer's own thread ----------------------------------------------------------------------
 
 
-def reported_text(reporter: str, number: int, customer: str) -> str:
-    return (f"Thanks <@{reporter}> — this is issue *#{number}* for {escape(customer)}. "
-            "Our support team has it and will follow up in this thread.")
+def reported_text(reporter: str, number: int, customer: str, t: Translator | None = None) -> str:
+    # TRANSLATORS: the reply to a report in its thread; keep <@{reporter}> (a mention) and the # before {number}.
+    return _english(t).gettext("Thanks <@{reporter}> — this is issue *#{number}* for {customer}. Our support team "
+                               "has it and will follow up in this thread.",
+                               reporter=reporter, number=number, customer=escape(customer))
 
 
-def blocked_notice(reporter: str, number: int, customer: str, issue_id: int) -> tuple[str, list[dict]]:
+def blocked_notice(reporter: str, number: int, customer: str, issue_id: int,
+                   t: Translator | None = None) -> tuple[str, list[dict]]:
     """The reply a *Blocked* answer gets in the check-in thread: the issue it became, and what blocks them."""
-    text = (f"{reported_text(reporter, number, customer)}\n*What is blocking you?* Tell us in a few words "
-            f"(or reply here) — if it stops your work, support treats it as urgent.")
+    t = _english(t)
+    text = t.gettext("{reported}\n*What is blocking you?* Tell us in a few words (or reply here) — if it stops "
+                     "your work, support treats it as urgent.", reported=reported_text(reporter, number, customer, t))
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "actions", "block_id": f"blocked_{issue_id}", "elements": [
             {"type": "button", "action_id": ActionId.ISSUE_BLOCKED_DETAILS, "value": str(issue_id),
-             "style": "primary", "text": modals.plain("Tell us what's blocking you")}]},
+             "style": "primary", "text": modals.plain(t.pgettext("button", "Tell us what's blocking you"))}]},
     ]
     return text, blocks
 
@@ -122,17 +138,20 @@ def blocked_notice(reporter: str, number: int, customer: str, issue_id: int) -> 
 BLOCKED_IMPACT = HOW_BAD[:2]
 
 
-def blocked_details_modal(number: int, issue_id: int) -> dict:
-    options = [modals.option(label, value) for label, value in BLOCKED_IMPACT]
+def blocked_details_modal(number: int, issue_id: int, t: Translator | None = None) -> dict:
+    t = _english(t)
+    options = [modals.option(t.pgettext("option", label), value) for label, value in BLOCKED_IMPACT]
     return {
-        "type": "modal", "callback_id": CallbackId.BLOCKED_DETAILS_MODAL, "title": modals.plain(f"Issue #{number}"),
-        "submit": modals.plain("Send to support"), "close": modals.plain("Cancel"),
+        "type": "modal", "callback_id": CallbackId.BLOCKED_DETAILS_MODAL,
+        "title": modals.plain(t.pgettext("modal-title", "Issue #{number}", number=number)),
+        "submit": modals.plain(t.pgettext("modal-button", "Send to support")),
+        "close": modals.plain(t.pgettext("modal-button", "Cancel")),
         "private_metadata": modals.pack({"issue": issue_id}),
         "blocks": [
-            {"type": "input", "block_id": "text", "label": modals.plain("What is blocking you?"),
+            {"type": "input", "block_id": "text", "label": modals.plain(t.gettext("What is blocking you?")),
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
-                         "placeholder": modals.plain("What were you trying to do, and what stopped you?")}},
-            {"type": "input", "block_id": "impact", "label": modals.plain("Does it stop your work?"),
+                         "placeholder": modals.plain(t.gettext("What were you trying to do, and what stopped you?"))}},
+            {"type": "input", "block_id": "impact", "label": modals.plain(t.gettext("Does it stop your work?")),
              "element": {"type": "radio_buttons", "action_id": "impact", "options": options}},
         ],
     }

@@ -19,7 +19,8 @@ def export_launches(session: Session, launch_id: int | None) -> list[dict[str, A
     for launch in session.exec(query):
         rows.append({
             "id": launch.id, "customer": launch.customer, "channel": launch.channel,
-            "go_live_date": iso(launch.go_live_date), "timezone": launch.timezone, "status": launch.status,
+            "go_live_date": iso(launch.go_live_date), "timezone": launch.timezone, "locale": launch.locale,
+            "status": launch.status,
             "checkin_time": launch.checkin_time, "digest_time": launch.digest_time,
             "checkin_days": launch.checkin_days, "support_channel": launch.support_channel,
             "urgent_channel": launch.urgent_channel, "oncall": launch.oncall, "oncall2": launch.oncall2,

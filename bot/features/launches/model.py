@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, Va
 
 from bot.core.clock import parse_date, parse_hhmm, parse_support_hours, parse_zone
 from bot.core.errors import InvalidInput
+from bot.core.i18n import DEFAULT_LOCALE, parse_locale
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -139,6 +140,11 @@ def zone(value: Any, _what: str) -> str:
     if problem:
         raise ValueError(problem)
     return name
+
+
+def locale_tag(value: Any, _what: str) -> str:
+    """A BCP 47 tag golive speaks, in its canonical spelling (`pt_br` → `pt-BR`, `de-AT` → `de`)."""
+    return parse_locale(str(value))
 
 
 def day(value: Any, what: str) -> date:
@@ -311,6 +317,8 @@ class LaunchInput(BaseModel):
     fallback_doc: Annotated[str | None, checked(link)] = None
     retro_window_days: Annotated[int, checked(whole(1, 10))] = 3
     criterion: Annotated[tuple[str, ...], checked(each_text(MAX_GOAL))] = ()
+    # The language of everything the customer's people see (GOLIVE_LOCALE when a new launch does not say).
+    locale: Annotated[str, checked(locale_tag)] = DEFAULT_LOCALE
     # The keys of `goal` and `criterion`, position by position (a text's slug unless given as {key, text}).
     goal_key: tuple[str, ...] = ()
     criterion_key: tuple[str, ...] = ()
@@ -322,7 +330,7 @@ class LaunchInput(BaseModel):
         "retro_after_days", "holiday", "nudges", "nudge_after_hours", "checkin_grace_hours", "show_names",
         "route", "severity_channel", "sla", "escalation_steps", "support_hours", "support_tz",
         "update_reminder_minutes", "csm_channel", "training_link", "adoption_nudges", "quiet_days",
-        "fallback_doc", "retro_window_days", "criterion",
+        "fallback_doc", "retro_window_days", "criterion", "locale",
     )
     ALIASES: ClassVar[dict[str, str]] = {
         "holidays": "holiday", "csms": "csm", "leaders": "leader", "goals": "goal", "routes": "route",
@@ -386,9 +394,10 @@ def one_line(err: ValidationError) -> str:
 LAUNCH_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
-def code_entries(entries: list[Any]) -> list[tuple[str, LaunchInput]]:
+def code_entries(entries: list[Any], default_locale: str = DEFAULT_LOCALE) -> list[tuple[str, LaunchInput]]:
     """The `launches:` list of a launches-as-code file: each entry a full launch (a field left out is its
-    default) with a stable `key`. Keys and channels are unique in the file. A refusal is one line naming the
+    default; `locale` defaults to `default_locale`, GOLIVE_LOCALE) with a stable `key`. Keys and channels are
+    unique in the file. A refusal is one line naming the
     launch (its key, or its position and channel when the key is what is wrong) and the field."""
     found: list[tuple[str, LaunchInput]] = []
     where: dict[str, int] = {}
@@ -398,6 +407,8 @@ def code_entries(entries: list[Any]) -> list[tuple[str, LaunchInput]]:
             raise InvalidInput(f"launch #{number} is not a mapping of field names to values")
         raw = {str(k).replace("-", "_"): v for k, v in entry.items()}
         key = raw.pop("key", None)
+        if raw.get("locale") in (None, ""):
+            raw["locale"] = default_locale
         name = f"launch #{number} ({raw.get('channel') or raw.get('customer') or 'no channel'})"
         if key is None or str(key).strip() == "":
             raise InvalidInput(f"{name}: missing key (each launch needs a stable `key`, e.g. acme-eu)")

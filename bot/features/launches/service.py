@@ -23,16 +23,19 @@ SCALAR_COLUMNS = {  # LaunchInput field → Launch column
     "support_tz": "support_tz", "update_reminder_minutes": "update_reminder_minutes",
     "csm_channel": "csm_channel", "training_link": "training_link", "adoption_nudges": "adoption_nudges",
     "quiet_days": "quiet_days", "fallback_doc": "fallback_doc", "retro_window_days": "retro_window_days",
+    "locale": "locale",
 }
 _NOT_GIVEN = object()
 
 
 def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_past: bool = False,
-                 existing: Launch | None | object = _NOT_GIVEN) -> tuple[Launch, bool]:
+                 existing: Launch | None | object = _NOT_GIVEN,
+                 default_locale: str | None = None) -> tuple[Launch, bool]:
     """Create the launch for `spec.channel`, or update it; returns (launch, created). With `refuse_past`
     (people creating launches), a new launch's go-live date may not be before today in its time zone.
     `existing` names the launch to update (or None: create one) instead of finding it by channel — launches
-    as code find theirs by key, and their channel may change."""
+    as code find theirs by key, and their channel may change. A new launch whose spec does not name a locale
+    speaks `default_locale` (GOLIVE_LOCALE, which the command line passes) when given."""
     if existing is _NOT_GIVEN:
         launch = session.exec(select(Launch).where(Launch.channel == spec.channel)).first()
     else:
@@ -62,6 +65,8 @@ def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_p
         launch.routing = routing
     if created or "sla" in spec.given:
         launch.sla_minutes = dict(spec.sla)
+    if created and "locale" not in spec.given and default_locale:
+        launch.locale = default_locale
     launch.updated_at = now
     session.add(launch)
     session.flush()

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import blocks as modals
+from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.help_post.views import report_button, ways_to_get_help
 from bot.features.milestones.model import (
@@ -70,17 +71,26 @@ def checklist_blocks(launch: Launch, items: list[ReadinessItem]) -> list[dict[st
     return blocks[:50]
 
 
-def customer_live_blocks(launch: Launch) -> list[dict[str, Any]]:
-    """The launch-day post in the customer channel: how to get help and where the fallback procedure is."""
-
+def customer_live_blocks(launch: Launch, t: Translator | None = None) -> list[dict[str, Any]]:
+    """The launch-day post in the customer channel, in the launch's language (`t`): how to get help and where
+    the fallback procedure is."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     if launch.fallback_doc:
         url = escape(launch.fallback_doc).replace("|", "%7C")
-        fallback = f"If you ever need to fall back, the agreed procedure is here: <{url}|fallback procedure>."
+        # TRANSLATORS: keep <{url}|…>: Slack shows the text after | as the link.
+        fallback = t.gettext("If you ever need to fall back, the agreed procedure is here: <{url}|fallback "
+                             "procedure>.", url=url)
     else:
-        fallback = "If you ever need to fall back, your CSM has the agreed fallback procedure."
-    text = (f":tada: *We are live, {escape(launch.customer)}!* Thank you all for getting here.\n"
-            f"*How to get help:*\n{ways_to_get_help(launch)}\n{fallback}")
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}")]
+        fallback = t.gettext("If you ever need to fall back, your CSM has the agreed fallback procedure.")
+    text = t.gettext(":tada: *We are live, {customer}!* Thank you all for getting here.\n*How to get help:*\n"
+                     "{ways}\n{fallback}", customer=escape(launch.customer), ways=ways_to_get_help(launch, t),
+                     fallback=fallback)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, report_button(f"live:{launch.id}", t)]
+
+
+def customer_live_fallback(launch: Launch, t: Translator | None = None) -> str:
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    return t.gettext("We are live, {customer}! Here is how to get help.", customer=launch.customer)
 
 
 def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ def test_a_full_launch_with_every_kind_of_value():
         "support_hours": " 09:00-18:00 ", "support_tz": "America/New_York", "update_reminder_minutes": 15,
         "csm_channel": "C0CSMS", "training_link": "https://learn.example.com/x", "adoption_nudges": True,
         "quiet_days": 7, "fallback_doc": "http://docs.example.com/fallback", "retro_window_days": 2,
-        "criterion": "Data migrated",
+        "criterion": "Data migrated", "locale": "pt_br",
     })
     assert spec.go_live == date(2032, 3, 8) and spec.checkin_time == "09:30" and spec.checkin_days == 4
     assert spec.csm == ("U0CSM", "W0CSM2") and spec.leader == ("U0LEAD",) and spec.goal == ("Go live", "50 users")
@@ -41,6 +41,7 @@ def test_a_full_launch_with_every_kind_of_value():
     assert spec.route == (("billing", "C0BILL"), ("sso", "C0SSO")) and spec.severity_channel == (("sev3", "C0QA"),)
     assert spec.sla == (("sev1", 10), ("sev2", 45)) and spec.support_hours == "09:00-18:00"
     assert spec.criterion == ("Data migrated",) and spec.retro_after_days == 21 and spec.oncall2 == "U0SECOND"
+    assert spec.locale == "pt-BR"
     assert spec.given == frozenset(LaunchInput.FIELDS)
 
 
@@ -134,3 +135,14 @@ def test_time_zones_are_resolved_once_per_name(monkeypatch):
     finally:
         model._zone_problem.cache_clear()
     assert sorted(calls) == sorted([*zones, "Europe/Paris"])
+
+
+@pytest.mark.parametrize("tag", ["zh", "pt-PT", "en_US_x_y_zzzzzzzzz", "", "klingon!"])
+def test_an_unsupported_locale_is_refused_naming_the_supported_ones(tag: str) -> None:
+    with pytest.raises(InvalidInput, match=r"supported: en, de, fr, es, pt-BR, ja"):
+        LaunchInput.parse({**BASE, "locale": tag})
+
+
+@pytest.mark.parametrize(("tag", "expected"), [("de-AT", "de"), ("JA", "ja"), ("pt_BR", "pt-BR"), ("en-US", "en")])
+def test_a_locale_tag_is_kept_in_its_canonical_form(tag: str, expected: str) -> None:
+    assert LaunchInput.parse({**BASE, "locale": tag}).locale == expected

@@ -1,0 +1,168 @@
+"""A launch in each supported locale runs its week in that language: the help post, the check-ins and their
+buttons, a click's confirmation, the tally, a nudge and its mute — through the real app (signed requests, the
+simulator, the scheduler's tick). And the command line: `--locale`, `locale:` in YAML, GOLIVE_LOCALE."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.i18n import SUPPORTED_LOCALES
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from tests.conftest import CUSTOMER_TEAM
+from tests.scenarios.dates import monday_ahead
+
+MON = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 in Berlin on go-live Monday (the world's fake clock)
+
+# What each locale's people read, written out here (not taken from the catalogs) so a wrong catalog fails.
+SEEN = {
+    "en": {"help": "Welcome to go-live, Acme Corp!", "day1": "Go-live day — Day 1 of launch week",
+           "day2": "Day 2 of launch week", "good": "All good", "confirm": "recorded *All good* for day 1",
+           "tally": "1 all good", "nudge": "Friendly reminder", "mute": "Don't remind me this week",
+           "muted": "no more reminders", "report": "Report a problem"},
+    "de": {"help": "Willkommen zum Go-live, Acme Corp!", "day1": "Go-live-Tag — Tag 1 der Launch-Woche",
+           "day2": "Tag 2 der Launch-Woche", "good": "Alles gut", "confirm": "*Alles gut* für Tag 1",
+           "tally": "1 alles gut", "nudge": "Kurze Erinnerung", "mute": "Diese Woche nicht mehr erinnern",
+           "muted": "erinnern wir Sie nicht mehr", "report": "Problem melden"},
+    "fr": {"help": "Bienvenue dans le go-live, Acme Corp\u00a0!", "day1": "Jour J — jour 1 de la semaine de lancement",
+           "day2": "Jour 2 de la semaine de lancement", "good": "Tout va bien",
+           "confirm": "*Tout va bien* est noté pour le jour 1", "tally": "1 tout va bien", "nudge": "Petit rappel",
+           "mute": "Ne plus me le rappeler cette semaine", "muted": "plus de rappels pour vous",
+           "report": "Signaler un problème"},
+    "es": {"help": "¡Bienvenidos al go-live, Acme Corp!", "day1": "Día del go-live — día 1 de la semana de lanzamiento",
+           "day2": "Día 2 de la semana de lanzamiento", "good": "Todo bien",
+           "confirm": "hemos anotado *Todo bien* para el día 1", "tally": "1 todo bien", "nudge": "Un recordatorio",
+           "mute": "No me lo recuerdes esta semana", "muted": "no te enviaremos más recordatorios",
+           "report": "Reportar un problema"},
+    "pt-BR": {"help": "Boas-vindas ao go-live, Acme Corp!", "day1": "Dia do go-live — dia 1 da semana de lançamento",
+              "day2": "Dia 2 da semana de lançamento", "good": "Tudo certo",
+              "confirm": "registramos *Tudo certo* para o dia 1", "tally": "1 tudo certo", "nudge": "Só um lembrete",
+              "mute": "Não me lembre mais esta semana", "muted": "não vai receber mais lembretes",
+              "report": "Relatar um problema"},
+    "ja": {"help": "Acme Corp の皆さん、本番稼働へようこそ！", "day1": "本番稼働日 — ローンチ週の1日目です。",
+           "day2": "ローンチ週の2日目", "good": "順調", "confirm": "ローンチ週1日目の回答「*順調*」",
+           "tally": "順調 1", "nudge": "さん、1日目の調子はいかがですか", "mute": "今週はリマインド不要",
+           "muted": "今週はリマインドをお送りしません", "report": "問題を報告"},
+}
+ENGLISH = ("of launch week", "All good", "Friendly reminder", "Welcome to go-live", "Report a problem")
+
+
+def _add_launch(world, locale: str) -> int:  # noqa: ANN001
+    raw = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": "2027-03-08", "tz": "Europe/Berlin",
+           "csm": ["U0CSM"], "support_channel": "C0SUP", "locale": locale}
+    with world.runtime.db.session() as s:
+        launch, _ = save_launch(s, LaunchInput.parse(raw), now=world.clock())
+        replan(s, launch, now=world.clock())
+        return launch.id
+
+
+def _texts(message) -> str:  # noqa: ANN001
+    return json.dumps({"text": message.get("text"), "blocks": message.blocks}, ensure_ascii=False)
+
+
+def _checkins(world) -> list:  # noqa: ANN001
+    return [m for m in world.sim.messages("C0ACME") if not m.is_reply and m.blocks
+            and '"checkin_good"' in json.dumps(m.blocks)]
+
+
+@pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
+def test_a_launch_runs_its_week_in_its_locale(world, tag):  # noqa: ANN001
+    seen = SEEN[tag]
+    _add_launch(world, tag)
+    world.tick(MON - timedelta(minutes=5))  # the pinned help message, then the first check-in
+    world.tick(MON)
+    help_posts = [m for m in world.sim.messages("C0ACME") if seen["help"] in _texts(m)]
+    assert len(help_posts) == 1, [m.get("text") for m in world.sim.messages("C0ACME")]
+    assert seen["report"] in _texts(help_posts[0])
+
+    [day1] = _checkins(world)
+    shown = _texts(day1)
+    assert seen["day1"] in shown and seen["good"] in shown and seen["report"] in shown
+
+    world.clock.set(MON + timedelta(minutes=5))
+    result = world.slack.block_action("checkin_good", user_id="U0CUST1", channel_id="C0ACME", message_ts=day1["ts"],
+                                      value=str(day1.blocks[1]["elements"][0]["value"]), user_team_id=CUSTOMER_TEAM)
+    assert result.status == 200, result.body_text
+    assert seen["confirm"] in world.sim.responses[-1]["text"]
+    world.clock.advance(seconds=5)
+    world.deliver()
+    assert seen["tally"] in _texts(_checkins(world)[0])
+
+    world.tick(MON + timedelta(hours=3))
+    world.tick(MON + timedelta(hours=3, minutes=5))
+    nudges = [m for m in world.sim.messages("C0ACME") if m.is_reply and "<@U0CUST2>" in (m.get("text") or "")]
+    assert len(nudges) == 1 and seen["nudge"] in nudges[0]["text"] and "<@U0CUST1>" not in nudges[0]["text"]
+    mute = nudges[0].blocks[1]["elements"][0]
+    assert mute["text"]["text"] == seen["mute"]
+    result = world.slack.block_action("nudge_mute", user_id="U0CUST2", channel_id="C0ACME",
+                                      message_ts=nudges[0]["ts"], value=mute["value"], user_team_id=CUSTOMER_TEAM)
+    assert result.status == 200 and seen["muted"] in world.sim.responses[-1]["text"]
+
+    world.tick(MON + timedelta(days=1))
+    assert seen["day2"] in _texts(_checkins(world)[1])
+    if tag != "en":  # nothing the customer's people saw fell back to English
+        everything = "\n".join(_texts(m) for m in world.sim.messages("C0ACME"))
+        everything += "\n".join(r.get("text") or "" for r in world.sim.responses)
+        assert not [phrase for phrase in ENGLISH if phrase in everything]
+
+
+@pytest.mark.parametrize("tag", ["de", "ja"])
+def test_a_note_and_a_problem_report_keep_the_customers_own_words(world, tag):  # noqa: ANN001
+    _add_launch(world, tag)
+    world.tick(MON)
+    [day1] = _checkins(world)
+    words = "ログインできません — שלום עולם — مرحبا"  # CJK and right-to-left text, kept whole
+    result = world.slack.block_action("checkin_note", user_id="U0CUST1", channel_id="C0ACME", message_ts=day1["ts"],
+                                      value=str(day1.blocks[1]["elements"][0]["value"]), user_team_id=CUSTOMER_TEAM)
+    assert result.status == 200
+    view = world.sim.views_for("U0CUST1")
+    assert view["title"]["text"] == {"de": "Check-in Tag 1", "ja": "1日目のチェックイン"}[tag]
+    submitted = world.slack.view_submission(
+        "checkin_note_modal", user_id="U0CUST1", user_team_id=CUSTOMER_TEAM, private_metadata=view["private_metadata"],
+        values={"answer": {"answer": {"type": "radio_buttons", "selected_option": {"value": "friction"}}},
+                "note": {"note": {"type": "plain_text_input", "value": words}}})
+    assert submitted.status == 200
+    world.deliver()
+    notices = [m for m in world.sim.messages("C0ACME") if m.is_reply and "#1" in (m.get("text") or "")]
+    assert notices and {"de": "Ticket *#1*", "ja": "チケット *#1*"}[tag] in notices[0]["text"]
+    cards = "\n".join(_texts(m) for m in world.sim.messages("C0SUP"))
+    assert words in cards
+
+
+def test_the_command_line_takes_a_locale_and_refuses_an_unsupported_one(golive, tmp_path):  # noqa: ANN001
+    go_live = monday_ahead().isoformat()
+    base = ["launch", "add", "--customer", "Acme", "--channel", "C0ACME", "--go-live", go_live, "--tz", "Europe/Berlin"]
+    refused = golive(*base, "--locale", "zh-CN")
+    assert refused.code == 2 and "supported: en, de, fr, es, pt-BR, ja" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert json.loads(golive("export").stdout)["launches"] == []
+
+    added = golive(*base, "--locale", "pt_br")
+    assert added.code == 0, added.stderr
+    assert "pt-BR (português (Brasil))" in golive("launch", "show", added.stdout.strip()).stdout
+
+    # GOLIVE_LOCALE is the default for a launch that does not name one; YAML may name one.
+    (tmp_path / "launches.yaml").write_text(
+        f"launches:\n  - {{customer: Beta, channel: C0BETA, go_live: '{go_live}', tz: Asia/Tokyo}}\n"
+        f"  - {{customer: Gamma, channel: C0GAMMA, go_live: '{go_live}', tz: Europe/Paris, locale: fr}}\n")
+    imported = golive("launch", "import", str(tmp_path / "launches.yaml"), extra_env={"GOLIVE_LOCALE": "ja"})
+    assert imported.code == 0, imported.stderr
+    locales = {row["channel"]: row["locale"] for row in json.loads(golive("export").stdout)["launches"]}
+    assert locales == {"C0ACME": "pt-BR", "C0BETA": "ja", "C0GAMMA": "fr"}
+
+    (tmp_path / "bad.yaml").write_text(
+        f"launches:\n  - {{customer: D, channel: C0DELTA, go_live: '{go_live}', tz: UTC, locale: tlh}}\n")
+    bad = golive("launch", "import", str(tmp_path / "bad.yaml"))
+    assert bad.code == 2 and "unsupported locale 'tlh'" in bad.stderr and "ja" in bad.stderr
+
+    (tmp_path / "code.yaml").write_text(
+        f"launches:\n  - {{key: echo, customer: Echo, channel: C0ECHO, go_live: '{go_live}', tz: UTC}}\n")
+    applied = golive("launch", "apply", str(tmp_path / "code.yaml"), extra_env={"GOLIVE_LOCALE": "es"})
+    assert applied.code == 0, applied.stderr
+    rows = {row["channel"]: row["locale"] for row in json.loads(golive("export").stdout)["launches"]}
+    assert rows["C0ECHO"] == "es"
+    assert golive("launch", "list", extra_env={"GOLIVE_LOCALE": "tlh"}).code == 2

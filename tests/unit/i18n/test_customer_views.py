@@ -1,0 +1,157 @@
+"""Every view the customer's people see, rendered in every locale: each text node went through the translator
+(a marking translator finds any literal left outside the catalogs), no locale falls back to English, and every
+rendering stays inside Block Kit's limits, with hostile and huge text too."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.core.i18n import SUPPORTED_LOCALES, Translator, translator
+from bot.features.adoption import views as adoption_views
+from bot.features.checkins import views as checkin_views
+from bot.features.checkins.model import Tally
+from bot.features.help_post import views as help_views
+from bot.features.issues import views as issue_views
+from bot.features.milestones import views as milestone_views
+from storage.models import CheckIn
+from tests.unit.blockkit import HOSTILE, assert_message_ok, assert_view_ok, long_hostile, text_objects
+from tests.unit.factories import launch
+
+OPEN, CLOSE = "⟦", "⟧"
+
+
+class Marking(Translator):
+    """The real translator, with every text it returns wrapped in ⟦…⟧: what a view shows outside the marks
+    did not go through the catalogs."""
+
+    def _message(self, context, msgid, plural, n, params):  # noqa: ANN001, ANN202
+        return OPEN + super()._message(context, msgid, plural, n, params) + CLOSE
+
+
+def _checkin(day: int = 2) -> CheckIn:
+    return CheckIn(id=55, launch_id=7, day_number=day, local_date=date.today(), channel="C0ACME",
+                   outbox_key="launch:7:checkin:2")
+
+
+NAMES = {"good": ["U0ANA"], "friction": ["U0BEN"], "blocked": ["U0CAI", "U0DAN"]}
+
+# name → a function of a translator giving (kind, rendering): kind "message" (blocks), "view" (a modal), "text".
+VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
+    "check-in, day 1": lambda t: ("message", checkin_views.checkin_blocks(_checkin(1), 5, Tally(), late=False, t=t)),
+    "check-in, late, names": lambda t: ("message", checkin_views.checkin_blocks(
+        _checkin(3), 5, Tally(good=1, friction=1, blocked=2, names=NAMES), late=True, t=t)),
+    "check-in, closed": lambda t: ("message", checkin_views.checkin_blocks(
+        _checkin(5), 5, Tally(good=1_234, friction=0, blocked=7), late=False, closed=True, t=t)),
+    "check-in notification": lambda t: ("text", checkin_views.checkin_fallback(2, t)),
+    "tally notification": lambda t: ("text", checkin_views.tally_fallback(2, 1, t)),
+    "tally notification, many": lambda t: ("text", checkin_views.tally_fallback(2, 1_000_000, t)),
+    "note modal": lambda t: ("view", checkin_views.note_modal(_checkin(4), "friction", t)),
+    "nudge": lambda t: ("message", checkin_views.nudge_message(_checkin(3), ["U0ANA", "U0BEN"], t)[1]),
+    "nudge, crowd": lambda t: ("message", checkin_views.nudge_message(
+        _checkin(3), [f"U0P{n:05d}" for n in range(41)], t)[1]),
+    "nudge, crowd text": lambda t: ("text", checkin_views.nudge_message(
+        _checkin(3), [f"U0P{n:05d}" for n in range(250)], t)[0]),
+    "confirmation": lambda t: ("text", checkin_views.confirmation_text("good", 2, None, None, t)),
+    "confirmation, changed, issue": lambda t: ("text", checkin_views.confirmation_text("blocked", 2, "good", 9, t)),
+    "mute confirmation": lambda t: ("text", checkin_views.mute_confirmation(t)),
+    "help post": lambda t: ("message", help_views.help_blocks(launch(support_hours="09:00-18:00"), t)),
+    "help post, around the clock": lambda t: ("message", help_views.help_blocks(launch(support_hours=None), t)),
+    "help notification": lambda t: ("text", help_views.help_fallback(launch(), t)),
+    "launch-day post": lambda t: ("message", milestone_views.customer_live_blocks(
+        launch(fallback_doc="https://docs.example.com/fallback"), t)),
+    "launch-day post, no document": lambda t: ("message", milestone_views.customer_live_blocks(launch(), t)),
+    "launch-day notification": lambda t: ("text", milestone_views.customer_live_fallback(launch(), t)),
+    "report modal": lambda t: ("view", issue_views.report_modal({"channel": "C0ACME"}, t=t)),
+    "reporter notice": lambda t: ("text", issue_views.reported_text("U0ANA", 42, "Acme", t)),
+    "blocked notice": lambda t: ("message", issue_views.blocked_notice("U0ANA", 42, "Acme", 3, t)[1]),
+    "blocked details modal": lambda t: ("view", issue_views.blocked_details_modal(42, 3, t)),
+    "adoption nudge": lambda t: ("message", adoption_views.nudge_blocks(
+        launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
+    "adoption getting started": lambda t: ("message", adoption_views.getting_started_blocks(
+        launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
+    "adoption opt-out confirmation": lambda t: ("text", adoption_views.opt_out_confirmation("Acme", t)),
+}
+
+
+def _texts(kind: str, rendering: Any) -> list[str]:
+    if kind == "text":
+        return [rendering]
+    return [node["text"] for node in text_objects(rendering)]
+
+
+def outside_the_catalogs(text: str) -> str:
+    """What of `text` is not inside a ⟦…⟧ and is more than markup, numbers and punctuation."""
+    while True:
+        shorter = re.sub(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", "", text)
+        if shorter == text:
+            break
+        text = shorter
+    text = re.sub(r":[a-z0-9_+-]+:", "", text)  # emoji
+    text = re.sub(r"<[@#!][^>]*>", "", text)  # mentions
+    return "".join(ch for ch in text if ch.isalpha())
+
+
+def test_the_marker_finds_a_literal_outside_the_catalogs() -> None:
+    # The check below can fail: a literal beside a translated text is found, markup and numbers are not.
+    assert outside_the_catalogs("⟦Answers so far: ⟦4 all good⟧⟧ · :red_circle: 3 <@U0ANA>") == ""
+    assert outside_the_catalogs("⟦Thanks⟧ (It replaces your earlier answer)") == "Itreplacesyourearlieranswer"
+    t = Marking("en")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": t.gettext("How is it going?") + " Hello"}}]
+    assert [outside_the_catalogs(text) for text in _texts("message", blocks)] == ["Hello"]
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_every_text_a_customer_sees_goes_through_the_translator(name: str) -> None:
+    kind, rendering = VIEWS[name](Marking("de"))
+    texts = _texts(kind, rendering)
+    assert texts
+    leftovers = {text: outside_the_catalogs(text) for text in texts if outside_the_catalogs(text)}
+    assert not leftovers, f"{name}: text outside the catalogs: {leftovers}"
+
+
+@pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_every_view_in_every_locale_is_translated_and_inside_block_kit_limits(
+        tag: str, name: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="golive.i18n")
+    kind, rendering = VIEWS[name](translator(tag))
+    if kind == "message":
+        assert_message_ok(rendering)
+    elif kind == "view":
+        assert_view_ok(rendering)
+    shown = json.dumps(rendering, ensure_ascii=False)
+    assert not re.search(r"\{[a-z_]+\}", shown), f"{name}: a placeholder reached Slack"
+    assert not [r.getMessage() for r in caplog.records], f"{name} in {tag} fell back or was clipped"
+
+
+def test_german_check_in_speaks_german() -> None:
+    t = translator("de")
+    blocks = checkin_views.checkin_blocks(_checkin(3), 5, Tally(good=1_234), late=False, t=t)
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "Tag 3 der Launch-Woche" in shown and "Alles gut" in shown and "1.234 alles gut" in shown
+    assert "All good" not in shown
+
+
+@pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("customer", [HOSTILE[:200], "שלום عربي 日本語の会社 — Ünïcødé", "&" * 200])
+def test_customer_text_is_kept_whole_and_hostile_text_stays_inert(tag: str, customer: str) -> None:
+    t = translator(tag)
+    for blocks in (help_views.help_blocks(launch(customer=customer), t),
+                   milestone_views.customer_live_blocks(launch(customer=customer), t)):
+        assert_message_ok(blocks)
+    text = issue_views.reported_text("U0ANA", 1, "שלום 日本語", t)
+    assert "שלום 日本語" in text
+
+
+@pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
+def test_a_message_prefilled_into_the_report_form_is_kept_as_written(tag: str) -> None:
+    view = issue_views.report_modal({"channel": "C0ACME"}, initial_text=long_hostile(2000) + " שלום", t=translator(tag))
+    assert_view_ok(view)
+    assert view["blocks"][0]["element"]["initial_value"].endswith(" שלום")
