@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed
-from bot.core.i18n import translator
+from bot.core.i18n import DEFAULT_LOCALE, translator
 from bot.core.ids import ActionId, CallbackId
 from bot.core.roles import Person
 from bot.core.text import escape
@@ -24,6 +24,7 @@ from bot.features.issues.views import (
     blocked_details_modal,
     report_modal,
     resolve_modal,
+    satisfaction_thanks,
     timeline_text,
 )
 from bot.features.launches import service as launches
@@ -372,8 +373,9 @@ def on_satisfaction(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa:
     with deps.db.session() as s:
         issue = issues.record_satisfaction(s, value=_value(body), user=person.user_id, now=deps.clock())
         verdict = issue.satisfaction
-    respond(text="Thanks for telling us!" if verdict == "up" else "Thanks — sorry it was not better; your CSM "
-            "will hear about it.", response_type="ephemeral", replace_original=False)
+        launch = s.get(Launch, issue.launch_id)
+        t = translator(launch.locale if launch is not None else DEFAULT_LOCALE)
+    respond(text=satisfaction_thanks(verdict, t), response_type="ephemeral", replace_original=False)
 
 
 def on_reopen(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001

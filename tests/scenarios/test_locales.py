@@ -166,3 +166,66 @@ def test_the_command_line_takes_a_locale_and_refuses_an_unsupported_one(golive, 
     rows = {row["channel"]: row["locale"] for row in json.loads(golive("export").stdout)["launches"]}
     assert rows["C0ECHO"] == "es"
     assert golive("launch", "list", extra_env={"GOLIVE_LOCALE": "tlh"}).code == 2
+
+
+# What a reporter reads while support works on their problem, written out here like SEEN.
+LOOP = {
+    "en": {"ack": "has been picked up by our support team", "relay": "from support* to <@U0CUST1>",
+           "resolved": "issue *#1* is resolved.", "helpful": ":thumbsup: Helpful", "thanks": "Thanks for telling us!"},
+    "de": {"ack": "ist bei unserem Support-Team in Arbeit", "relay": "vom Support* an <@U0CUST1>",
+           "resolved": "Ticket *#1* ist gelöst.", "helpful": ":thumbsup: Hilfreich",
+           "thanks": "Danke für Ihre Rückmeldung!"},
+    "fr": {"ack": "est pris en charge par notre équipe support", "relay": "du support* à <@U0CUST1>",
+           "resolved": "le ticket *#1* est résolu.", "helpful": ":thumbsup: Utile",
+           "thanks": "Merci de nous l'avoir signalé\u00a0!"},
+    "es": {"ack": "nuestro equipo de soporte ya está con la incidencia", "relay": "de soporte* para <@U0CUST1>",
+           "resolved": "la incidencia *#1* está resuelta.", "helpful": ":thumbsup: Me ayudó",
+           "thanks": "¡Gracias por contárnoslo!"},
+    "pt-BR": {"ack": "nosso suporte já está cuidando do chamado", "relay": "do suporte* para <@U0CUST1>",
+              "resolved": "o chamado *#1* foi resolvido.", "helpful": ":thumbsup: Ajudou",
+              "thanks": "Obrigado por nos avisar!"},
+    "ja": {"ack": "サポートチーム（<@U0SUP>）が対応を始めました", "relay": "から <@U0CUST1> さんへ",
+           "resolved": "チケット *#1* は解決しました。", "helpful": ":thumbsup: 役に立った",
+           "thanks": "お知らせいただきありがとうございます！"},
+}
+
+
+@pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
+def test_a_reporter_follows_their_problem_in_the_launchs_language(world, tag):  # noqa: ANN001
+    seen = LOOP[tag]
+    _add_launch(world, tag)
+    world.clock.set(MON + timedelta(hours=2))
+    words = "Der Export hängt — エクスポートが止まる"
+    asked = world.sim.post_as_user("C0ACME", "U0CUST1", f"<@UBOT> {words}")
+    world.slack.app_mention(asked["text"], user_id="U0CUST1", channel_id="C0ACME", ts=asked["ts"],
+                            user_team=CUSTOMER_TEAM)
+    world.deliver()
+    [card] = [m for m in world.sim.messages("C0SUP") if not m.is_reply]
+    issue_id = next(e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]
+                    if e["action_id"] == "issue_ack")
+    assert world.slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0SUP", message_ts=card["ts"],
+                                    value=issue_id).status == 200
+    reply = world.sim.post_as_user("C0SUP", "U0SUP", ">> Bitte neu laden", thread_ts=card["ts"])
+    world.slack.message(reply["text"], user_id="U0SUP", channel_id="C0SUP", ts=reply["ts"], thread_ts=card["ts"])
+    world.slack.block_action("issue_resolve", user_id="U0SUP", channel_id="C0SUP", message_ts=card["ts"],
+                             value=issue_id)
+    view = world.sim.views_for("U0SUP")
+    world.slack.view_submission("issue_resolve_modal", user_id="U0SUP", private_metadata=view["private_metadata"],
+                                values={"note": {"note": {"type": "plain_text_input", "value": "Cache geleert"}}})
+    world.clock.advance(seconds=1)
+    world.deliver()
+
+    thread = [m for m in world.sim.messages("C0ACME") if m.is_reply and m["thread_ts"] == asked["ts"]]
+    said = "\n".join(_texts(m) for m in thread)
+    assert seen["ack"] in said and seen["relay"] in said and "Bitte neu laden" in said
+    [resolved] = [m for m in thread if seen["resolved"] in (m.get("text") or "")]
+    assert "Cache geleert" in resolved["text"]  # the engineer's note is shown as written
+    helpful = resolved.blocks[1]["elements"][0]
+    assert helpful["text"]["text"] == seen["helpful"]
+    world.slack.block_action("issue_satisfied", user_id="U0CUST1", channel_id="C0ACME", message_ts=resolved["ts"],
+                             value=helpful["value"], user_team_id=CUSTOMER_TEAM)
+    assert world.sim.responses[-1]["text"] == seen["thanks"]
+    if tag != "en":
+        assert not [p for p in ("picked up", "from support", "is resolved", "Helpful", "Thanks") if p in said]
+    cards = "\n".join(_texts(m) for m in world.sim.messages("C0SUP"))
+    assert words in cards

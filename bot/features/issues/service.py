@@ -20,8 +20,7 @@ from sqlmodel import Session, col, select
 from bot.core import metrics
 from bot.core.clock import parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
-from bot.core.i18n import translator
-from bot.core.ids import ActionId
+from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues import views
 from bot.features.issues.model import NO_DETAILS, SEVERITIES
@@ -241,6 +240,12 @@ def queue_card_update(session: Session, issue: Issue, event: IssueEvent, *, now:
     enqueue(session, key=key, method="golive.issue_card", now=now, launch_id=issue.launch_id, payload=payload)
 
 
+def _t(session: Session, issue: Issue) -> Translator:
+    """The translator of the issue's launch: what its reporter reads."""
+    launch = session.get(Launch, issue.launch_id)
+    return translator(launch.locale if launch is not None else DEFAULT_LOCALE)
+
+
 def notify_reporter(session: Session, issue: Issue, *, now: datetime, text: str, suffix: str,
                     blocks: list[dict] | None = None) -> None:
     """Tell the reporter in the thread where they reported (a thread reaches guests from other
@@ -294,8 +299,7 @@ def acknowledge(session: Session, *, issue: Issue, actor: str, now: datetime) ->
     event = add_event(session, issue, now, actor, "acknowledged")
     queue_card_update(session, issue, event, now=now)
     notify_reporter(session, issue, now=now, suffix=f"acknowledged:{event.id}",
-                    text=f"<@{issue.reporter}> issue *#{issue.number}* has been picked up by our support team "
-                         f"(<@{actor}>). We will keep you posted here.")
+                    text=views.acknowledged_text(issue.reporter, issue.number, actor, _t(session, issue)))
     for child in linked_issues(session, issue.id):
         if child.status == IssueStatus.OPEN:
             acknowledge(session, issue=child, actor=actor, now=now)
@@ -336,21 +340,8 @@ def resolve(session: Session, *, issue: Issue, actor: str, note: str | None, now
         raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
     event = add_event(session, issue, now, actor, "resolved", note)
     queue_card_update(session, issue, event, now=now)
-    text = f"<@{issue.reporter}> issue *#{issue.number}* is resolved."
-    if note:
-        text += f"\n{user_text(note, 2500)}"
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "actions", "block_id": f"satisfaction_{issue.id}", "elements": [
-            {"type": "button", "action_id": ActionId.ISSUE_SATISFIED, "value": f"{issue.id}:up",
-             "text": {"type": "plain_text", "text": ":thumbsup: Helpful", "emoji": True}},
-            {"type": "button", "action_id": ActionId.ISSUE_UNSATISFIED, "value": f"{issue.id}:down",
-             "text": {"type": "plain_text", "text": ":thumbsdown: Not really", "emoji": True}},
-        ]},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "How did we do? One click tells us."}]},
-    ]
-    notify_reporter(session, issue, now=now, suffix=f"resolved:{event.id}", text=text + " How did we do?",
-                    blocks=blocks)
+    text, blocks = views.resolved_message(issue.reporter, issue.number, issue.id, note, _t(session, issue))
+    notify_reporter(session, issue, now=now, suffix=f"resolved:{event.id}", text=text, blocks=blocks)
     for child in linked_issues(session, issue.id):
         if child.status != IssueStatus.RESOLVED:
             resolve(session, issue=child, actor=actor, note=note, now=now)
@@ -413,7 +404,7 @@ def reopen(session: Session, *, issue: Issue, actor: str, now: datetime) -> Issu
                      text=(f":leftwards_arrow_with_hook: Issue #{issue.number} was reopened by <@{actor}>: the "
                            "customer says the fix did not help. It is open again and escalates until acknowledged."))
     notify_reporter(session, issue, now=now, suffix=f"reopened:{event.id}",
-                    text=f"<@{issue.reporter}> issue *#{issue.number}* is open again: support is back on it.")
+                    text=views.reopened_text(issue.reporter, issue.number, translator(launch.locale)))
     return issue
 
 
@@ -438,8 +429,7 @@ def add_blocked_details(session: Session, *, issue: Issue, user: str, text: str,
     if blocking and issue.severity != "sev1":
         change_severity(session, issue=issue, severity="sev1", actor=user, now=now)
     notify_reporter(session, issue, now=now, suffix=f"details:{event.id}",
-                    text=(f"Thanks <@{issue.reporter}> — support has the details of issue *#{issue.number}*"
-                          + (" and treats it as urgent." if blocking else ".")))
+                    text=views.details_received_text(issue.reporter, issue.number, blocking, _t(session, issue)))
     return issue
 
 
@@ -513,8 +503,7 @@ def link_same_problem(session: Session, *, issue: Issue, target_ref: Any, actor:
     root_event = add_event(session, root, now, actor, "linked", f"#{issue.number} is the same problem")
     queue_card_update(session, root, root_event, now=now)
     notify_reporter(session, issue, now=now, suffix=f"linked:{event.id}",
-                    text=(f"<@{issue.reporter}> support found that issue *#{issue.number}* is the same problem as "
-                          f"#{root.number}, reported by someone else: you will hear here as soon as it moves."))
+                    text=views.linked_text(issue.reporter, issue.number, root.number, _t(session, issue)))
     if root.status == IssueStatus.ACKNOWLEDGED and issue.status == IssueStatus.OPEN:
         acknowledge(session, issue=issue, actor=root.acknowledged_by or actor, now=now)
     return root
@@ -840,7 +829,7 @@ def relay_to_customer(session: Session, *, issue: Issue, author: str, text: str,
         session, key=f"relay:to-customer:{issue.support_channel}:{message_ts}", channel=issue.source_channel,
         now=now, launch_id=issue.launch_id, thread_ts=thread_ts,
         thread_ts_from=None if thread_ts else (issue.thread_key or f"issue:{issue.id}:reporter:reported"),
-        text=f"*<@{author}> from support* to <@{issue.reporter}> (issue #{issue.number}):\n{user_text(body, 2800)}")
+        text=views.relayed_to_customer(author, issue.reporter, issue.number, body, _t(session, issue)))
     if created:
         issue.last_update_at = now
         session.add(issue)

@@ -196,3 +196,73 @@ def timeline_text(launch: Launch, issue: Issue, events: list[IssueEvent], zone: 
     if len(events) > 60:
         lines.append(f"…and {len(events) - 60} more events (`golive export` has them all).")
     return clip("\n".join(lines), 2900)
+
+
+# -- what the reporter hears in their thread, in the launch's language --------------------------------
+
+
+def acknowledged_text(reporter: str, number: int, actor: str, t: Translator | None = None) -> str:
+    # TRANSLATORS: to the reporter in their thread; <@{reporter}> and <@{actor}> are mentions.
+    return _english(t).gettext("<@{reporter}> issue *#{number}* has been picked up by our support team (<@{actor}>). "
+                               "We will keep you posted here.", reporter=reporter, number=number, actor=actor)
+
+
+def resolved_message(reporter: str, number: int, issue_id: int, note: str | None,
+                     t: Translator | None = None) -> tuple[str, list[dict]]:
+    """The resolution in the reporter's thread, with the satisfaction question (*Helpful* / *Not really*).
+    The support engineer's note is shown as written."""
+    t = _english(t)
+    # TRANSLATORS: to the reporter in their thread when support resolves their issue.
+    text = t.gettext("<@{reporter}> issue *#{number}* is resolved.", reporter=reporter, number=number)
+    if note:
+        # TRANSLATORS: {resolved} is the line above; {note} is the support engineer's note, shown as written.
+        text = t.gettext("{resolved}\n{note}", resolved=text, note=user_text(note, 2500))
+    question = t.gettext("How did we do?")
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "block_id": f"satisfaction_{issue_id}", "elements": [
+            {"type": "button", "action_id": ActionId.ISSUE_SATISFIED, "value": f"{issue_id}:up",
+             "text": {"type": "plain_text", "text": t.pgettext("button", ":thumbsup: Helpful"), "emoji": True}},
+            {"type": "button", "action_id": ActionId.ISSUE_UNSATISFIED, "value": f"{issue_id}:down",
+             "text": {"type": "plain_text", "text": t.pgettext("button", ":thumbsdown: Not really"), "emoji": True}},
+        ]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": t.gettext("How did we do? One click tells us.")}]},
+    ]
+    # TRANSLATORS: the notification text of the resolution: {resolved} and then the question.
+    return t.gettext("{resolved} {question}", resolved=text, question=question), blocks
+
+
+def satisfaction_thanks(verdict: str, t: Translator | None = None) -> str:
+    """The reporter's ephemeral answer to a click on *Helpful* / *Not really*."""
+    t = _english(t)
+    if verdict == "up":
+        return t.gettext("Thanks for telling us!")
+    return t.gettext("Thanks — sorry it was not better; your CSM will hear about it.")
+
+
+def reopened_text(reporter: str, number: int, t: Translator | None = None) -> str:
+    return _english(t).gettext("<@{reporter}> issue *#{number}* is open again: support is back on it.",
+                               reporter=reporter, number=number)
+
+
+def details_received_text(reporter: str, number: int, blocking: bool, t: Translator | None = None) -> str:
+    t = _english(t)
+    if blocking:
+        return t.gettext("Thanks <@{reporter}> — support has the details of issue *#{number}* and treats it as "
+                         "urgent.", reporter=reporter, number=number)
+    return t.gettext("Thanks <@{reporter}> — support has the details of issue *#{number}*.",
+                     reporter=reporter, number=number)
+
+
+def linked_text(reporter: str, number: int, root: int, t: Translator | None = None) -> str:
+    # TRANSLATORS: {root} is the number of the other issue; keep the # before it.
+    return _english(t).gettext("<@{reporter}> support found that issue *#{number}* is the same problem as #{root}, "
+                               "reported by someone else: you will hear here as soon as it moves.",
+                               reporter=reporter, number=number, root=root)
+
+
+def relayed_to_customer(author: str, reporter: str, number: int, body: str, t: Translator | None = None) -> str:
+    """A support engineer's `>>` reply in the customer's thread: a header, then their words as written."""
+    # TRANSLATORS: header of a support engineer's reply relayed to the customer; {body} is their text as written.
+    return _english(t).gettext("*<@{author}> from support* to <@{reporter}> (issue #{number}):\n{body}",
+                               author=author, reporter=reporter, number=number, body=user_text(body, 2800))

@@ -72,6 +72,20 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "reporter notice": lambda t: ("text", issue_views.reported_text("U0ANA", 42, "Acme", t)),
     "blocked notice": lambda t: ("message", issue_views.blocked_notice("U0ANA", 42, "Acme", 3, t)[1]),
     "blocked details modal": lambda t: ("view", issue_views.blocked_details_modal(42, 3, t)),
+    "acknowledged notice": lambda t: ("text", issue_views.acknowledged_text("U0ANA", 42, "U0SUP", t)),
+    "resolved, satisfaction question": lambda t: ("message", issue_views.resolved_message(
+        "U0ANA", 42, 3, None, t)[1]),
+    "resolved with a note, notification": lambda t: ("text", issue_views.resolved_message(
+        "U0ANA", 42, 3, "Cache cleared", t)[0]),
+    "resolved with a long note": lambda t: ("message", issue_views.resolved_message(
+        "U0ANA", 42, 3, long_hostile(4000), t)[1]),
+    "satisfaction thanks": lambda t: ("text", issue_views.satisfaction_thanks("up", t)),
+    "satisfaction sorry": lambda t: ("text", issue_views.satisfaction_thanks("down", t)),
+    "reopened notice": lambda t: ("text", issue_views.reopened_text("U0ANA", 42, t)),
+    "details received": lambda t: ("text", issue_views.details_received_text("U0ANA", 42, False, t)),
+    "details received, urgent": lambda t: ("text", issue_views.details_received_text("U0ANA", 42, True, t)),
+    "linked notice": lambda t: ("text", issue_views.linked_text("U0ANA", 42, 7, t)),
+    "relayed reply": lambda t: ("text", issue_views.relayed_to_customer("U0SUP", "U0ANA", 42, "Try again", t)),
     "adoption nudge": lambda t: ("message", adoption_views.nudge_blocks(
         launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
     "adoption getting started": lambda t: ("message", adoption_views.getting_started_blocks(
