@@ -13,11 +13,12 @@ from slack_sdk import WebClient
 from bot.core import metrics
 from bot.core.clock import utcnow
 from bot.core.errors import GoliveError
+from bot.core.i18n import N_
 from bot.core.roles import Roles
 from bot.core.settings import Settings
 from bot.slack.directory import Directory
 from handlers import register_all
-from handlers.deps import Deps
+from handlers.deps import Deps, error_text
 from storage.db import Database
 from storage.models import ProcessedEvent
 
@@ -75,11 +76,12 @@ def create_app(
     def on_error(error, body, respond, logger):  # noqa: ANN001
         """One place that turns failures into what the person sees."""
         if isinstance(error, GoliveError):
-            message = str(error)
+            message = error_text(deps, body, error)
         else:
             ref = f"{abs(hash((str(error), utcnow().isoformat()))) % 10**8:08d}"
             logger.error("unexpected error (ref %s): %r", ref, error, exc_info=error)
-            message = f"Sorry, something went wrong on golive's side (reference {ref}). Nothing was changed."
+            message = error_text(deps, body, GoliveError(
+                N_("Sorry, something went wrong on golive's side (reference {ref}). Nothing was changed."), ref=ref))
         if isinstance(body, dict) and body.get("command"):
             # A slash command not yet acknowledged: the response body is the person's ephemeral answer.
             return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": message}),

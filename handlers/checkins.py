@@ -9,11 +9,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
-from bot.core.i18n import translator
+from bot.core.i18n import N_, translator
 from bot.core.ids import ActionId, CallbackId
 from bot.features.checkins import service as checkins
 from bot.features.checkins.views import mute_confirmation, note_modal
-from handlers.deps import Deps, in_channel, person_from
+from handlers.deps import Deps, error_text, in_channel, person_from, translator_for_channel
 from storage.models import Answer
 
 log = logging.getLogger("golive.handlers.checkins")
@@ -34,7 +34,8 @@ def require_channel_member(deps: Deps, channel: str | None, user: str) -> None:
     report there. If Slack cannot tell us the members right now, we let the person through."""
 
     if channel and not in_channel(deps, channel, user):
-        raise NotAllowed("Only members of this launch's channel can answer its check-ins. Nothing was recorded.")
+        raise NotAllowed(N_("Only members of this launch's channel can answer its check-ins. Nothing was "
+                            "recorded."))
 
 
 def on_answer(ack: Ack, body: dict, action: dict, deps: Deps, respond) -> None:  # noqa: ANN001
@@ -70,7 +71,8 @@ def submit_note(ack: Ack, body: dict, view: dict, deps: Deps, client) -> None:  
     answer = values.get("answer") or Answer.FRICTION
     note = values.get("note") or ""
     if not note.strip():
-        ack(response_action="errors", errors={"note": "Please write a few words, or close this form."})
+        t = translator_for_channel(deps, state.get("channel"))
+        ack(response_action="errors", errors={"note": t.gettext("Please write a few words, or close this form.")})
         return
     try:
         require_channel_member(deps, state.get("channel"), person.user_id)
@@ -79,7 +81,7 @@ def submit_note(ack: Ack, body: dict, view: dict, deps: Deps, client) -> None:  
                                               user=person.user_id, user_team=person.team_id, answer=str(answer),
                                               note=note, now=deps.clock())
     except GoliveError as err:
-        ack(response_action="errors", errors={"note": str(err)[:150]})
+        ack(response_action="errors", errors={"note": error_text(deps, body, err)[:150]})
         return
     ack()
     try:
@@ -96,7 +98,7 @@ def on_mute(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
     with deps.db.session() as s:
         launch = s.get(checkins.Launch, launch_id) if launch_id is not None else None
         if launch is None or launch.channel != _channel(body):
-            raise InvalidInput("That reminder is no longer valid.")
+            raise InvalidInput(N_("That reminder is no longer valid."))
         checkins.record_mute(s, launch_id=launch_id, user=person.user_id, now=deps.clock())
         t = translator(launch.locale)
     respond(text=mute_confirmation(t), response_type="ephemeral", replace_original=False)

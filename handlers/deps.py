@@ -4,6 +4,7 @@ listener argument), who is acting, stored channel members for role checks, and t
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,11 @@ from sqlmodel import Session
 
 from bot.core import metrics
 from bot.core.clock import utcnow
+from bot.core.errors import GoliveError
+from bot.core.i18n import Translator, translator
 from bot.core.roles import Person, Roles
 from bot.core.settings import Settings
+from bot.features.launches.service import launch_for_channel
 from bot.slack.directory import Directory
 from storage.db import Database
 from storage.models import ProcessedEvent
@@ -78,3 +82,53 @@ def claim_event(session: Session, body: dict, now: datetime) -> bool:
 
 # A `/golive` subcommand: (deps, the command payload, the rest of the text) -> the ephemeral answer.
 Subcommand = Callable[[Deps, dict, str], str]
+
+
+def request_channel(body: dict) -> str | None:
+    """The channel a Slack request came from: a command's, an action's, an event's, or the one a modal
+    carries in its private metadata."""
+    if not isinstance(body, dict):
+        return None
+    channel = body.get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    if body.get("channel_id"):
+        return str(body["channel_id"])
+    container = body.get("container")
+    if isinstance(container, dict) and container.get("channel_id"):
+        return str(container["channel_id"])
+    event = body.get("event")
+    if isinstance(event, dict):
+        item = event.get("item") if isinstance(event.get("item"), dict) else {}
+        found = event.get("channel") or item.get("channel")
+        if isinstance(found, str) and found:
+            return found
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("private_metadata"):
+        try:
+            meta = json.loads(view["private_metadata"])
+        except ValueError:
+            return None
+        found = meta.get("channel") if isinstance(meta, dict) else None
+        return str(found) if isinstance(found, str) and found else None
+    return None
+
+
+def translator_for_channel(deps: Deps, channel: str | None) -> Translator:
+    """What people in `channel` read: its launch's language (one read of local data), else GOLIVE_LOCALE."""
+    locale = None
+    if channel:
+        try:
+            with deps.db.read() as s:
+                launch = launch_for_channel(s, channel)
+                locale = launch.locale if launch is not None else None
+        except Exception:  # noqa: BLE001 - an answer in the default language beats none
+            log.warning("could not read the launch of channel %s for its language", channel, exc_info=True)
+    return translator(locale or deps.settings.locale)
+
+
+def error_text(deps: Deps, body: dict, error: GoliveError) -> str:
+    """A GoliveError as the person who caused it reads it: in the language of the channel they acted in."""
+    if not error.msgid or not translator(deps.settings.locale).knows(error.msgid):
+        return str(error)  # not a message of the catalogs: no need to look the channel up
+    return error.text(translator_for_channel(deps, request_channel(body)))

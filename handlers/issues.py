@@ -11,8 +11,8 @@ from slack_bolt import Ack, App
 from sqlmodel import select
 
 from bot.core import blocks as modals
-from bot.core.errors import GoliveError, InvalidInput, NotAllowed
-from bot.core.i18n import DEFAULT_LOCALE, translator
+from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
+from bot.core.i18n import DEFAULT_LOCALE, N_, Translator, translator
 from bot.core.ids import ActionId, CallbackId
 from bot.core.roles import Person
 from bot.core.text import escape
@@ -29,7 +29,16 @@ from bot.features.issues.views import (
 )
 from bot.features.launches import service as launches
 from bot.outbox.queue import post_message
-from handlers.deps import Deps, Subcommand, channel_members, claim_event, in_channel, person_from
+from handlers.deps import (
+    Deps,
+    Subcommand,
+    channel_members,
+    claim_event,
+    error_text,
+    in_channel,
+    person_from,
+    translator_for_channel,
+)
 from storage.models import Issue, IssueStatus, Launch
 
 log = logging.getLogger("golive.handlers.issues")
@@ -59,6 +68,14 @@ def _launch_here(s, channel: str | None) -> Launch:  # noqa: ANN001
     return launch
 
 
+def _issue_translator(deps: Deps, issue_ref: object) -> Translator:
+    """What the reporter of an issue reads: its launch's language (one read)."""
+    with deps.db.read() as s:
+        issue = s.get(Issue, parse_id(issue_ref)) if parse_id(issue_ref) is not None else None
+        launch = s.get(Launch, issue.launch_id) if issue is not None else None
+        return translator(launch.locale if launch is not None else deps.settings.locale)
+
+
 # -- ways in ----------------------------------------------------------------------------------------
 
 
@@ -69,7 +86,7 @@ def open_report_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa
     with deps.db.session() as s:
         t = translator(_launch_here(s, channel).locale)
     if channel and not in_channel(deps, channel, person_from(body).user_id):
-        raise NotAllowed("Only members of this launch's channel can report a problem here.")
+        raise NotAllowed(N_("Only members of this launch's channel can report a problem here."))
     message = body.get("message") or {}
     thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
     client.views_open(trigger_id=body.get("trigger_id"),
@@ -99,7 +116,8 @@ def submit_report(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa
     text = values.get("text") or ""
     severity = values.get("severity") or "sev2"
     if not text.strip():
-        ack(response_action="errors", errors={"text": "Please describe what happened."})
+        t = translator_for_channel(deps, modals.unpack(view).get("channel"))
+        ack(response_action="errors", errors={"text": t.gettext("Please describe what happened.")})
         return
     if severity not in issues_model.SEVERITIES:
         severity = "sev2"
@@ -114,7 +132,7 @@ def submit_report(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa
                 raise NotAllowed("Only the vendor's team can use this shortcut.")
         else:
             if channel and not in_channel(deps, channel, person.user_id):
-                raise NotAllowed("Only members of this launch's channel can report a problem here.")
+                raise NotAllowed(N_("Only members of this launch's channel can report a problem here."))
         with deps.db.session() as s:
             launch = _launch_here(s, channel)
             issues.open_issue(s, launch=launch, text=text, reporter=person.user_id, reporter_team=person.team_id,
@@ -122,7 +140,7 @@ def submit_report(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa
                               source_key=source_key, now=deps.clock(), severity=severity, source_channel=channel,
                               source_ts=meta.get("message_ts"), thread_ts=meta.get("thread_ts"))
     except GoliveError as err:
-        ack(response_action="errors", errors={"text": str(err)[:150]})
+        ack(response_action="errors", errors={"text": error_text(deps, body, err)[:150]})
         return
     ack()
 
@@ -344,7 +362,7 @@ def open_resolve_modal(ack: Ack, body: dict, deps: Deps, client) -> None:  # noq
         if not _may_resolve(deps, s, issue, launch, person):
             raise NotAllowed("Only support staff, the launch's CSMs and admins can resolve. Nothing was changed.")
         if issue.status == IssueStatus.RESOLVED:
-            raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+            raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
         number, issue_id = issue.number, issue.id
     client.views_open(trigger_id=body.get("trigger_id"), view=resolve_modal(number, issue_id))
 
@@ -402,10 +420,11 @@ def open_blocked_details(ack: Ack, body: dict, deps: Deps, client) -> None:  # n
     with deps.db.read() as s:
         issue = issues.get_issue(s, _value(body))
         if issue.reporter != person.user_id:
-            raise NotAllowed(f"This question is for <@{issue.reporter}>, who reported issue #{issue.number}. "
-                             "To report your own problem, use *Report a problem*.")
+            raise NotAllowed(N_("This question is for <@{reporter}>, who reported issue #{number}. To report "
+                                "your own problem, use *Report a problem*."),
+                             reporter=issue.reporter, number=issue.number)
         if issue.status == IssueStatus.RESOLVED:
-            raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+            raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
         number, issue_id = issue.number, issue.id
         launch = s.get(Launch, issue.launch_id)
         t = translator(launch.locale if launch is not None else "en")
@@ -417,11 +436,12 @@ def submit_blocked_details(ack: Ack, body: dict, view: dict, deps: Deps) -> None
     values = modals.values(view)
     text = values.get("text") or ""
     impact = values.get("impact")
+    t = _issue_translator(deps, meta.get("issue"))
     if not text.strip():
-        ack(response_action="errors", errors={"text": "Please say in a few words what is blocking you."})
+        ack(response_action="errors", errors={"text": t.gettext("Please say in a few words what is blocking you.")})
         return
     if impact not in dict((v, k) for k, v in BLOCKED_IMPACT):
-        ack(response_action="errors", errors={"impact": "Please say whether it stops your work."})
+        ack(response_action="errors", errors={"impact": t.gettext("Please say whether it stops your work.")})
         return
     try:
         with deps.db.session() as s:
@@ -429,7 +449,7 @@ def submit_blocked_details(ack: Ack, body: dict, view: dict, deps: Deps) -> None
             issues.add_blocked_details(s, issue=issue, user=person_from(body).user_id, text=text,
                                        blocking=impact == "sev1", now=deps.clock())
     except GoliveError as err:
-        ack(response_action="errors", errors={"text": str(err)[:150]})
+        ack(response_action="errors", errors={"text": err.text(t)[:150]})
         return
     ack()
 

@@ -11,6 +11,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
+from bot.core.i18n import N_, translator
 from bot.core.ids import ActionId
 from bot.core.roles import Person
 from bot.core.text import escape
@@ -221,9 +222,10 @@ def open_retro(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN00
     with deps.db.read() as s:
         launch = retro.open_launch(s, _action(body).get("value"))
     if not deps.roles.is_vendor(person) and not in_channel(deps, launch.channel, person.user_id):
-        raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+        raise NotAllowed(N_("Only members of the launch's channel can answer its retrospective."))
     with deps.db.read() as s:
-        view = retro_views.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id))
+        view = retro_views.retro_modal(launch, retro.current_answer(s, launch.id, person.user_id),
+                                       translator(launch.locale))
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 
@@ -232,23 +234,24 @@ def submit_retro(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa:
     meta = modals.unpack(view)
     values = modals.values(view)
     went_well, improve = values.get("went_well") or "", values.get("improve") or ""
+    launch_id = parse_id(meta.get("launch"))
+    with deps.db.read() as s:
+        target = s.get(Launch, launch_id) if launch_id is not None else None
+    t = translator(target.locale if target is not None else deps.settings.locale)
     try:
         retro.parse_rating(values.get("rating"))
     except InvalidInput as err:
-        ack(response_action="errors", errors={"rating": str(err)})
+        ack(response_action="errors", errors={"rating": err.text(t)})
         return
     try:
-        launch_id = parse_id(meta.get("launch"))
-        with deps.db.read() as s:
-            target = s.get(Launch, launch_id) if launch_id is not None else None
         if target is not None and not deps.roles.is_vendor(person) \
                 and not in_channel(deps, target.channel, person.user_id):
-            raise NotAllowed("Only members of the launch's channel can answer its retrospective.")
+            raise NotAllowed(N_("Only members of the launch's channel can answer its retrospective."))
         with deps.db.session() as s:
             retro.record_answer(s, launch_ref=meta.get("launch"), user=person.user_id, user_team=person.team_id,
                                 went_well=went_well, improve=improve, rating=values.get("rating"), now=deps.clock())
     except GoliveError as err:
-        ack(response_action="errors", errors={"went_well": str(err)[:150]})
+        ack(response_action="errors", errors={"went_well": err.text(t)[:150]})
         return
     ack()
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.errors import InvalidInput
+from bot.core.i18n import N_
 
 MAX_METADATA = 3000
 
@@ -21,9 +22,9 @@ def unpack(view: dict[str, Any]) -> dict[str, Any]:
     try:
         state = json.loads(view.get("private_metadata") or "{}")
     except (TypeError, ValueError):
-        raise InvalidInput("This form has expired; please open it again.") from None
+        raise InvalidInput(N_("This form has expired; please open it again.")) from None
     if not isinstance(state, dict):
-        raise InvalidInput("This form has expired; please open it again.")
+        raise InvalidInput(N_("This form has expired; please open it again."))
     return state
 
 

@@ -271,6 +271,11 @@ class Translator:
 
     # --- messages ----------------------------------------------------------------------------------------
 
+    def knows(self, msgid: str, context: str | None = None) -> bool:
+        """Whether `msgid` is a message of the catalogs (the English one has every id the code marks)."""
+        english = self._english
+        return english is not None and ((context, msgid) in english.messages or (context, msgid) in english.problems)
+
     def gettext(self, msgid: str, /, **params: object) -> str:
         """`msgid` (the English text) in this locale, its `{placeholders}` filled from `params`."""
         return self._message(None, msgid, None, None, params)

@@ -171,22 +171,23 @@ def test_the_command_line_takes_a_locale_and_refuses_an_unsupported_one(golive, 
 # What a reporter reads while support works on their problem, written out here like SEEN.
 LOOP = {
     "en": {"ack": "has been picked up by our support team", "relay": "from support* to <@U0CUST1>",
-           "resolved": "issue *#1* is resolved.", "helpful": ":thumbsup: Helpful", "thanks": "Thanks for telling us!"},
+           "resolved": "issue *#1* is resolved.", "helpful": ":thumbsup: Helpful", "thanks": "Thanks for telling us!",
+           "not yours": "Only the person who reported this issue can rate it."},
     "de": {"ack": "ist bei unserem Support-Team in Arbeit", "relay": "vom Support* an <@U0CUST1>",
            "resolved": "Ticket *#1* ist gelöst.", "helpful": ":thumbsup: Hilfreich",
-           "thanks": "Danke für Ihre Rückmeldung!"},
+           "thanks": "Danke für Ihre Rückmeldung!", "not yours": "Nur wer dieses Ticket gemeldet hat"},
     "fr": {"ack": "est pris en charge par notre équipe support", "relay": "du support* à <@U0CUST1>",
            "resolved": "le ticket *#1* est résolu.", "helpful": ":thumbsup: Utile",
-           "thanks": "Merci de nous l'avoir signalé\u00a0!"},
+           "thanks": "Merci de nous l'avoir signalé\u00a0!", "not yours": "Seule la personne qui a signalé ce ticket"},
     "es": {"ack": "nuestro equipo de soporte ya está con la incidencia", "relay": "de soporte* para <@U0CUST1>",
            "resolved": "la incidencia *#1* está resuelta.", "helpful": ":thumbsup: Me ayudó",
-           "thanks": "¡Gracias por contárnoslo!"},
+           "thanks": "¡Gracias por contárnoslo!", "not yours": "Solo quien reportó esta incidencia"},
     "pt-BR": {"ack": "nosso suporte já está cuidando do chamado", "relay": "do suporte* para <@U0CUST1>",
               "resolved": "o chamado *#1* foi resolvido.", "helpful": ":thumbsup: Ajudou",
-              "thanks": "Obrigado por nos avisar!"},
+              "thanks": "Obrigado por nos avisar!", "not yours": "Só quem relatou este chamado"},
     "ja": {"ack": "サポートチーム（<@U0SUP>）が対応を始めました", "relay": "から <@U0CUST1> さんへ",
            "resolved": "チケット *#1* は解決しました。", "helpful": ":thumbsup: 役に立った",
-           "thanks": "お知らせいただきありがとうございます！"},
+           "thanks": "お知らせいただきありがとうございます！", "not yours": "このチケットを報告した方だけです"},
 }
 
 
@@ -222,6 +223,10 @@ def test_a_reporter_follows_their_problem_in_the_launchs_language(world, tag):  
     assert "Cache geleert" in resolved["text"]  # the engineer's note is shown as written
     helpful = resolved.blocks[1]["elements"][0]
     assert helpful["text"]["text"] == seen["helpful"]
+    # Someone else's click is refused in the launch's language (the error handler finds it from the channel).
+    world.slack.block_action("issue_satisfied", user_id="U0CUST2", channel_id="C0ACME", message_ts=resolved["ts"],
+                             value=helpful["value"], user_team_id=CUSTOMER_TEAM)
+    assert seen["not yours"] in world.sim.responses[-1]["text"]
     world.slack.block_action("issue_satisfied", user_id="U0CUST1", channel_id="C0ACME", message_ts=resolved["ts"],
                              value=helpful["value"], user_team_id=CUSTOMER_TEAM)
     assert world.sim.responses[-1]["text"] == seen["thanks"]

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.core.clock import local_instant, parse_zone
 from bot.core.errors import InvalidInput
+from bot.core.i18n import N_
 from bot.core.people import Profile
 from bot.features.adoption.model import AdoptionReport, ChannelSignals, Person, ProductState
 from bot.features.launches import service as launches
@@ -297,7 +298,7 @@ def record_opt_out(session: Session, *, launch_ref: Any, user: str, now: datetim
     launch_id = int(text) if text.isdigit() and 0 < int(text) < 2**63 else None
     launch = session.get(Launch, launch_id) if launch_id is not None else None
     if launch is None:
-        raise InvalidInput("That reminder is no longer valid. Nothing was changed.")
+        raise InvalidInput(N_("That reminder is no longer valid. Nothing was changed."))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(AdoptionOptOut.__table__).values(launch_id=launch.id, user_id=user, opted_out_at=now)
                     .on_conflict_do_nothing(index_elements=["launch_id", "user_id"]))

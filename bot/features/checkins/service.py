@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, parse_date
 from bot.core.errors import InvalidInput, NotFound, parse_id
-from bot.core.i18n import translator
+from bot.core.i18n import N_, translator
 from bot.core.ids import ActionId
 from bot.features.checkins.model import Tally
 from bot.features.checkins.views import checkin_blocks, checkin_fallback, confirmation_text
@@ -115,14 +115,14 @@ def find_open_checkin(
     checkin_id = parse_id(checkin_ref)
     checkin = session.get(CheckIn, checkin_id) if checkin_id is not None else None
     if checkin is None:
-        raise NotFound("That check-in does not exist (any more). Nothing was recorded.")
+        raise NotFound(N_("That check-in does not exist (any more). Nothing was recorded."))
     launch = session.get(Launch, checkin.launch_id)
     if channel is not None and channel != checkin.channel:
-        raise InvalidInput("That check-in belongs to another launch's channel. Nothing was recorded.")
+        raise InvalidInput(N_("That check-in belongs to another launch's channel. Nothing was recorded."))
     local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
     if local_today > launch_week_last_day(launch) or local_today > checkin.local_date + timedelta(days=7):
-        raise InvalidInput("Launch week is over, so this check-in is closed. If something is wrong, use "
-                           "*Report a problem* or mention the bot. Nothing was recorded.")
+        raise InvalidInput(N_("Launch week is over, so this check-in is closed. If something is wrong, use "
+                              "*Report a problem* or mention the bot. Nothing was recorded."))
     return checkin, launch
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from bot.core import metrics
 from bot.core.clock import parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
-from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.core.i18n import DEFAULT_LOCALE, N_, Translator, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues import views
 from bot.features.issues.model import NO_DETAILS, SEVERITIES
@@ -278,14 +278,14 @@ def get_issue(session: Session, issue_ref: Any) -> Issue:
     issue_id = parse_id(issue_ref)
     issue = session.get(Issue, issue_id) if issue_id is not None else None
     if issue is None:
-        raise NotFound("That issue does not exist. Nothing was changed.")
+        raise NotFound(N_("That issue does not exist. Nothing was changed."))
     return issue
 
 
 def acknowledge(session: Session, *, issue: Issue, actor: str, now: datetime) -> Issue:
     """Open → acknowledged, once: two engineers clicking at the same moment make one acknowledgement."""
     if issue.status == IssueStatus.RESOLVED:
-        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
     claimed = session.execute(
         update(Issue).where(Issue.id == issue.id, Issue.status == IssueStatus.OPEN)
         # A reopened issue keeps its first response time (the timeline has every acknowledgement).
@@ -310,7 +310,7 @@ def change_severity(session: Session, *, issue: Issue, severity: str, actor: str
     if severity not in SEVERITIES:
         raise InvalidInput(f"Unknown severity {severity!r}. Nothing was changed.")
     if issue.status == IssueStatus.RESOLVED:
-        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
     if severity == issue.severity:
         return issue
     launch = session.get(Launch, issue.launch_id)
@@ -337,7 +337,7 @@ def resolve(session: Session, *, issue: Issue, actor: str, note: str | None, now
         .execution_options(synchronize_session=False))
     session.refresh(issue)
     if claimed.rowcount != 1:
-        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
     event = add_event(session, issue, now, actor, "resolved", note)
     queue_card_update(session, issue, event, now=now)
     text, blocks = views.resolved_message(issue.reporter, issue.number, issue.id, note, _t(session, issue))
@@ -352,11 +352,11 @@ def record_satisfaction(session: Session, *, value: str, user: str, now: datetim
     issue_ref, _, verdict = value.partition(":")
     issue = get_issue(session, issue_ref)
     if verdict not in ("up", "down"):
-        raise InvalidInput("That answer is not valid. Nothing was recorded.")
+        raise InvalidInput(N_("That answer is not valid. Nothing was recorded."))
     if user != issue.reporter:
-        raise NotAllowed("Only the person who reported this issue can rate it. Nothing was recorded.")
+        raise NotAllowed(N_("Only the person who reported this issue can rate it. Nothing was recorded."))
     if issue.status != IssueStatus.RESOLVED:
-        raise InvalidInput("This issue is not resolved yet. Nothing was recorded.")
+        raise InvalidInput(N_("This issue is not resolved yet. Nothing was recorded."))
     previous = issue.satisfaction
     issue.satisfaction, issue.satisfaction_at = verdict, now
     session.add(issue)
@@ -413,13 +413,13 @@ def add_blocked_details(session: Session, *, issue: Issue, user: str, text: str,
     """The *Blocked* follow-up: what blocks them replaces "no details yet" (or is added to the text); when it
     stops their work the issue becomes sev1, routed like any sev1 (urgent channel, oncall)."""
     if user != issue.reporter:
-        raise NotAllowed("Only the person who reported this issue can add what is blocking them. "
-                         "Nothing was changed.")
+        raise NotAllowed(N_("Only the person who reported this issue can add what is blocking them. "
+                            "Nothing was changed."))
     if issue.status == IssueStatus.RESOLVED:
-        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
     details = (text or "").strip()
     if not details:
-        raise InvalidInput("Please say in a few words what is blocking you.")
+        raise InvalidInput(N_("Please say in a few words what is blocking you."))
     details = details[:MAX_STORED_TEXT]
     issue.text = details if NO_DETAILS in issue.text else f"{issue.text}\n\nWhat blocks them: {details}"[
         :MAX_STORED_TEXT]
@@ -490,7 +490,7 @@ def link_same_problem(session: Session, *, issue: Issue, target_ref: Any, actor:
     if issue.parent_id is not None:
         raise InvalidInput(f"Issue #{issue.number} is already linked. Nothing was changed.")
     if issue.status == IssueStatus.RESOLVED:
-        raise InvalidInput(f"Issue #{issue.number} is already resolved. Nothing was changed.")
+        raise InvalidInput(N_("Issue #{number} is already resolved. Nothing was changed."), number=issue.number)
     if root.status == IssueStatus.RESOLVED:
         raise InvalidInput(f"Issue #{root.number} is already resolved: resolve #{issue.number} on its own, or "
                            "reopen the other first. Nothing was changed.")

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.i18n import DEFAULT_LOCALE, N_, translator
 from bot.core.text import clip, escape
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
@@ -20,7 +21,15 @@ from bot.features.lessons import service as lessons_service
 from bot.features.milestones.service import MAX_CRITERION, csms_or_admins, db_id, live_base_date, on_business_day, slug
 from bot.features.milestones.week import WeekFacts, duration_text, launch_week, week_facts
 from bot.features.retro.model import RATINGS, tallies
-from bot.features.retro.views import launch_facts, prompt_blocks, summary_blocks
+from bot.features.retro.views import (
+    launch_facts,
+    prompt_blocks,
+    prompt_fallback,
+    prompt_text,
+    reminder_fallback,
+    reminder_text,
+    summary_blocks,
+)
 from bot.features.themes.summary import ThemeLine, launch_themes
 from bot.outbox.queue import post_message
 from schedules.registry import Skip, WorkContext
@@ -81,14 +90,13 @@ def post_prompt(ctx: WorkContext) -> str | None:
     if summary_of(s, launch.id) is not None:
         raise Skip("the retrospective is already summarised")
     plan = retro_plan(launch)
-    closes = plan.summary.astimezone(parse_zone(launch.timezone)).strftime("%A %-d %B")
-    facts = launch_facts(week_facts(s, launch, now=ctx.now, themes=1))
-    seeded = f"\nFrom launch week: {'; '.join(facts)}." if facts else ""
-    text = (f":mag: *Retrospective — {escape(launch.customer)}*\nIt has been {launch.retro_after_days} days since "
-            f"go-live.{seeded}\nWhat went well, and what should we do better next time? Three questions, one "
-            f"minute; answers are open until {closes}.")
-    post_message(s, key=prompt_key(launch.id), channel=launch.channel, text="Retrospective: how did the go-live go?",
-                 blocks=prompt_blocks(launch, text), now=ctx.now, launch_id=launch.id)
+    closing_day = plan.summary.astimezone(parse_zone(launch.timezone)).date()
+    closes = translator(DEFAULT_LOCALE).format_day(closing_day)  # the CSMs' DM below is vendor-facing: English
+    t = translator(launch.locale)
+    facts = launch_facts(week_facts(s, launch, now=ctx.now, themes=1), t=t)
+    text = prompt_text(launch, facts, closing_day, t)
+    post_message(s, key=prompt_key(launch.id), channel=launch.channel, text=prompt_fallback(t),
+                 blocks=prompt_blocks(launch, text, t), now=ctx.now, launch_id=launch.id)
     for user in csms_or_admins(s, launch, ctx.admins):
         post_message(s, key=f"{prompt_key(launch.id)}:{user}", channel=user, now=ctx.now, launch_id=launch.id,
                      text="The retrospective is open", blocks=prompt_blocks(
@@ -109,12 +117,11 @@ def post_reminder(ctx: WorkContext) -> str | None:
     if summary_of(s, launch.id) is not None:
         raise Skip("the retrospective is already summarised")
     count = len(answers(s, launch.id))
-    closes = retro_plan(launch).summary.astimezone(parse_zone(launch.timezone)).strftime("%A %-d %B")
-    text = (f":hourglass_flowing_sand: Halfway through the retrospective for *{escape(launch.customer)}*: "
-            f"{count} {'answer' if count == 1 else 'answers'} so far. If you have not shared yours yet, it takes a "
-            f"minute — open until {closes}.")
+    t = translator(launch.locale)
+    closes = retro_plan(launch).summary.astimezone(parse_zone(launch.timezone)).date()
     post_message(s, key=f"launch:{launch.id}:retro:reminder", channel=launch.channel, now=ctx.now,
-                 launch_id=launch.id, text="Retrospective reminder", blocks=prompt_blocks(launch, text))
+                 launch_id=launch.id, text=reminder_fallback(t),
+                 blocks=prompt_blocks(launch, reminder_text(launch, count, closes, t), t))
     return None
 
 
@@ -128,14 +135,14 @@ def answers(session: Session, launch_id: int) -> list[RetroAnswer]:
 
 def open_launch(session: Session, launch_ref: Any) -> Launch:
     """The launch whose retrospective is collecting answers now."""
-    missing = "That retrospective does not exist. Nothing was recorded."
+    missing = N_("That retrospective does not exist. Nothing was recorded.")
     launch = session.get(Launch, db_id(launch_ref, missing))
     if launch is None:
         raise NotFound(missing)
     if not is_started(session, launch.id):
-        raise InvalidInput("This retrospective has not started yet. Nothing was recorded.")
+        raise InvalidInput(N_("This retrospective has not started yet. Nothing was recorded."))
     if summary_of(session, launch.id) is not None:
-        raise InvalidInput("This retrospective is closed and its summary has gone out. Thank you anyway!")
+        raise InvalidInput(N_("This retrospective is closed and its summary has gone out. Thank you anyway!"))
     return launch
 
 
@@ -150,7 +157,7 @@ def parse_rating(value: Any) -> int:
     except (TypeError, ValueError):
         rating = 0
     if rating not in RATINGS:
-        raise InvalidInput("Please choose a rating from 1 to 5.")
+        raise InvalidInput(N_("Please choose a rating from 1 to 5."))
     return rating
 
 

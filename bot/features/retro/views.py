@@ -2,33 +2,84 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from bot.core.blocks import option, pack, plain
+from bot.core.i18n import DEFAULT_LOCALE, NP_, Translator, translator
 from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.milestones.model import MilestoneAction, MilestoneCallback
-from bot.features.milestones.week import WeekFacts, duration_text, themes_text, week_lines
+from bot.features.milestones.week import WeekFacts, themes_text, week_lines
 from bot.features.retro.model import RATINGS, SLACK_ANSWER_LIMIT, SLACK_BUDGET, tallies
 from bot.features.themes.summary import ThemeLine
 from storage.models import ChecklistTemplateItem, Launch, RetroAnswer
 
+# TRANSLATORS: the rating options of the retrospective form.
+RATING_LABELS = {5: NP_("option", "5 — excellent"), 4: NP_("option", "4 — good"), 3: NP_("option", "3 — okay"),
+                 2: NP_("option", "2 — poor"), 1: NP_("option", "1 — very poor")}
 
-def prompt_blocks(launch: Launch, text: str) -> list[dict[str, Any]]:
+
+def _english(t: Translator | None) -> Translator:
+    return t if t is not None else translator(DEFAULT_LOCALE)
+
+
+def prompt_blocks(launch: Launch, text: str, t: Translator | None = None) -> list[dict[str, Any]]:
+    t = _english(t)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "actions", "block_id": f"retro:{launch.id}", "elements": [
             {"type": "button", "action_id": ActionId.RETRO_OPEN, "value": str(launch.id), "style": "primary",
-             "text": {"type": "plain_text", "text": "Share your thoughts"}}]},
+             "text": {"type": "plain_text", "text": t.pgettext("button", "Share your thoughts")}}]},
     ]
 
 
-def retro_modal(launch: Launch, current: RetroAnswer | None) -> dict[str, Any]:
-    options = [option(label, str(value)) for value, label in RATINGS.items()]
+def prompt_text(launch: Launch, facts: list[str], closes: date, t: Translator | None = None) -> str:
+    """The retrospective's opening post in the launch channel; `facts` from `launch_facts` in the same locale."""
+    t = _english(t)
+    values = {"customer": escape(launch.customer), "closes": t.format_day(closes)}
+    if facts:
+        # TRANSLATORS: {facts} are two or three facts of the launch week, separated by semicolons; {closes} a day.
+        return t.ngettext(
+            ":mag: *Retrospective — {customer}*\nIt has been {count} day since go-live.\nFrom launch week: "
+            "{facts}.\nWhat went well, and what should we do better next time? Three questions, one minute; "
+            "answers are open until {closes}.",
+            ":mag: *Retrospective — {customer}*\nIt has been {count} days since go-live.\nFrom launch week: "
+            "{facts}.\nWhat went well, and what should we do better next time? Three questions, one minute; "
+            "answers are open until {closes}.", launch.retro_after_days, facts="; ".join(facts), **values)
+    return t.ngettext(
+        ":mag: *Retrospective — {customer}*\nIt has been {count} day since go-live.\nWhat went well, and what "
+        "should we do better next time? Three questions, one minute; answers are open until {closes}.",
+        ":mag: *Retrospective — {customer}*\nIt has been {count} days since go-live.\nWhat went well, and what "
+        "should we do better next time? Three questions, one minute; answers are open until {closes}.",
+        launch.retro_after_days, **values)
+
+
+def prompt_fallback(t: Translator | None = None) -> str:
+    return _english(t).gettext("Retrospective: how did the go-live go?")
+
+
+def reminder_text(launch: Launch, count: int, closes: date, t: Translator | None = None) -> str:
+    t = _english(t)
+    return t.ngettext(
+        ":hourglass_flowing_sand: Halfway through the retrospective for *{customer}*: {count} answer so far. If "
+        "you have not shared yours yet, it takes a minute — open until {closes}.",
+        ":hourglass_flowing_sand: Halfway through the retrospective for *{customer}*: {count} answers so far. If "
+        "you have not shared yours yet, it takes a minute — open until {closes}.",
+        count, customer=escape(launch.customer), closes=t.format_day(closes))
+
+
+def reminder_fallback(t: Translator | None = None) -> str:
+    return _english(t).gettext("Retrospective reminder")
+
+
+def retro_modal(launch: Launch, current: RetroAnswer | None, t: Translator | None = None) -> dict[str, Any]:
+    t = _english(t)
+    options = [option(t.pgettext("option", RATING_LABELS[value]), str(value)) for value in RATINGS]
     went_well = {"type": "plain_text_input", "action_id": "went_well", "multiline": True,
-                 "placeholder": plain("What helped, who helped, what surprised you")}
+                 "placeholder": plain(t.gettext("What helped, who helped, what surprised you"))}
     improve = {"type": "plain_text_input", "action_id": "improve", "multiline": True,
-               "placeholder": plain("What got in the way; what we should do differently")}
+               "placeholder": plain(t.gettext("What got in the way; what we should do differently"))}
     rating: dict[str, Any] = {"type": "radio_buttons", "action_id": "rating", "options": options}
     if current is not None:
         if current.went_well:
@@ -36,45 +87,70 @@ def retro_modal(launch: Launch, current: RetroAnswer | None) -> dict[str, Any]:
         if current.improve:
             improve["initial_value"] = current.improve[:3000]
         rating["initial_option"] = options[list(RATINGS).index(current.rating)]
-    intro = f"How did the go-live of *{escape(launch.customer)}* go? Your answers go to the launch team."
-    if current is not None:
-        intro += " You answered before: sending again replaces your earlier answer."
+    if current is None:
+        intro = t.gettext("How did the go-live of *{customer}* go? Your answers go to the launch team.",
+                          customer=escape(launch.customer))
+    else:
+        intro = t.gettext("How did the go-live of *{customer}* go? Your answers go to the launch team. You answered "
+                          "before: sending again replaces your earlier answer.", customer=escape(launch.customer))
     return {
-        "type": "modal", "callback_id": MilestoneCallback.RETRO, "title": plain("Retrospective"),
-        "submit": plain("Send"), "close": plain("Cancel"), "private_metadata": pack({"launch": launch.id}),
+        "type": "modal", "callback_id": MilestoneCallback.RETRO,
+        "title": plain(t.pgettext("modal-title", "Retrospective")),
+        "submit": plain(t.pgettext("modal-button", "Send")), "close": plain(t.pgettext("modal-button", "Cancel")),
+        "private_metadata": pack({"launch": launch.id}),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
-            {"type": "input", "block_id": "went_well", "optional": True, "label": plain("What went well?"),
-             "element": went_well},
-            {"type": "input", "block_id": "improve", "optional": True, "label": plain("What should we improve?"),
-             "element": improve},
-            {"type": "input", "block_id": "rating", "label": plain("Overall, how did it go? (1–5)"),
+            {"type": "input", "block_id": "went_well", "optional": True,
+             "label": plain(t.gettext("What went well?")), "element": went_well},
+            {"type": "input", "block_id": "improve", "optional": True,
+             "label": plain(t.gettext("What should we improve?")), "element": improve},
+            {"type": "input", "block_id": "rating", "label": plain(t.gettext("Overall, how did it go? (1–5)")),
              "element": rating},
         ],
     }
 
 
-def launch_facts(facts: WeekFacts, limit: int = 3) -> list[str]:
-    """Two or three facts of this launch for the retrospective prompt, most telling first (plain words,
-    theme names escaped)."""
+def _duration(delta: timedelta, t: Translator) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 60:
+        return t.gettext("{minutes} min", minutes=t.format_number(minutes))
+    if minutes < 48 * 60:
+        return t.gettext("{hours} h {minutes} min", hours=t.format_number(minutes // 60),
+                         minutes=t.format_number(minutes % 60))
+    return t.ngettext("{count} day", "{count} days", minutes // 1440)
+
+
+def launch_facts(facts: WeekFacts, limit: int = 3, t: Translator | None = None) -> list[str]:
+    """Two or three facts of this launch for the retrospective prompt, most telling first (plain words in
+    `t`'s locale, theme names escaped)."""
+    t = _english(t)
     out: list[str] = []
     blocked = facts.most_blocked_day()
     if blocked:
-        out.append(f"{blocked[2]} {'people were' if blocked[2] != 1 else 'person was'} blocked on day {blocked[0]}")
+        out.append(t.ngettext("{count} person was blocked on day {day}", "{count} people were blocked on day {day}",
+                              blocked[2], day=blocked[0]))
     if facts.themes:
         top = facts.themes[0]
-        out.append(f"“{escape(top.name)}” was the most reported theme ({top.count}×)")
+        # TRANSLATORS: {name} is a theme of the customer's reports, e.g. “CSV export”.
+        out.append(t.gettext("“{name}” was the most reported theme ({count}×)", name=escape(top.name),
+                             count=t.format_number(top.count)))
     if facts.issues:
-        line = (f"{facts.issues} issue{'s were' if facts.issues != 1 else ' was'} reported and {facts.resolved} "
-                "resolved")
         if facts.median_first_response:
-            line += f", with a median first response of {duration_text(facts.median_first_response)}"
-        out.append(line)
+            out.append(t.ngettext(
+                "{count} issue was reported and {resolved} resolved, with a median first response of {duration}",
+                "{count} issues were reported and {resolved} resolved, with a median first response of {duration}",
+                facts.issues, resolved=t.format_number(facts.resolved),
+                duration=_duration(facts.median_first_response, t)))
+        else:
+            out.append(t.ngettext("{count} issue was reported and {resolved} resolved",
+                                  "{count} issues were reported and {resolved} resolved",
+                                  facts.issues, resolved=t.format_number(facts.resolved)))
     if facts.sla_breaches:
-        out.append(f"{len(facts.sla_breaches)} waited past the support SLA")
+        out.append(t.ngettext("{count} waited past the support SLA", "{count} waited past the support SLA",
+                              len(facts.sla_breaches)))
     if not out and facts.answers:
-        out.append(f"{facts.people} {'people' if facts.people != 1 else 'person'} answered {facts.answers} "
-                   "check-ins")
+        out.append(t.ngettext("{count} person answered {answers} check-ins", "{count} people answered {answers} "
+                              "check-ins", facts.people, answers=t.format_number(facts.answers)))
     return out[:limit]
 
 

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,10 @@ from bot.features.checkins.model import Tally
 from bot.features.help_post import views as help_views
 from bot.features.issues import views as issue_views
 from bot.features.milestones import views as milestone_views
-from storage.models import CheckIn
+from bot.features.milestones.week import WeekFacts
+from bot.features.retro import views as retro_views
+from bot.features.themes.summary import ThemeLine
+from storage.models import CheckIn, RetroAnswer
 from tests.unit.blockkit import HOSTILE, assert_message_ok, assert_view_ok, long_hostile, text_objects
 from tests.unit.factories import launch
 
@@ -38,6 +41,14 @@ class Marking(Translator):
 def _checkin(day: int = 2) -> CheckIn:
     return CheckIn(id=55, launch_id=7, day_number=day, local_date=date.today(), channel="C0ACME",
                    outbox_key="launch:7:checkin:2")
+
+
+def _facts(answers_only: bool = False) -> WeekFacts:
+    if answers_only:
+        return WeekFacts(answers=12, people=4)
+    return WeekFacts(answers=12, people=4, by_day=[(1, date.today(), {"blocked": 2})], issues=3, resolved=1,
+                     median_first_response=timedelta(minutes=75), sla_breaches=[1, 2],
+                     themes=[ThemeLine("CSV export", 2, (), True, ())])
 
 
 NAMES = {"good": ["U0ANA"], "friction": ["U0BEN"], "blocked": ["U0CAI", "U0DAN"]}
@@ -86,6 +97,18 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "details received, urgent": lambda t: ("text", issue_views.details_received_text("U0ANA", 42, True, t)),
     "linked notice": lambda t: ("text", issue_views.linked_text("U0ANA", 42, 7, t)),
     "relayed reply": lambda t: ("text", issue_views.relayed_to_customer("U0SUP", "U0ANA", 42, "Try again", t)),
+    "retro prompt": lambda t: ("message", retro_views.prompt_blocks(launch(), retro_views.prompt_text(
+        launch(), retro_views.launch_facts(_facts(), t=t), date.today(), t), t)),
+    "retro facts, all": lambda t: ("text", "; ".join(retro_views.launch_facts(_facts(), limit=9, t=t))),
+    "retro facts, answers only": lambda t: ("text", "; ".join(retro_views.launch_facts(_facts(True), t=t))),
+    "retro prompt, no facts": lambda t: ("text", retro_views.prompt_text(launch(), [], date.today(), t)),
+    "retro prompt notification": lambda t: ("text", retro_views.prompt_fallback(t)),
+    "retro reminder": lambda t: ("message", retro_views.prompt_blocks(launch(), retro_views.reminder_text(
+        launch(), 1, date.today(), t), t)),
+    "retro reminder notification": lambda t: ("text", retro_views.reminder_fallback(t)),
+    "retro form": lambda t: ("view", retro_views.retro_modal(launch(), None, t)),
+    "retro form, answered before": lambda t: ("view", retro_views.retro_modal(launch(), RetroAnswer(
+        launch_id=7, user_id="U0ANA", went_well="Fast", improve="", rating=4), t)),
     "adoption nudge": lambda t: ("message", adoption_views.nudge_blocks(
         launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
     "adoption getting started": lambda t: ("message", adoption_views.getting_started_blocks(
