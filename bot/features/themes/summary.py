@@ -22,7 +22,6 @@ from storage.models import CheckInAnswer, Issue, RetroAnswer
 SOURCES = ("friction", "issue", "retro")
 # A check-in's *Blocked* without a note opens an issue with a placeholder text: it says nothing about a theme.
 PLACEHOLDER = re.compile(r"^blocked on day \d+ of launch week \(check-in answer", re.IGNORECASE)
-CANDIDATE_THEMES = 40  # grouped over both periods, then ranked by this period's count
 QUOTE_CLIP = 160
 
 
@@ -100,11 +99,10 @@ def themes_of(texts: Sequence[ThemeText], *, start: datetime, end: datetime, lim
     current = sum(1 for t in texts if t.at is not None and start <= t.at < end)
     if limit <= 0 or current == 0:
         return ThemeSummary([], current, start, end)
-    grouped = group_themes(texts, since=start, max_themes=max(CANDIDATE_THEMES, limit))
+    grouped = group_themes(texts, since=start, max_themes=limit, by_recent=True)
     lines = [ThemeLine(name=t.name, count=t.recent, quotes=tuple(_clip(q) for q in t.quotes), is_new=t.is_new,
-                       refs=t.refs) for t in grouped if t.recent >= 1]
-    lines.sort(key=lambda line: (-line.count, not line.is_new, line.name.casefold()))
-    return ThemeSummary(lines[:limit], current, start, end)
+                       refs=t.refs) for t in grouped]
+    return ThemeSummary(lines, current, start, end)
 
 
 def launch_themes(session: Session, launch_id: int | Iterable[int] | None, *, start: datetime, end: datetime,
