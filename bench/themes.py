@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/themes.py            # quality on the labelled set, then time on 100 / 1k / 10k texts
     .venv/bin/python bench/themes.py --sweep    # the measurements the method and its constants were picked by
+    .venv/bin/python bench/themes.py --against old_service.py   # before/after in one run (see against())
 
 Quality: adjusted Rand index (ARI) against the labels of tests/data/themes_labelled.jsonl, for today's
 word counts (tests/unit/themes/scoring.py) and for group_themes. Time: group_themes on texts made by
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/themes.py` from anywhere
@@ -273,9 +275,66 @@ def sweep(wording: str) -> int:
     return 0
 
 
+def against(path: str, rounds: int = 5) -> int:
+    """Another version of service.py (e.g. `git show REV:bot/features/themes/service.py > old.py`) against
+    this one, in one process, runs alternating: ARI on the labelled set, and time on the 10,000 generated
+    texts for group_themes as the bench calls it and for this week's themes over two weeks (what the digest
+    asks; the other version ranks 40 candidates by this week's count, as summary.themes_of used to)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("themes_service_other", path)
+    assert spec is not None and spec.loader is not None
+    other = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = other
+    spec.loader.exec_module(other)
+    for module in (other, service):
+        module.warm_up()
+    texts, labels = load()
+    gen_texts, _ = generate(texts, labels, 10_000, seed=10_000)
+    week = datetime(2027, 3, 8, tzinfo=UTC)
+    spread = [(t, week + timedelta(hours=n % 300 - 150), f"t:{n}") for n, t in enumerate(gen_texts)]
+
+    def labels_of(module: Any) -> list[str]:
+        found = module.group_themes([module.ThemeText(t, ref=str(i)) for i, t in enumerate(texts)],
+                                    max_themes=len(texts) + 1)
+        out = [f"alone-{i}" for i in range(len(texts))]
+        for n, theme in enumerate(found):
+            for ref in theme.refs:
+                out[int(ref)] = f"theme-{n}"
+        return out
+
+    def other_week() -> object:
+        found = other.group_themes([other.ThemeText(*row) for row in spread], since=week, max_themes=40)
+        return sorted((t for t in found if t.recent), key=lambda t: (-t.recent, not t.is_new, t.name.casefold()))[:5]
+
+    cases = {
+        "group_themes, 10,000 texts": (lambda: other.group_themes([other.ThemeText(t) for t in gen_texts]),
+                                       lambda: group_themes([ThemeText(t) for t in gen_texts])),
+        "this week's themes, 10,000 texts": (other_week, lambda: themes_of(
+            [ThemeText(*row) for row in spread], start=week, end=week + timedelta(days=7))),
+    }
+    print(f"ARI on the labelled set: other {ari(labels, labels_of(other)):.3f}, "
+          f"this {ari(labels, labels_of(service)):.3f}")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
+          f"{rounds} alternating runs each, the first one (cold word caches) left out of the best")
+    for name, (before, after) in cases.items():
+        runs: dict[str, list[tuple[float, float]]] = {"other": [], "this": []}
+        for _ in range(rounds):
+            for tag, fn in (("other", before), ("this", after)):
+                runs[tag].append(timed(fn, 1))
+        best = {tag: min(values[1:]) for tag, values in runs.items()}
+        for tag, values in runs.items():
+            print(f"  {name:<34} {tag:>5}: best {best[tag][0]:.3f} s ({best[tag][1]:.3f} cpu s), first "
+                  f"{values[0][0]:.3f} s ({values[0][1]:.3f} cpu s)")
+        print(f"  {name:<34} this/other: wall {best['this'][0] / best['other'][0]:.2f}, "
+              f"cpu {best['this'][1] / best['other'][1]:.2f}")
+    return 0
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true", help="print the calibration measurements instead")
     parser.add_argument("--wording", default="grams", choices=("grams", "tokens"), help="wording signal to sweep")
+    parser.add_argument("--against", metavar="SERVICE_PY", help="time another version of service.py against this")
     args = parser.parse_args()
-    sys.exit(sweep(args.wording) if args.sweep else main())
+    sys.exit(against(args.against) if args.against else sweep(args.wording) if args.sweep else main())
