@@ -36,6 +36,17 @@ def test_a_theme_seen_only_this_period_is_new_and_one_seen_before_is_ongoing_wit
     assert summary.texts == 5
 
 
+def test_cumulative_counts_everything_so_far_and_marks_what_came_after_start_as_new() -> None:
+    """The adoption report's "where people get stuck so far": last period's theme stays listed with its
+    whole count (ongoing), this period's is new; texts at or after `end` are not read."""
+    items = [(t, BEFORE) for t in EXPORT] + [(t, DURING) for t in SSO] + [(SSO[0] + " again", END)]
+    summary = themes_of(texts(items), start=START, end=END, cumulative=True)
+    assert sorted((line.count, line.status) for line in summary.themes) == [(3, "new"), (3, "ongoing")]
+    assert {line.status: "SSO" in line.name for line in summary.themes} == {"new": True, "ongoing": False}
+    assert summary.texts == 6
+    assert themes_of([], start=START, end=END, cumulative=True).themes == []
+
+
 def test_a_theme_only_of_the_period_before_is_not_listed() -> None:
     summary = themes_of(texts([(t, BEFORE) for t in EXPORT] + [(t, DURING) for t in SSO]), start=START, end=END)
     assert [line.status for line in summary.themes] == ["new"]
