@@ -503,6 +503,14 @@ def _clip_words(text: str, limit: int) -> str:
     return head.rstrip() + ELLIPSIS
 
 
+def _naming_weight(surfaces: Counter[str]) -> float:
+    """Names of things win close calls: a phrase people write with an acronym (SSO, CSV, API) says what a
+    theme is about better than a common word (error, page) found as often. (Capitalised words are not counted:
+    most are just the start of a sentence.)"""
+    surface = max(surfaces.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return 1.15 if any(len(w) > 1 and w.isupper() and w.isalpha() for w in surface.split()) else 1.0
+
+
 def _name(
     points: Sequence[int],
     central: int,
@@ -534,7 +542,7 @@ def _name(
         words = 1 + key.count(" ")
         share = count / read_size  # of the theme's texts that have the phrase
         spread = max(corpus_df.get(key, 0) * scale, share * size)  # texts with it in the whole input
-        score = share * math.log(1 + total / spread) * (1 + 0.2 * (words - 1))
+        score = share * math.log(1 + total / spread) * (1 + 0.2 * (words - 1)) * _naming_weight(surfaces[key])
         if best is None or score > best[0] or (score == best[0] and (words, key) < best[1:]):
             best = (score, words, key)
     if best is not None:
