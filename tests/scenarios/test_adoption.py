@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.features.adoption.service import top_themes
 from bot.features.launches.service import LaunchInput
 from bot.features.usage.service import store_rows, validate_json_rows
 from bot.flows.launches import save_launch
@@ -117,8 +116,3 @@ def test_launch_without_nudges_gets_the_report_but_sends_no_dm_to_customers(worl
     [report] = reports(world, 1)
     assert "Adoption nudges are off" in report.plain_text()
     assert nudges(world, "U0CUST1") == [] and nudges(world, "U0CUST2") == []
-
-
-def test_themes_count_each_text_once_keep_the_usual_spelling_and_skip_stop_words():
-    texts = ["SSO fails, SSO fails again", "the sso page is blank", "Export is slow", "export times out", "It is ok"]
-    assert top_themes(texts, 3) == [("Export", 2), ("SSO", 2), ("blank", 1)]

@@ -183,8 +183,7 @@ def test_a_real_run_at_debug_level_logs_no_secret_even_in_tracebacks(tmp_path):
             slack.block_action("issue_ack", user_id="U0SUP", channel_id="C0SUP", message_ts="1.0", value="9" * 25)
             bad = SlackRequestSender(url, values["SLACK_SIGNING_SECRET"][::-1]).slash_command(
                 "help", user_id="U0CSM", channel_id="C0ACME")
-            assert bad.status == 401
-            time.sleep(1.5)
+            assert bad.status == 401  # every request above was answered, so whatever it logs is logged
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.text import user_text
-from bot.features.themes.service import Theme
+from bot.features.themes.summary import ThemeLine
 
 OPT_OUT_ACTION = "adoption_opt_out"
 
@@ -25,7 +25,7 @@ class AdoptionReport:
     never: list[Person]
     quiet: list[tuple[Person, int]]
     features: list[tuple[str, int]]
-    themes: list[Theme]
+    themes: list[ThemeLine]
     unmatched: list[str]
     members_known: bool
     nudges: str

@@ -20,7 +20,7 @@ from bot.core.i18n import N_
 from bot.core.people import Profile
 from bot.features.adoption.model import AdoptionReport, ChannelSignals, Person, ProductState
 from bot.features.launches import service as launches
-from bot.features.themes.service import Theme, ThemeText, group_themes
+from bot.features.themes.summary import launch_themes
 from bot.outbox.queue import enqueue
 from schedules.registry import Skip, WorkContext
 from storage.models import (
@@ -36,61 +36,7 @@ from storage.models import (
 REPORT_WEEKS = (1, 2, 3, 4)  # go-live + 7, 14, 21, 28 days: the first 30 days
 MAX_NAMES = 25
 MAX_THEMES = 5
-STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
-for from further get gets getting got had hadn't has hasn't have haven't having he her here hers herself him
-himself his how i i'm if in into is isn't it it's its itself just let's like me more most much must my myself
-need needs no nor not now of off on once only or other our ours ourselves out over own really same she should
-shouldn't so some still such than that that's the their theirs them themselves then there there's these they
-this those through to too under until up us very was wasn't we we're were weren't what when where which while
-who whom why will with won't would wouldn't you your yours yourself yourselves
-today yesterday tomorrow day days week please thanks thank hi hello hey ok okay yes yeah via
-issue issues problem problems blocked block blocking friction error errors bug bugs work works working
-doesnt dont cant wont isnt im ive seems seem since anyone someone something everything nothing new old
-check-in checkin launch golive team help able trying tried try use using used way still again
-answer answers detail details yet note notes
-""".split())
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#'’-]{1,}")
-
-
-# -- where people get stuck ------------------------------------------------------------------------
-
-
-def top_themes(texts: list[str], limit: int = 5) -> list[tuple[str, int]]:
-    """The most frequent words across texts (each text counted once per word), stop words left out; a
-    word is shown as people wrote it most often (SSO, not sso)."""
-    counts: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
-    for text in texts:
-        seen: set[str] = set()
-        for match in WORD.finditer(text or ""):
-            raw = match.group(0).strip("'’-")
-            word = raw.lower()
-            if len(word) < 3 or word in STOP_WORDS or word in seen or word.isdigit():
-                continue
-            seen.add(word)
-            counts[word] += 1
-            spellings.setdefault(word, Counter())[raw] += 1
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [(spellings[word].most_common(1)[0][0], n) for word, n in ranked]
-
-
-def stuck_themes(session: Session, launch: Launch, *, since: datetime | None, now: datetime
-                 ) -> tuple[list[Theme], int]:
-    """Where people get stuck, by meaning: the launch's friction/blocked notes and issue texts up to `now`,
-    grouped with themes.group_themes (name, count, quotes, new since `since` — the previous report — or
-    ongoing), and how many texts were read."""
-    notes = session.exec(select(CheckInAnswer.id, CheckInAnswer.note, CheckInAnswer.recorded_at).where(
-        CheckInAnswer.launch_id == launch.id, CheckInAnswer.answer.in_(["friction", "blocked"]),
-        CheckInAnswer.note.is_not(None), CheckInAnswer.recorded_at <= now)).all()
-    issues = session.exec(select(Issue.number, Issue.text, Issue.created_at).where(
-        Issue.launch_id == launch.id, Issue.created_at <= now)).all()
-    texts = [ThemeText(note, at, f"note:{ident}") for ident, note, at in notes if note and note.strip()]
-    texts += [ThemeText(text, at, f"issue:{number}") for number, text, at in issues if text and text.strip()]
-    return group_themes(texts, since=since, max_themes=MAX_THEMES), len(texts)
-
-
+STUCK_SOURCES = ("friction", "issue")  # friction and blocked notes, issue texts
 # -- Slack-native signals: who takes part in the launch channel ---------------------------------------
 
 
@@ -195,8 +141,8 @@ def build_report(session: Session, launch: Launch, now: datetime, members: list[
                  week: int, since: datetime | None = None, away: list[tuple[str, str]] | None = None
                  ) -> AdoptionReport:
     """Invited = the customer's people in the launch channel plus everyone seen in the usage data. `since`
-    is where this report's period starts (the previous report), for new-this-week themes; `away` lists the
-    people (id, status) whose status says they are away."""
+    is where this report's period starts (the previous report; go-live when None), for new-this-week themes;
+    `away` lists the people (id, status) whose status says they are away."""
     rows = session.exec(
         select(UsageRecord.email, UsageRecord.slack_user_id, UsageRecord.feature, func.max(UsageRecord.last_active_at))
         .where(UsageRecord.launch_id == launch.id)
@@ -218,7 +164,9 @@ def build_report(session: Session, launch: Launch, now: datetime, members: list[
     quiet = sorted(((p, (now - p.last_active).days) for p in people.values()
                     if p.last_active and p.last_active < cutoff), key=lambda pd: -pd[1])
     features = Counter(f for p in people.values() for f in p.features)
-    themes, stuck_texts = stuck_themes(session, launch, since=since, now=now)
+    # Where people get stuck so far, by meaning, each theme new since the previous report or ongoing.
+    stuck = launch_themes(session, launch.id, start=since or went_live_at(launch), end=now, limit=MAX_THEMES,
+                          sources=STUCK_SOURCES, cumulative=True)
     product = {p.user_id: (ProductState.NEVER if p.last_active is None else
                            ProductState.ACTIVE if p.last_active >= cutoff else ProductState.QUIET)
                for p in people.values() if p.user_id}
@@ -235,8 +183,8 @@ def build_report(session: Session, launch: Launch, now: datetime, members: list[
     return AdoptionReport(customer=launch.customer, week=week, quiet_days=launch.quiet_days, invited=len(people),
                           active=active, never=never, quiet=quiet,
                           features=sorted(features.items(), key=lambda kv: (-kv[1], kv[0])),
-                          themes=themes, unmatched=unmatched, members_known=members is not None,
-                          nudges=nudges, stuck_texts=stuck_texts, channel=channel,
+                          themes=stuck.themes, unmatched=unmatched, members_known=members is not None,
+                          nudges=nudges, stuck_texts=stuck.texts, channel=channel,
                           away=list(away or []) if launch.adoption_nudges and launch.training_link else [])
 
 

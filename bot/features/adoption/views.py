@@ -8,7 +8,7 @@ from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.core.text import clip, escape, user_text
 from bot.features.adoption.model import OPT_OUT_ACTION, SECTION, AdoptionReport, ChannelSignals
 from bot.features.adoption.service import _names
-from bot.features.themes.service import Theme
+from bot.features.themes.summary import ThemeLine
 from storage.models import Launch
 
 
@@ -61,7 +61,7 @@ def channel_text(channel: ChannelSignals | None) -> str:
             f"*Silent since go-live ({len(channel.silent)}):* {silent or 'nobody'}")
 
 
-def themes_text(themes: list[Theme], texts: int) -> str:
+def themes_text(themes: list[ThemeLine], texts: int) -> str:
     """Where people get stuck, grouped by meaning: each theme's name, count, new this week or ongoing, and a
     quote."""
     if not texts:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -25,7 +24,8 @@ from bot.features.milestones.views import (
     item_detail,
     live_announcement_blocks,
 )
-from bot.features.milestones.week import Adoption, adoption, duration_text, launch_week
+from bot.features.milestones.week import Adoption, adoption, launch_week
+from bot.features.milestones.week import duration_text as duration_text  # used from here by callers and tests
 from bot.outbox.queue import enqueue, post_message
 from schedules.registry import Skip, WorkContext
 from storage.models import (
@@ -33,7 +33,6 @@ from storage.models import (
     ChecklistTemplateItem,
     Goal,
     Issue,
-    IssueStatus,
     Launch,
     LaunchStatus,
     MemberRole,
@@ -284,61 +283,12 @@ class LiveResult:
     leadership_waiting: bool
 
 
-@dataclass(frozen=True)
-class WeekNumbers:
-    answers: int
-    people: int
-    issues: int
-    resolved: int
-    median_first_response: timedelta | None
-
-
-def week_numbers(session: Session, launch_id: int) -> WeekNumbers:
-    answers, people = session.exec(select(func.count(CheckInAnswer.id), func.count(func.distinct(
-        CheckInAnswer.user_id))).where(CheckInAnswer.launch_id == launch_id)).one()
-    rows = session.exec(select(Issue.status, Issue.created_at, Issue.acknowledged_at)
-                        .where(Issue.launch_id == launch_id)).all()
-    waits = [ack - created for _, created, ack in rows if ack is not None and created is not None]
-    median = timedelta(seconds=statistics.median(w.total_seconds() for w in waits)) if waits else None
-    resolved = sum(1 for status, _, _ in rows if status == IssueStatus.RESOLVED)
-    return WeekNumbers(answers or 0, people or 0, len(rows), resolved, median)
-
-
 def live_announcement(session: Session, launch: Launch, now: datetime) -> tuple[str, list[dict[str, Any]]]:
     """The go-live announcement for the customer's leadership: what is true at go-live (criteria met and who
     signed them off, the fallback, support hours, the 30-day goals). Launch week's numbers come later, in
     the wrap-up."""
     return live_announcement_blocks(launch, checklist(session, launch.id), launches.goals(session, launch.id),
                                     launches.members(session, launch.id, MemberRole.LEADER), now)
-
-
-def announcement(launch: Launch, numbers: WeekNumbers, goals: list[Goal], leaders: list[str],
-                 now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    """The first cut's announcement with launch-week numbers (zeros on go-live morning); kept for callers
-    that have not moved to `live_announcement`."""
-    day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
-    hello = " ".join(mention(u) for u in leaders[:20])
-    head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
-    first = duration_text(numbers.median_first_response) if numbers.median_first_response else "no issues needed one"
-    week = ("*Launch week in numbers*\n"
-            f"• {numbers.answers} check-in answers from {numbers.people} people\n"
-            f"• {numbers.issues} issues reported, {numbers.resolved} resolved\n"
-            f"• median time to first response: {first}")
-    if goals:
-        body = "\n".join(f"{n}. {user_text(g.text, 400)}" for n, g in enumerate(goals[:20], start=1))
-    else:
-        body = "_Your CSM will share the goals for the first 30 days shortly._"
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": week}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            "*Here is what we expect to accomplish in the first 30 days:*\n" + body, 2900)}},
-    ]
-    text = f"We are live: {launch.customer}. {hello}".strip()
-    return clip(text, 3900), blocks
-
-
-# -- posts to the customer's leadership -------------------------------------------------------------
 
 
 def leadership_key(launch_id: int, what: str) -> str:

@@ -34,10 +34,15 @@ English-first: French, Spanish and Portuguese texts partly group by language). T
 the labelled set are each 75-100% one label, five different labels. The cut sits on a plateau (0.08-0.12
 give 0.30-0.33 on both measures); below 0.06 everything merges into a few themes.
 
-Scale: exact repeats (same text once case and whitespace are folded) count as one point with a weight.
-Above 1,500 distinct texts, a seeded sample of 1,500 is clustered and every other text joins the cluster
-with the highest average similarity to it when that clears the same cut (else it stays alone); names are
-read from seeded samples of 500 texts. 10,000 texts take about 1 s of CPU (bench/THEMES.md).
+Scale: exact repeats (same text once case and whitespace are folded) are read once, and texts left with
+the same content words (they differ only in stop words, markup, links or case: "hey team, CSV export
+fails!" and "csv export fails pls") are one point with a weight, embedded and clustered once. Above 1,000
+points, a seeded sample of 1,000 is clustered and every other point joins the cluster with the highest
+average similarity to it when that clears the same cut (else it stays alone). Only the themes that can make
+the list are named and quoted: names are read from seeded samples of 100 of a theme's points, and how
+common a phrase is overall from a seeded sample of 300; key phrases from a text's first 400 characters.
+10,000 texts take about 0.5 s of CPU (bench/THEMES.md); time grows with the number of distinct texts up to
+1,000, then linearly (reading and embedding each text) with a small slope.
 
 A theme has at least two texts. A lone text is not a theme, and an "other" bucket of unrelated texts would
 read as a theme it is not, so singletons are left out; a caller can say "and N more". A text with no word
@@ -64,9 +69,10 @@ import threading
 import unicodedata
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -75,8 +81,10 @@ import numpy as np
 EMBED_WEIGHT = 0.7  # share of the meaning signal in the blend; the rest is wording
 GROUP_SIMILARITY = 0.12  # average-linkage cut: a cluster's texts are this similar to each other on average
 SAME_PROBLEM_THRESHOLD = 0.40
-CLUSTER_SAMPLE = 1500  # above this many distinct texts, cluster a sample and assign the rest
-NAME_SAMPLE = 500  # texts read to name a theme, and to tell how common a phrase is overall
+CLUSTER_SAMPLE = 1000  # above this many distinct texts, cluster a sample and assign the rest
+NAME_SAMPLE = 100  # texts read to name a theme (a seeded sample of a bigger one)
+CORPUS_SAMPLE = 300  # texts read to tell how common a phrase is overall
+PHRASE_LIMIT = 400  # characters of a text read for key phrases
 SAMPLE_SEED = 20240601
 MIN_THEME_SIZE = 2
 NAME_LIMIT = 60
@@ -114,7 +122,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")  # <target|label>: mentions, channels, links
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SHORTCODE = re.compile(r":[a-z0-9_+-]{2,}:")
-_SPACE = re.compile(r"\s+")
 _ANY_WORD_CHAR = re.compile(r"\w")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
@@ -181,9 +188,11 @@ def _load_model() -> Any:
 
 
 def warm_up() -> None:
-    """Load the model and its imports now (1-2 s on a busy 2-core machine, about 40 MB) instead of on the
-    first call."""
+    """Load the model and its imports (scipy's sparse matrices and clustering too) now, 1-2 s on a busy 2-core
+    machine and about 40 MB, instead of on the first call."""
     _load_model()
+    importlib.import_module("scipy.sparse")
+    importlib.import_module("scipy.cluster.hierarchy")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -260,18 +269,25 @@ def _features(contents: Sequence[str], *, idf: bool, wording: str = "grams") -> 
     if n == 0:
         return _Features(np.zeros((0, weights.shape[1]), np.float32), csr_matrix((0, 1), dtype=np.float32))
     texts_words = [c.lower().split() for c in contents]
-    known = _words({w for words in texts_words for w in words})
+    known = _words(set(chain.from_iterable(texts_words)))
     index = {word: i for i, word in enumerate(known)}
     entries = list(known.values())
-    lengths = np.fromiter((len(words) for words in texts_words), dtype=np.int64, count=n)
-    columns = np.fromiter((index[w] for words in texts_words for w in words), dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, texts_words), dtype=np.int64, count=n)
+    columns = np.fromiter(map(index.__getitem__, chain.from_iterable(texts_words)), dtype=np.int64,
+                          count=int(lengths.sum()))
     text_words = csr_matrix(
         (np.ones(len(columns), np.float32), (np.repeat(np.arange(n), lengths), columns)), shape=(n, len(entries))
     )
 
-    def word_matrix(field: str, width: int) -> Any:
-        sizes = np.fromiter((len(getattr(e, field)) for e in entries), dtype=np.int64, count=len(entries))
-        cols = np.fromiter((i for e in entries for i in getattr(e, field)), dtype=np.int64, count=int(sizes.sum()))
+    def word_matrix(field: str, width: int | None) -> Any:
+        """(words x tokens or grams); with no `width`, the columns are renumbered to the ones used, so the
+        products below work on a few thousand columns instead of millions of hash buckets."""
+        lists = [getattr(e, field) for e in entries]
+        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        cols = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(sizes.sum()))
+        if width is None:
+            used, cols = np.unique(cols, return_inverse=True)
+            width = max(1, len(used))
         rows = np.repeat(np.arange(len(entries)), sizes)
         return csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(entries), width))
 
@@ -285,10 +301,13 @@ def _features(contents: Sequence[str], *, idf: bool, wording: str = "grams") -> 
     norms = np.linalg.norm(meaning, axis=1, keepdims=True)
     np.divide(meaning, norms, out=meaning, where=norms > 0)
 
-    bag = text_words @ word_matrix("grams", _GRAM_BUCKETS) if wording == "grams" else counts.copy()
-    bag.sum_duplicates()
-    used, bag.indices = np.unique(bag.indices, return_inverse=True)
-    bag = csr_matrix((bag.data, bag.indices, bag.indptr), shape=(n, max(1, len(used))))
+    if wording == "grams":
+        bag = text_words @ word_matrix("grams", None)
+    else:
+        bag = counts.copy()
+        bag.sum_duplicates()
+        used, bag.indices = np.unique(bag.indices, return_inverse=True)
+        bag = csr_matrix((bag.data, bag.indices, bag.indptr), shape=(n, max(1, len(used))))
     bag.data = 1.0 + np.log(bag.data)
     if idf:
         df = np.bincount(bag.indices, minlength=bag.shape[1])
@@ -406,8 +425,7 @@ def _cluster(features: _Features, cut: float = GROUP_SIMILARITY, weight: float =
 # Reading a text: its plain words, its content words, its key-phrase candidates
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     plain: str  # Slack markup, links and :shortcodes: gone, whitespace folded, clipped
     content: str  # the plain words without stop words (the plain text when nothing else is left)
     key: str  # what makes two texts exact repeats
@@ -422,30 +440,27 @@ def _slack_link(match: re.Match[str]) -> str:
 
 
 def _parse(text: str) -> _Parsed:
-    plain = text[: FEATURE_LIMIT * 2]
+    head = text[: FEATURE_LIMIT * 2]
+    plain = head
     if "<" in plain:
         plain = _SLACK_LINK.sub(_slack_link, plain)
     if "http" in plain or "www." in plain:
         plain = _URL.sub(" ", plain)
     if ":" in plain:
         plain = _SHORTCODE.sub(" ", plain)
-    plain = _SPACE.sub(" ", plain).strip()[:FEATURE_LIMIT]
+    plain = " ".join(plain.split())[:FEATURE_LIMIT]
     content_words = [w for w in _WORD.findall(plain.lower()) if w not in _STOP_FOLDED]
-    content = " ".join(content_words) if content_words else (plain or _SPACE.sub(" ", text).strip()[:FEATURE_LIMIT])
+    content = " ".join(content_words) if content_words else (plain or " ".join(head.split())[:FEATURE_LIMIT])
     # `content` is lower case (the features fold case anyway), except when it falls back to the plain text
     return _Parsed(plain, content, plain.casefold() or text.strip().casefold(), bool(content_words))
-
-
-def _is_stop(word: str) -> bool:
-    return word.lower() in _STOP_FOLDED
 
 
 def _phrases(plain: str) -> dict[str, str]:
     """Key-phrase candidates of a text, folded key -> as written: runs of 1-3 adjacent content words (no
     stop word, digit-only word or punctuation inside), and 2-4-character pieces of CJK runs that are not
     all kana (CJK has no spaces to find words by)."""
-    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(plain)]
-    usable = [not _is_stop(w) and not w.isdigit() for w, _, _ in words]
+    words = [(m.group(), *m.span()) for m in _WORD.finditer(plain[:PHRASE_LIMIT])]
+    usable = [w.lower() not in _STOP_FOLDED and not w.isdigit() for w, _, _ in words]
     phrases: dict[str, str] = {}
     for i, (word, start, end) in enumerate(words):
         if not usable[i]:
@@ -488,6 +503,14 @@ def _clip_words(text: str, limit: int) -> str:
     return head.rstrip() + ELLIPSIS
 
 
+def _naming_weight(surfaces: Counter[str]) -> float:
+    """Names of things win close calls: a phrase people write with an acronym (SSO, CSV, API) says what a
+    theme is about better than a common word (error, page) found as often. (Capitalised words are not counted:
+    most are just the start of a sentence.)"""
+    surface = max(surfaces.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return 1.15 if any(len(w) > 1 and w.isupper() and w.isalpha() for w in surface.split()) else 1.0
+
+
 def _name(
     points: Sequence[int],
     central: int,
@@ -519,7 +542,7 @@ def _name(
         words = 1 + key.count(" ")
         share = count / read_size  # of the theme's texts that have the phrase
         spread = max(corpus_df.get(key, 0) * scale, share * size)  # texts with it in the whole input
-        score = share * math.log(1 + total / spread) * (1 + 0.2 * (words - 1))
+        score = share * math.log(1 + total / spread) * (1 + 0.2 * (words - 1)) * _naming_weight(surfaces[key])
         if best is None or score > best[0] or (score == best[0] and (words, key) < best[1:]):
             best = (score, words, key)
     if best is not None:
@@ -537,8 +560,11 @@ def _as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
-def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, max_themes: int = 5) -> list[Theme]:
-    """The biggest themes among `texts`, at most `max_themes`, by count (descending) then name.
+def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, max_themes: int = 5,
+                 by_recent: bool = False) -> list[Theme]:
+    """The biggest themes among `texts`, at most `max_themes`, by count (descending) then name; with
+    `by_recent`, only themes with a text at or after `since`, by `recent` (descending), new before ongoing,
+    then name (only the themes that can make the list are named and quoted, whatever the input size).
 
     A theme holds at least two texts; blank texts (no letter, digit, symbol or punctuation) are ignored.
     `is_new` is true when `since` is given and the theme has a dated text at or after it and none before
@@ -550,33 +576,67 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
     if len(items) < MIN_THEME_SIZE:
         return []
 
-    # Exact repeats (same text once case and whitespace are folded) are one point with a weight.
+    # Exact repeats (same text once case and whitespace are folded) are read once. Texts left with the same
+    # content words once markup, links and stop words are gone ("hey team, CSV export fails!" and "csv export
+    # fails pls") have the same features: they are one point with a weight, embedded and clustered once.
     slot_of: dict[str, int] = {}
-    members: list[list[int]] = []
+    slots: list[list[int]] = []
     for index, item in enumerate(items):
-        slot = slot_of.setdefault(" ".join(item.text.split()).casefold(), len(members))
-        if slot == len(members):
+        slot = slot_of.setdefault(" ".join(item.text.split()).casefold(), len(slots))
+        if slot == len(slots):
+            slots.append([])
+        slots[slot].append(index)
+    point_of: dict[str, int] = {}
+    members: list[list[int]] = []  # item indices of each point, its first text first
+    parsed: list[_Parsed] = []
+    for slot in slots:
+        one = _parse(items[slot[0]].text)
+        point = point_of.setdefault(one.content if one.has_content else "\0" + one.key, len(members))
+        if point == len(members):
             members.append([])
-        members[slot].append(index)
-    parsed = [_parse(items[group[0]].text) for group in members]
-    weights = np.array([len(group) for group in members], dtype=np.int64)
+            parsed.append(one)
+        members[point].extend(slot)
+    weights = np.fromiter(map(len, members), dtype=np.int64, count=len(members))
 
     features = _features([p.content for p in parsed], idf=True)
-    labels = _cluster(features)
     # A text without a content word ("ok", "?!", "🔥") groups only with its exact repeats: fuzzy likeness
-    # between fillers and symbols is no theme.
-    bare = [p for p, one in enumerate(parsed) if not one.has_content]
-    labels[bare] = np.arange(len(bare)) + int(labels.max()) + 1
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for point, label in enumerate(labels.tolist()):
-        clusters[label].append(point)
-    sized = sorted(((int(weights[pts].sum()), pts) for pts in clusters.values()), key=lambda cp: -cp[0])
-    sized = [(count, pts) for count, pts in sized if count >= MIN_THEME_SIZE]
-    if len(sized) > max_themes:  # name only what can make the list (ties at its end are broken by name)
-        floor = sized[max_themes - 1][0]
-        sized = [(count, pts) for count, pts in sized if count >= floor]
-    if not sized:
+    # between fillers and symbols is no theme. Only the others are clustered.
+    worded = np.fromiter((p.has_content for p in parsed), dtype=bool, count=len(parsed))
+    labels = np.arange(len(parsed), dtype=np.int64) + len(parsed)
+    if worded.all():
+        labels = _cluster(features)
+    elif worded.any():
+        labels[worded] = _cluster(_subset(features, np.flatnonzero(worded)))
+    # Per text: its point, whether it is dated, dated before `since`, dated at or after it.
+    item_point = np.empty(len(items), dtype=np.int64)
+    item_point[np.fromiter(chain.from_iterable(members), dtype=np.int64, count=len(items))] = np.repeat(
+        np.arange(len(members)), weights)
+    dated = np.fromiter((item.at is not None for item in items), dtype=bool, count=len(items))
+    recent_of = np.zeros(len(items), dtype=bool)
+    since_utc = _as_utc(since) if since is not None else None
+    if since_utc is not None and dated.any():
+        recent_of[dated] = [_as_utc(at) >= since_utc for at in (item.at for item in items) if at is not None]
+    before = dated & ~recent_of if since_utc is not None else np.zeros(len(items), dtype=bool)
+    sizes = np.bincount(labels, weights=weights)
+    item_label = labels[item_point]
+    rank = np.bincount(item_label, weights=recent_of, minlength=len(sizes)) if by_recent else sizes
+    kept = np.flatnonzero((sizes >= MIN_THEME_SIZE) & (rank > 0))
+    kept = kept[np.argsort(-rank[kept], kind="stable")]
+    if len(kept) > max_themes:  # name only what can make the list (ties at its end are broken by name)
+        kept = kept[rank[kept] >= rank[kept[max_themes - 1]]]
+    if not len(kept):
         return []
+    order = np.argsort(labels, kind="stable")  # the points of each label, in point order
+    starts = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=len(sizes)))))
+    item_order = np.argsort(item_label, kind="stable")  # the texts of each label, in input order
+    item_starts = np.concatenate(([0], np.cumsum(np.bincount(item_label, minlength=len(sizes)))))
+    # The text quoted for a point: its first text of the period when it has one, else its first text.
+    shown = np.fromiter((group[0] for group in members), dtype=np.int64, count=len(members))
+    recent_items = np.flatnonzero(recent_of)
+    with_recent, first = np.unique(item_point[recent_items], return_index=True)
+    shown[with_recent] = recent_items[first]
+    preferred = frozenset(with_recent.tolist())
+    refs_of = [item.ref for item in items]
 
     cache: dict[int, dict[str, str]] = {}
 
@@ -588,33 +648,30 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
     # How common each phrase is across all the texts, counted on a seeded sample when there are many, so
     # naming costs the same whatever the input size.
     counted = np.arange(len(parsed))
-    if len(counted) > NAME_SAMPLE:
-        counted = np.sort(np.random.default_rng(SAMPLE_SEED).choice(len(parsed), NAME_SAMPLE, replace=False))
+    if len(counted) > CORPUS_SAMPLE:
+        counted = np.sort(np.random.default_rng(SAMPLE_SEED).choice(len(parsed), CORPUS_SAMPLE, replace=False))
     corpus_df: Counter[str] = Counter()
     for p in counted.tolist():
         for key in phrases_of(p):
             corpus_df[key] += int(weights[p])
     corpus_size = int(weights[counted].sum())
 
-    since_utc = _as_utc(since) if since is not None else None
-    recent_of = np.zeros(len(items), dtype=bool)
-    if since_utc is not None:
-        recent_of[:] = [item.at is not None and _as_utc(item.at) >= since_utc for item in items]
     themes: list[Theme] = []
-    for count, points in sized:
-        preferred = {p for p in points if any(recent_of[i] for i in members[p])}
-        central, quotes = _quotes(points, weights, features, items, members, preferred)
+    for label in kept.tolist():
+        points = order[starts[label] : starts[label + 1]].tolist()
+        central, quotes = _quotes(points, weights, features, lambda p: items[shown[p]].text, preferred)
         name = _name(points, central, parsed, weights, phrases_of, corpus_df, corpus_size)
-        indices = sorted(i for p in points for i in members[p])
-        refs = tuple(dict.fromkeys(items[i].ref for i in indices if items[i].ref))
-        is_new = False
-        if since_utc is not None:
-            moments = [_as_utc(items[i].at) for i in indices if items[i].at is not None]  # type: ignore[arg-type]
-            is_new = bool(moments) and min(moments) >= since_utc
-        themes.append(Theme(name=name, count=count, quotes=quotes, refs=refs, is_new=is_new,
-                            recent=int(recent_of[indices].sum())))
+        indices = item_order[item_starts[label] : item_starts[label + 1]]
+        refs = tuple(dict.fromkeys(ref for ref in map(refs_of.__getitem__, indices.tolist()) if ref))
+        recent = int(recent_of[indices].sum())
+        is_new = recent > 0 and not bool(before[indices].any())
+        themes.append(Theme(name=name, count=int(sizes[label]), quotes=quotes, refs=refs, is_new=is_new,
+                            recent=recent))
 
-    themes.sort(key=lambda t: (-t.count, t.name.casefold(), t.name, t.quotes, t.refs))
+    if by_recent:
+        themes.sort(key=lambda t: (-t.recent, not t.is_new, t.name.casefold(), t.name, t.quotes, t.refs))
+    else:
+        themes.sort(key=lambda t: (-t.count, t.name.casefold(), t.name, t.quotes, t.refs))
     return themes[:max_themes]
 
 
@@ -622,12 +679,12 @@ def _quotes(
     points: Sequence[int],
     weights: np.ndarray,
     features: _Features,
-    items: Sequence[ThemeText],
-    members: Sequence[Sequence[int]],
+    text_of: Callable[[int], str],
     preferred: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[int, tuple[str, ...]]:
     """The theme's most central point, and its quotes: the most central text and, when there is one, the
-    most central text unlike it (points in `preferred`, e.g. this period's texts, first)."""
+    most central text unlike it (points in `preferred`, e.g. this period's texts, first). `text_of` gives
+    the text to quote for a point."""
     rows = np.asarray(points)
     share = weights[rows] / weights[rows].sum()
     meaning = features.meaning[rows]
@@ -644,5 +701,5 @@ def _quotes(
         alike += (1 - EMBED_WEIGHT) * (wording @ wording[first].T).toarray().ravel()
         unlike = [i for i in order[1:] if alike[i] < 0.8]
         chosen.append(unlike[0] if unlike else order[1])
-    quotes = tuple(_clip_words(items[members[int(rows[i])][0]].text.strip(), QUOTE_LIMIT) for i in chosen)
+    quotes = tuple(_clip_words(text_of(int(rows[i])).strip(), QUOTE_LIMIT) for i in chosen)
     return int(rows[first]), quotes

@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.core.text import escape
-from bot.features.themes.service import ThemeText, group_themes
+from bot.features.themes.service import Theme, ThemeText, group_themes
 from storage.models import CheckInAnswer, Issue, RetroAnswer
 
 SOURCES = ("friction", "issue", "retro")
 # A check-in's *Blocked* without a note opens an issue with a placeholder text: it says nothing about a theme.
 PLACEHOLDER = re.compile(r"^blocked on day \d+ of launch week \(check-in answer", re.IGNORECASE)
-CANDIDATE_THEMES = 40  # grouped over both periods, then ranked by this period's count
 QUOTE_CLIP = 160
 
 
@@ -94,29 +93,46 @@ def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: date
     return out
 
 
-def themes_of(texts: Sequence[ThemeText], *, start: datetime, end: datetime, limit: int = 5) -> ThemeSummary:
+def themes_of(texts: Sequence[ThemeText], *, start: datetime, end: datetime, limit: int = 5,
+              cumulative: bool = False) -> ThemeSummary:
     """Themes of the texts dated in [start, end), the biggest first; texts before `start` (the period
-    before) only decide whether a theme is new or ongoing."""
+    before) only decide whether a theme is new or ongoing.
+
+    With `cumulative`, the themes of all the texts before `end`, counted whole and biggest first (the
+    adoption report's "where people get stuck so far"), each new when none of its texts is before `start`;
+    `texts` is then every text read."""
+    if cumulative:
+        read = [t for t in texts if t.at is None or t.at < end]
+        if limit <= 0 or not read:
+            return ThemeSummary([], len(read), start, end)
+        grouped = group_themes(read, since=start, max_themes=limit)
+        return ThemeSummary([_line(t, t.count) for t in grouped], len(read), start, end)
     current = sum(1 for t in texts if t.at is not None and start <= t.at < end)
     if limit <= 0 or current == 0:
         return ThemeSummary([], current, start, end)
-    grouped = group_themes(texts, since=start, max_themes=max(CANDIDATE_THEMES, limit))
-    lines = [ThemeLine(name=t.name, count=t.recent, quotes=tuple(_clip(q) for q in t.quotes), is_new=t.is_new,
-                       refs=t.refs) for t in grouped if t.recent >= 1]
-    lines.sort(key=lambda line: (-line.count, not line.is_new, line.name.casefold()))
-    return ThemeSummary(lines[:limit], current, start, end)
+    grouped = group_themes(texts, since=start, max_themes=limit, by_recent=True)
+    return ThemeSummary([_line(t, t.recent) for t in grouped], current, start, end)
 
 
 def launch_themes(session: Session, launch_id: int | Iterable[int] | None, *, start: datetime, end: datetime,
-                  previous: datetime | None = None, limit: int = 5,
-                  sources: Sequence[str] = SOURCES) -> ThemeSummary:
+                  previous: datetime | None = None, limit: int = 5, sources: Sequence[str] = SOURCES,
+                  cumulative: bool = False) -> ThemeSummary:
     """The themes of a launch (several, or all for None) in [start, end), compared with [previous, start)
-    (by default a period as long as this one, just before it)."""
+    (by default a period as long as this one, just before it). With `cumulative`, the themes of everything
+    before `end` since the launch began, new when first seen at or after `start` (see `themes_of`)."""
+    ids = [launch_id] if isinstance(launch_id, int) else launch_id
+    if cumulative:
+        texts = texts_for(session, ids, start=None, end=end, sources=sources)
+        return themes_of(texts, start=start, end=end, limit=limit, cumulative=True)
     if previous is None:
         previous = start - (end - start if end > start else timedelta(days=7))
-    ids = [launch_id] if isinstance(launch_id, int) else launch_id
     texts = texts_for(session, ids, start=previous, end=end, sources=sources)
     return themes_of(texts, start=start, end=end, limit=limit)
+
+
+def _line(theme: Theme, count: int) -> ThemeLine:
+    return ThemeLine(name=theme.name, count=count, quotes=tuple(_clip(q) for q in theme.quotes), is_new=theme.is_new,
+                     refs=theme.refs)
 
 
 def _clip(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Adoption rules that need no database: where people get stuck, and when reports go out."""
+"""Adoption rules that need no database: names, who is away, and when reports go out."""
 
 from __future__ import annotations
 
@@ -10,27 +10,10 @@ import pytest
 from bot.core.people import Profile
 from bot.features.adoption.compose import report_period_start
 from bot.features.adoption.plan import ADOPTION_REPORT, plan_adoption_reports
-from bot.features.adoption.service import _names, away_status, top_themes, went_live_at
+from bot.features.adoption.service import _names, away_status, went_live_at
 from tests.unit.factories import BERLIN, launch, next_weekday
 
 TZ = ZoneInfo(BERLIN)
-
-
-def test_top_themes_rank_words_by_how_many_texts_mention_them() -> None:
-    # Counted once per text ("sso sso sso"), shown as most people wrote it (SSO, export).
-    texts = ["SSO login fails", "sso sso sso again", "Export to CSV hangs", "SSO redirect and export",
-             "export button missing", "SSO timeout"]
-    assert top_themes(texts, 2) == [("SSO", 4), ("export", 3)]
-
-
-def test_top_themes_leave_out_stop_words_numbers_and_short_words() -> None:
-    words = {w for w, _ in top_themes(["the the and it is 2024 ok", "the and it is 2024 ok"])}
-    assert words == set()
-
-
-def test_top_themes_of_nothing_is_empty() -> None:
-    assert top_themes([]) == []
-    assert top_themes(["", None]) == []  # type: ignore[list-item]
 
 
 def test_names_lists_25_and_counts_the_rest() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.features.adoption.model import OPT_OUT_ACTION, AdoptionReport, ChannelSignals, Person, ProductState
 from bot.features.adoption.views import getting_started_blocks, nudge_blocks, report_blocks
-from bot.features.themes.service import Theme
+from bot.features.themes.summary import ThemeLine
 from tests.unit.blockkit import (
     HOSTILE,
     RAW_MARKUP,
@@ -27,8 +27,8 @@ def person(n: int, *, slack: bool = True, email: str | None = None) -> Person:
     return Person(uid or f"p{n}@acme.example", uid, email or f"p{n}@acme.example", datetime.now(UTC))
 
 
-def theme(name: str, count: int, quote: str, *, new: bool = False) -> Theme:
-    return Theme(name=name, count=count, quotes=(quote,), refs=(), is_new=new)
+def theme(name: str, count: int, quote: str, *, new: bool = False) -> ThemeLine:
+    return ThemeLine(name=name, count=count, quotes=(quote,), is_new=new, refs=())
 
 
 def report(**changes) -> AdoptionReport:  # noqa: ANN003

@@ -213,6 +213,24 @@ def test_is_new_means_no_text_before_since() -> None:
     assert not any(t.is_new for t in group_themes(items, since=None))
 
 
+def test_by_recent_ranks_by_this_periods_texts_and_leaves_out_themes_not_seen_since() -> None:
+    since = datetime(2032, 3, 10, 9, 0, tzinfo=UTC)
+    before, after = since - timedelta(days=2), since + timedelta(hours=3)
+    invoices = ["Invoice shows 250 seats but we only have 180 users", "invoice shows 250 seats, we only have 180 users",
+                "the invoice counts 250 seats for our 180 users", "Invoice: 250 seats billed, 180 users"]
+    exports = ["CSV export is missing the last column", "the csv export is missing the last column!"]
+    logins = ["MFA code never arrives so I'm locked out", "the MFA code never arrives, I'm locked out"]
+    items = [ThemeText(t, before, f"i{n}") for n, t in enumerate(invoices)]
+    items += [ThemeText(exports[0], before, "e0"), ThemeText(exports[1], after, "e1")]
+    items += [ThemeText(t, after, f"m{n}") for n, t in enumerate(logins)]
+    by_count = group_themes(items, since=since)
+    assert [t.refs for t in by_count][0] == ("i0", "i1", "i2", "i3")
+    ranked = group_themes(items, since=since, by_recent=True)
+    assert [(t.refs, t.recent, t.is_new) for t in ranked] == [(("m0", "m1"), 2, True), (("e0", "e1"), 1, False)]
+    [top] = group_themes(items, since=since, max_themes=1, by_recent=True)
+    assert top.refs == ("m0", "m1")
+
+
 def test_is_new_takes_naive_datetimes_as_utc_and_needs_a_dated_text() -> None:
     since = datetime(2032, 3, 10, 9, 0, tzinfo=UTC)
     naive_after = datetime(2032, 3, 10, 10, 0)

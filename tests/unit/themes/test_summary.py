@@ -4,11 +4,9 @@ per-period counts, new versus ongoing against the period before, clipped quotes,
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.features.themes import service
 from bot.features.themes.service import ThemeText
 from bot.features.themes.summary import QUOTE_CLIP, theme_line_text, themes_of
 
@@ -38,6 +36,17 @@ def test_a_theme_seen_only_this_period_is_new_and_one_seen_before_is_ongoing_wit
     assert summary.texts == 5
 
 
+def test_cumulative_counts_everything_so_far_and_marks_what_came_after_start_as_new() -> None:
+    """The adoption report's "where people get stuck so far": last period's theme stays listed with its
+    whole count (ongoing), this period's is new; texts at or after `end` are not read."""
+    items = [(t, BEFORE) for t in EXPORT] + [(t, DURING) for t in SSO] + [(SSO[0] + " again", END)]
+    summary = themes_of(texts(items), start=START, end=END, cumulative=True)
+    assert sorted((line.count, line.status) for line in summary.themes) == [(3, "new"), (3, "ongoing")]
+    assert {line.status: "SSO" in line.name for line in summary.themes} == {"new": True, "ongoing": False}
+    assert summary.texts == 6
+    assert themes_of([], start=START, end=END, cumulative=True).themes == []
+
+
 def test_a_theme_only_of_the_period_before_is_not_listed() -> None:
     summary = themes_of(texts([(t, BEFORE) for t in EXPORT] + [(t, DURING) for t in SSO]), start=START, end=END)
     assert [line.status for line in summary.themes] == ["new"]
@@ -63,12 +72,14 @@ def test_theme_lines_escape_customer_words_for_mrkdwn() -> None:
     assert "<!channel>" not in text and "<b>" not in text and "&amp;" in text
 
 
-def test_ten_thousand_texts_of_one_period_under_two_seconds() -> None:
-    service.warm_up()
+def test_ten_thousand_texts_give_this_periods_biggest_themes() -> None:
+    """Behaviour at size only; the time is measured by bench/themes.py (timed assertions do not belong here)."""
     rows = [json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
     many = texts([(f"{rows[n % len(rows)]} #{n % 37}", BEFORE if n % 3 == 0 else DURING) for n in range(10_000)])
-    started = time.perf_counter()
     summary = themes_of(many, start=START, end=END)
-    elapsed = time.perf_counter() - started
-    assert summary.texts == 6_666 and 1 <= len(summary.themes) <= 5
-    assert elapsed < 4.0  # 2 s is the target on an idle 2-core machine; CI shares its cores (bench/themes.py)
+    assert summary.texts == 6_666 and len(summary.themes) == 5
+    counts = [line.count for line in summary.themes]
+    assert counts == sorted(counts, reverse=True) and counts[0] >= 200  # each of 200 texts 50 times, 2/3 now
+    assert sum(counts) <= 6_666
+    assert all(line.status == "ongoing" for line in summary.themes)  # every text was also written before
+    assert all(1 <= len(line.quotes) <= 2 and all(len(q) <= QUOTE_CLIP for q in line.quotes) for line in summary.themes)
