@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,11 +35,12 @@ class TickResult:
 
 
 def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
-         admins: tuple[str, ...] = ()) -> TickResult:
+         admins: tuple[str, ...] = (), progress: Callable[[], None] | None = None) -> TickResult:
     """Run every piece of work due at `now`. Each row is claimed with one conditional UPDATE
     (pending → running) inside the same transaction that does the work and marks it done, so
     two ticks — threads, processes or machines — can never both do it, and a crash leaves it
-    pending for the next tick."""
+    pending for the next tick. `progress()` is called after each item done has committed (what it
+    queued is in the outbox then: a delivery loop beside the tick can start on it)."""
     started = time.perf_counter()
     result = TickResult()
     tried: set[int] = set()
@@ -54,7 +56,10 @@ def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
             break
         for work_id in ids:
             tried.add(work_id)
+            done = len(result.done)
             _run_one(db, schedule, work_id, now, worker_id, admins, result)
+            if progress is not None and len(result.done) > done:
+                progress()
     for sweeper in schedule.sweepers:
         result.swept[sweeper.name] = _sweep(db, sweeper, now)
     metrics.TICK_SECONDS.observe(time.perf_counter() - started)
@@ -107,17 +112,20 @@ def _run_one(db: Database, schedule: Schedule, work_id: int, now: datetime, work
             ).first()
             if locked is None:
                 return
-        claimed = s.execute(
+        # The claim and the read of the claimed row in one statement (UPDATE … RETURNING): only the
+        # worker whose UPDATE matched gets the row back. It is claimed as done: no other transaction sees
+        # the row before this one commits, with the work, so the common outcome (done, no note) needs no
+        # second UPDATE; any other outcome is written over it below, in the same transaction.
+        work = s.scalars(
             update(PlannedWork)
             .where(PlannedWork.id == work_id, PlannedWork.status == WorkStatus.PENDING)
-            .values(status=WorkStatus.RUNNING, claimed_by=worker_id, claimed_at=now,
+            .values(status=WorkStatus.DONE, finished_at=now, note=None, claimed_by=worker_id, claimed_at=now,
                     attempts=PlannedWork.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+            .returning(PlannedWork)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).first()
+        if work is None:
             return
-        work = s.get(PlannedWork, work_id)
-        s.refresh(work)
         kind = schedule.kinds.get(work.kind)
         late_by = now - work.due_at
         if kind is None:
@@ -144,6 +152,7 @@ def _run_one(db: Database, schedule: Schedule, work_id: int, now: datetime, work
                     result.failed.append(work.key)
                 else:
                     work.status, work.claimed_by, work.note = WorkStatus.PENDING, None, f"retrying: {exc}"[:500]
+                    work.finished_at = None
             else:
                 late_note = f"done {_minutes(late_by)} late" if late_by.total_seconds() >= 600 else None
                 _finish(work, WorkStatus.DONE, now, note or late_note)
