@@ -87,7 +87,7 @@ class Launch(SQLModel, table=True):
     live_forced_reason: str | None = None
     status: str = Field(default=LaunchStatus.PLANNED)
     created_at: datetime | None = utc_column(nullable=False)
-    updated_at: datetime | None = utc_column(nullable=False)
+    updated_at: datetime | None = utc_column(nullable=False, index=True)
 
 
 class LaunchMember(SQLModel, table=True):
@@ -125,7 +125,7 @@ class PlannedWork(SQLModel, table=True):
     status: str = Field(default=WorkStatus.PENDING)
     claimed_by: str | None = None
     claimed_at: datetime | None = utc_column()
-    finished_at: datetime | None = utc_column()
+    finished_at: datetime | None = utc_column(index=True)
     attempts: int = 0
     note: str | None = None
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -136,7 +136,9 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_order", "order_key", "status"))
+                      Index("ix_outbox_order", "order_key", "status"),
+                      # a key range among sent rows (the digest's "previous digest sent at")
+                      Index("ix_outbox_status_key", "status", "dedupe_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
@@ -208,7 +210,7 @@ class CheckInAnswer(SQLModel, table=True):
     user_team: str | None = None
     answer: str
     note: str | None = None
-    recorded_at: datetime | None = utc_column(nullable=False)
+    recorded_at: datetime | None = utc_column(nullable=False, index=True)
 
 
 class CheckInAnswerHistory(SQLModel, table=True):
@@ -261,7 +263,7 @@ class Issue(SQLModel, table=True):
     thread_key: str | None = None
     support_channel: str | None = None
     support_ts: str | None = None
-    created_at: datetime | None = utc_column(nullable=False)
+    created_at: datetime | None = utc_column(nullable=False, index=True)
     acknowledged_at: datetime | None = utc_column()
     acknowledged_by: str | None = None
     resolved_at: datetime | None = utc_column()
@@ -288,7 +290,7 @@ class IssueEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     issue_id: int = Field(foreign_key="issue.id", index=True, ondelete="CASCADE")
-    at: datetime | None = utc_column(nullable=False)
+    at: datetime | None = utc_column(nullable=False, index=True)
     actor: str | None = None
     kind: str
     detail: str | None = None
@@ -368,7 +370,7 @@ class ReadinessItem(SQLModel, table=True):
     owner: str | None = None
     done: bool = False
     changed_by: str | None = None
-    changed_at: datetime | None = utc_column()
+    changed_at: datetime | None = utc_column(index=True)
 
 
 class ChecklistTemplateItem(SQLModel, table=True):
