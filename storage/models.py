@@ -136,9 +136,7 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_order", "order_key", "status"),
-                      # a key range among sent rows (the digest's "previous digest sent at")
-                      Index("ix_outbox_status_key", "status", "dedupe_key"))
+                      Index("ix_outbox_order", "order_key", "status"))
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)

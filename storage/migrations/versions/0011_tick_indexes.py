@@ -1,5 +1,5 @@
-"""indexes for what a tick and a digest read: the newest change shown on a Home (max over answers, issues,
-issue events, readiness items, launches and finished work) and the sent outbox rows in a key range
+"""indexes for what a tick reads: the newest change shown on a Home (max over check-in answers, issues, issue
+events, readiness items, launches and finished planned work; each was a whole-table read)
 
 Revision ID: 0011
 Revises: 0009
@@ -21,7 +21,6 @@ INDEXES = (
     ('ix_issue_event_at', 'issue_event', ['at']),
     ('ix_readiness_item_changed_at', 'readiness_item', ['changed_at']),
     ('ix_launch_updated_at', 'launch', ['updated_at']),
-    ('ix_outbox_status_key', 'outbox_message', ['status', 'dedupe_key']),
 )
 
 
