@@ -14,7 +14,9 @@ one tick at each earlier due instant, each followed by delivering its outbox wit
 (set-up, not timed; minutes at 1,000 launches). Then the simulator is limited to 1 chat.postMessage/s
 per channel and 50/s per workspace, and the measured part starts:
 
-* `--mode drain` (default): `Runtime.tick_once(T)`, then `Sender.drain` (what `golive tick` does);
+* `--mode drain` (default): `Runtime.tick_and_deliver(T)` (what `golive tick` does: the tick with delivery
+  beside it, then `Sender.drain`); `--mode sequential`: `Runtime.tick_once(T)`, then `Sender.drain` (what
+  `golive tick` did before planning and delivery overlapped);
 * `--mode worker`: the tick in one thread and `Runtime.deliver_once` every second in another, like
   `golive run`'s two APScheduler jobs (coalesce, max_instances=1).
 
@@ -125,6 +127,26 @@ def deliver_all(runtime, clock, max_wait: float) -> object:  # noqa: ANN001
     return runtime.sender.drain(clock, max_wait=max_wait)
 
 
+def run_tick_command(runtime, clock, max_wait: float) -> tuple[object, object, float]:  # noqa: ANN001
+    """`golive tick`'s `Runtime.tick_and_deliver`; returns (tick result, delivery stats, tick seconds), the
+    tick timed through a wrapper of `Runtime.tick_once` (instrumentation, not product code)."""
+    original, box = runtime.tick_once, {}
+
+    def timed(now=None, **options):  # noqa: ANN001, ANN003, ANN202
+        started = time.perf_counter()
+        try:
+            return original(now, **options)
+        finally:
+            box["seconds"] = time.perf_counter() - started
+
+    runtime.tick_once = timed
+    try:
+        result, stats = runtime.tick_and_deliver(T, max_wait=max_wait, clock=clock)
+    finally:
+        runtime.tick_once = original
+    return result, stats, box["seconds"]
+
+
 def run_worker_mode(runtime, clock, deadline: float, done) -> tuple[object, list[float], float]:  # noqa: ANN001
     """The tick in a thread and deliver_once on a 1-second interval, like Runtime.start_worker's two
     jobs; returns (tick result, durations of the delivery runs, tick seconds)."""
@@ -159,7 +181,7 @@ def main() -> int:
     parser.add_argument("--launches", type=int, default=1000, help="launches, one channel each (default 1000)")
     parser.add_argument("--channel-rate", type=float, default=1.0, help="per-channel limit, msg/s (default 1)")
     parser.add_argument("--workspace-rate", type=float, default=50.0, help="workspace limit, msg/s (default 50)")
-    parser.add_argument("--mode", choices=("drain", "worker"), default="drain")
+    parser.add_argument("--mode", choices=("drain", "sequential", "worker"), default="drain")
     parser.add_argument("--prior", choices=("mark-done", "tick"), default="mark-done",
                         help="how the work planned before T is dealt with: marked done without running "
                         "(default) or ticked and delivered for real (slower: ~7 posts per launch)")
@@ -237,6 +259,8 @@ def main() -> int:
             t0 = time.perf_counter()
             clock.restart(T)
             if args.mode == "drain":
+                result, stats, tick_s = run_tick_command(runtime, clock, args.max_wait)
+            elif args.mode == "sequential":
                 result = runtime.tick_once(T)
                 tick_s = time.perf_counter() - t0
                 stats = deliver_all(runtime, clock, args.max_wait)

@@ -275,9 +275,10 @@ def build_digest(case: dict) -> tuple[str, list]:
     from bot.features.digest.service import gather
     from bot.features.digest.views import digest_blocks
 
-    with Session(case["db"].engine) as anchor:
+    db = case["db"]
+    with Session(db.engine) as anchor:
         ctx = SimpleNamespace(session=anchor, now=NOW, payload={"channel": CSM_ID, "date": "2027-03-12"},
-                              context={"vendor_team_id": VENDOR})
+                              context={"vendor_team_id": VENDOR}, read=db.read, db=db)
         digests, series = gather(ctx, CSM_ID)
     if len(digests) != case["launches"] or len(series) != case["launches"]:
         raise SystemExit(f"{case['name']}: the digest covers {len(digests)} launches, expected {case['launches']}")
@@ -403,7 +404,7 @@ def main() -> int:
         lookup: dict[str, list[str]] = {}
         for case in cases.values():
             lookup.update(case["customers"])
-        bot.features.digest.service._customers = lambda _ctx, channel, _cache: lookup.get(channel)  # noqa: SLF001
+        bot.features.digest.service._customers = lambda _ctx, channel, *_: lookup.get(channel)  # noqa: SLF001
 
         for case in cases.values():  # warm-up: statement caches, imports, SQLite page cache
             text, blocks = build_digest(case)

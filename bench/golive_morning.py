@@ -18,10 +18,11 @@ pins' backlog at 09:00 is, if anything, larger relative to the posts than it wou
 
 Measured, in one of two modes:
 
-* `--mode drain` (default, what `golive tick` does): at 08:55 `Runtime.tick_once` then `Sender.drain`
-  until the help posts are out plus `--gap` seconds (pins trickle meanwhile); then golive's clock jumps to
-  09:00, `Runtime.tick_once(T)` and `Sender.drain` again, until the check-ins are out plus `--tail` s.
-  (`drain` is stopped through its `sleep` hook once that is reached; its own `--max-wait` bounds it too.)
+* `--mode drain` (default, what `golive tick` does): at 08:55 `Runtime.tick_and_deliver` (the tick with
+  delivery beside it, then `Sender.drain`) until the help posts are out plus `--gap` seconds (pins trickle
+  meanwhile); then golive's clock jumps to 09:00 and `Runtime.tick_and_deliver(T)` again, until the
+  check-ins are out plus `--tail` s. (The drain is stopped from an instrumented `deliver_due` once that is
+  reached; its own `--max-wait` bounds it too.)
 * `--mode worker` (what `golive run` does): `Runtime.start_worker()` (APScheduler: tick every
   `--tick-seconds`, delivery every second, directory reconcile every minute) with golive's clock at
   08:55; once the help posts are out plus `--gap` s the clock jumps to 09:00 and the worker goes on.
@@ -177,7 +178,9 @@ class Batches:
             with lock:
                 self.rows.append((started, time.time() - started, stats.sent, stats.rate_limited, stats.deferred,
                                   stats.retried, stats.dead))
-            if self.stop_when is not None and self.stop_when():
+            # Only the drain after the tick is ended here (the delivery beside the tick ends with the tick).
+            if self.stop_when is not None and threading.current_thread() is threading.main_thread() \
+                    and self.stop_when():
                 raise _Stop
             return stats
 
@@ -192,10 +195,10 @@ class Ticks:
         self.rows: list[tuple[float, float, datetime, list[str], int, int]] = []
         original = runtime.tick_once
 
-        def tick_once(now=None):  # noqa: ANN001, ANN202
+        def tick_once(now=None, **options):  # noqa: ANN001, ANN003, ANN202
             started = time.time()
             instant = now or runtime.clock()
-            result = original(instant)
+            result = original(instant, **options)
             self.rows.append((started, time.time() - started, instant, list(result.done), len(result.skipped),
                               len(result.failed)))
             return result
@@ -203,11 +206,21 @@ class Ticks:
         runtime.tick_once = tick_once
 
 
-def drain_until(runtime, batches: Batches, clock, done: Callable[[], bool], *, linger: float,  # noqa: ANN001
-                max_wait: float) -> None:
-    """`Sender.drain` (what `golive tick` runs after its tick), ended once `done()` has held for `linger` seconds
-    (checked after each `deliver_due` batch: drain keeps delivering while pins are being put back, so its
-    sleep is no place to look), or by drain's own `max_wait`."""
+def sequential_until(runtime, batches: Batches, instant: datetime, clock, done: Callable[[], bool], *,  # noqa: ANN001
+                     linger: float, max_wait: float) -> None:
+    """`--mode sequential`: what `golive tick` did before planning and delivery overlapped: `Runtime.tick_once`,
+    then `Sender.drain` (ended as in `tick_until`)."""
+    runtime.tick_once(instant)
+    batches.stop_when = _linger(done, linger)
+    try:
+        runtime.sender.drain(clock, max_wait=max_wait)
+    except _Stop:
+        pass
+    finally:
+        batches.stop_when = None
+
+
+def _linger(done: Callable[[], bool], linger: float) -> Callable[[], bool]:
     marks: dict[str, float] = {}
 
     def stop() -> bool:
@@ -215,9 +228,18 @@ def drain_until(runtime, batches: Batches, clock, done: Callable[[], bool], *, l
             marks["done"] = time.monotonic()
         return "done" in marks and time.monotonic() - marks["done"] >= linger
 
-    batches.stop_when = stop
+    return stop
+
+
+def tick_until(runtime, batches: Batches, instant: datetime, clock, done: Callable[[], bool], *,  # noqa: ANN001
+               linger: float, max_wait: float) -> None:
+    """What `golive tick` does (`Runtime.tick_and_deliver`: the tick at `instant` with delivery beside it, then
+    `Sender.drain`), the drain ended once `done()` has held for `linger` seconds (checked after each
+    `deliver_due` batch: drain keeps delivering while pins are being put back, so its sleep is no place to
+    look), or by drain's own `max_wait`."""
+    batches.stop_when = _linger(done, linger)
     try:
-        runtime.sender.drain(clock, max_wait=max_wait)
+        runtime.tick_and_deliver(instant, max_wait=max_wait, clock=clock)
     except _Stop:
         pass
     finally:
@@ -261,7 +283,9 @@ def main() -> int:
     parser.add_argument("--workspace-rate", type=float, default=50.0,
                         help="chat.postMessage per workspace, msg/s (default 50: Slack's 300/min scaled 10x to keep "
                         "the run short; 5 is Slack's own; 0 keeps the simulator's post_message_limits defaults)")
-    parser.add_argument("--mode", choices=("drain", "worker"), default="drain")
+    parser.add_argument("--mode", choices=("drain", "sequential", "worker"), default="drain",
+                        help="drain: golive tick (tick with delivery beside it, then drain); sequential: the "
+                             "tick, then the drain (golive tick before issue 13); worker: golive run")
     parser.add_argument("--gap", type=float, default=5.0,
                         help="seconds the help-post phase goes on after the last help post, before 09:00 (default 5)")
     parser.add_argument("--tail", type=float, default=5.0,
@@ -339,10 +363,10 @@ def main() -> int:
             clock.restart(HELP_AT)
             marks["help"] = time.time()
             help_done = lambda: sent(help_keys) >= n  # noqa: E731
-            if args.mode == "drain":
+            if args.mode in ("drain", "sequential"):
                 ticks_before = len(ticks.rows)
-                runtime.tick_once(HELP_AT)
-                drain_until(runtime, batches, clock, help_done, linger=args.gap, max_wait=args.max_wait)
+                until = tick_until if args.mode == "drain" else sequential_until
+                until(runtime, batches, HELP_AT, clock, help_done, linger=args.gap, max_wait=args.max_wait)
                 if len(ticks.rows) != ticks_before + 1:
                     raise SystemExit("the 08:55 tick did not run")
             else:
@@ -361,10 +385,8 @@ def main() -> int:
             marks["checkin"] = time.time()
             clock.restart(T)
             checkins_done = lambda: sent(checkin_keys) >= n  # noqa: E731
-            if args.mode == "drain":
-                runtime.tick_once(T)
-                marks["tick_end"] = time.time()
-                drain_until(runtime, batches, clock, checkins_done, linger=args.tail, max_wait=args.max_wait)
+            if args.mode in ("drain", "sequential"):
+                until(runtime, batches, T, clock, checkins_done, linger=args.tail, max_wait=args.max_wait)
             else:
                 wait_until(checkins_done, linger=args.tail, deadline=time.monotonic() + args.max_wait)
             marks["end"] = time.time()

@@ -19,13 +19,13 @@ from bot.app import create_app
 from bot.core.clock import utcnow
 from bot.core.settings import Settings
 from bot.features.usage.service import usage_route
-from bot.outbox.sender import Sender
+from bot.outbox.sender import DeliveryStats, Sender
 from bot.slack.client import DEFAULT_TIMEOUT, make_client
 from bot.slack.directory import Directory
 from bot.slack.gateway import RateBook
 from bot.slack.web import WebServer, create_web
 from bot.wiring import COMPOSERS, SCHEDULE
-from schedules.engine import tick
+from schedules.engine import TickResult, tick
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Launch, LaunchStatus
@@ -36,6 +36,9 @@ DELIVERY_SECONDS = 1.0
 # Tier 4, ~100 calls a minute shared with everything else; a 2,000-member channel is 2 pages).
 DIRECTORY_SECONDS = 60.0
 DIRECTORY_CHANNELS_PER_RUN = 5
+# `golive tick`'s delivery beside the tick: how long it waits for the tick to queue something when a
+# batch found nothing to do (the tick wakes it sooner after each item it commits).
+OVERLAP_POLL_SECONDS = 0.25
 
 
 def worker_id() -> str:
@@ -106,10 +109,50 @@ class Runtime:
             except (OSError, SystemExit) as err:
                 log.warning("could not learn the vendor's team id yet: %s", err)
 
-    def tick_once(self, now: datetime | None = None):  # noqa: ANN201
+    def tick_once(self, now: datetime | None = None, *, progress: Callable[[], None] | None = None) -> TickResult:
         self.prepare_sender()
         return tick(self.db, now or self.clock(), schedule=SCHEDULE, worker_id=self.sender.worker_id,
-                    admins=self.settings.admins)
+                    admins=self.settings.admins, progress=progress)
+
+    def tick_and_deliver(self, now: datetime, *, max_wait: float,
+                         clock: Callable[[], datetime] | None = None) -> tuple[TickResult, DeliveryStats]:
+        """What `golive tick` does: the scheduled work due at `now`, once, with delivery running beside it
+        (as in the worker), so the first launches' posts go out while later ones are still being planned;
+        then the bounded drain of everything due (`Sender.drain`, waiting up to `max_wait` s for retries).
+        Deliveries run on `clock` (default: `now` advancing in real time, never behind the wall clock)."""
+        self.prepare_sender()
+        if clock is None:
+            started, real_start = time.monotonic(), utcnow()
+
+            def clock() -> datetime:
+                return max(now + timedelta(seconds=time.monotonic() - started), utcnow(), real_start)
+
+        total = DeliveryStats()
+        planned = threading.Event()  # the tick has returned (or failed)
+        queued = threading.Event()  # the tick committed an item since the loop last looked
+
+        def deliver_beside() -> None:
+            while not planned.is_set():
+                try:
+                    stats = self.sender.deliver_due(clock)
+                except Exception:  # the drain after the tick retries whatever this left
+                    log.exception("delivery beside the tick failed; it continues after the tick")
+                    return
+                total.add(stats)
+                if not (stats.sent or stats.retried or stats.dead):
+                    queued.wait(OVERLAP_POLL_SECONDS)
+                    queued.clear()
+
+        beside = threading.Thread(target=deliver_beside, name="golive-tick-delivery", daemon=True)
+        beside.start()
+        try:
+            result = self.tick_once(now, progress=queued.set)
+        finally:
+            planned.set()
+            queued.set()
+            beside.join()
+        total.add(self.sender.drain(clock, max_wait=max_wait))
+        return result, total
 
     def deliver_once(self, budget_seconds: float = 10.0) -> None:
         """Deliver batches while there is work, up to a time budget, so a backlog drains at Slack's pace

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from storage.models import Launch, PlannedWork, WorkStatus
@@ -46,12 +47,15 @@ def replan(session: Session, launch: Launch, *, now: datetime, planners: Sequenc
         elif row.due_at != item.due_at or row.payload != item.payload or row.kind != item.kind:
             row.due_at, row.payload, row.kind = item.due_at, item.payload, item.kind
             session.add(row)
-    for key, item in desired.items():
-        if key in existing or item.due_at < now:
-            continue
-        session.add(PlannedWork(launch_id=launch.id, kind=item.kind, key=key, due_at=item.due_at,
-                                payload=item.payload, status=WorkStatus.PENDING))
+    # New rows in one Core executemany (no ORM object per row: a launch plans a few dozen), bound through the
+    # column types like ORM writes; the session's pending changes go first, so a moved row never collides.
+    rows = [{"launch_id": launch.id, "kind": item.kind, "key": key, "due_at": item.due_at, "payload": item.payload,
+             "status": WorkStatus.PENDING, "attempts": 0, "claimed_by": None, "claimed_at": None,
+             "finished_at": None, "note": None}
+            for key, item in desired.items() if key not in existing and item.due_at >= now]
     session.flush()
+    if rows:
+        session.execute(insert(PlannedWork.__table__), rows)
 
 
 def stored_plan(session: Session, launch_id: int) -> list[PlannedWork]:

@@ -89,7 +89,7 @@ class Launch(SQLModel, table=True):
     live_forced_reason: str | None = None
     status: str = Field(default=LaunchStatus.PLANNED)
     created_at: datetime | None = utc_column(nullable=False)
-    updated_at: datetime | None = utc_column(nullable=False)
+    updated_at: datetime | None = utc_column(nullable=False, index=True)
 
 
 class LaunchMember(SQLModel, table=True):
@@ -127,7 +127,7 @@ class PlannedWork(SQLModel, table=True):
     status: str = Field(default=WorkStatus.PENDING)
     claimed_by: str | None = None
     claimed_at: datetime | None = utc_column()
-    finished_at: datetime | None = utc_column()
+    finished_at: datetime | None = utc_column(index=True)
     attempts: int = 0
     note: str | None = None
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -210,7 +210,7 @@ class CheckInAnswer(SQLModel, table=True):
     user_team: str | None = None
     answer: str
     note: str | None = None
-    recorded_at: datetime | None = utc_column(nullable=False)
+    recorded_at: datetime | None = utc_column(nullable=False, index=True)
 
 
 class CheckInAnswerHistory(SQLModel, table=True):
@@ -263,7 +263,7 @@ class Issue(SQLModel, table=True):
     thread_key: str | None = None
     support_channel: str | None = None
     support_ts: str | None = None
-    created_at: datetime | None = utc_column(nullable=False)
+    created_at: datetime | None = utc_column(nullable=False, index=True)
     acknowledged_at: datetime | None = utc_column()
     acknowledged_by: str | None = None
     resolved_at: datetime | None = utc_column()
@@ -290,7 +290,7 @@ class IssueEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     issue_id: int = Field(foreign_key="issue.id", index=True, ondelete="CASCADE")
-    at: datetime | None = utc_column(nullable=False)
+    at: datetime | None = utc_column(nullable=False, index=True)
     actor: str | None = None
     kind: str
     detail: str | None = None
@@ -370,7 +370,7 @@ class ReadinessItem(SQLModel, table=True):
     owner: str | None = None
     done: bool = False
     changed_by: str | None = None
-    changed_at: datetime | None = utc_column()
+    changed_at: datetime | None = utc_column(index=True)
 
 
 class ChecklistTemplateItem(SQLModel, table=True):

@@ -132,7 +132,8 @@ def _read_launches(file: Path) -> list[LaunchInput]:
 def _launch_entries(file: Path) -> list[Any]:
     """The `launches:` list of a YAML file."""
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+        # libyaml's safe loader when installed (the same documents, ~10x faster on a thousand launches)
+        document = yaml.load(file.read_text(encoding="utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except OSError as err:
         raise InvalidInput(f"cannot read {file}: {err.strerror}") from None
     except UnicodeDecodeError:

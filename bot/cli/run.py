@@ -5,8 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-import time
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -35,19 +33,13 @@ def tick_command(
     at: Annotated[str | None, typer.Option(help="ISO-8601 instant with offset or Z (default: now)")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for deliveries to be retried")] = TICK_DRAIN_SECONDS,
 ) -> None:
-    """Do the scheduled work due at that instant once, then deliver the outbox, and exit."""
+    """Do the scheduled work due at that instant once, delivering the outbox meanwhile, then deliver what
+    is left (waiting a bounded time for retries), and exit."""
     instant = parse_instant(at) if at else utcnow()
     runtime = _runtime(settings())
     try:
-        result = runtime.tick_once(instant)
-        started = time.monotonic()
-        real_start = utcnow()
-
-        def clock():  # noqa: ANN202
-            # Deliveries run on the tick's clock, advancing in real time, and never behind the wall clock.
-            return max(instant + timedelta(seconds=time.monotonic() - started), utcnow(), real_start)
-
-        stats = runtime.sender.drain(clock, max_wait=wait)
+        # Deliveries run on the tick's clock, advancing in real time, and never behind the wall clock.
+        result, stats = runtime.tick_and_deliver(instant, max_wait=wait)
     finally:
         runtime.close()
     print(f"tick {instant.isoformat().replace('+00:00', 'Z')}: {len(result.done)} done, "

@@ -24,7 +24,8 @@ from bot.features.home.model import MAX_CHANNEL_CHECKS, HomeCard
 from bot.features.home.views import home_view, readiness_view
 from bot.features.issues.model import SEVERITIES
 from bot.features.status.service import describe_work, local_time, next_step
-from bot.outbox.queue import enqueue
+from bot.outbox.queue import enqueue, enqueue_many, outbox_row
+from schedules.registry import SweepChunk
 from storage.models import (
     CheckIn,
     CheckInAnswer,
@@ -142,6 +143,30 @@ def due_refreshes(session: Session, now: datetime) -> list[str]:
                                                              HomeVisit.opened_at < changed)).all())
 
 
+def queue_refreshes(session: Session, now: datetime, after: int, limit: int) -> SweepChunk:
+    """The Home refresh sweep, set-based: `queue_refresh` for up to `limit` due visitors (in user-id order,
+    from position `after`: user ids are not numbers, so the cursor is a position), the latest change read
+    once and their outbox rows written with one bulk INSERT (same keys: a repeat queues nothing)."""
+    changed = latest_change(session)
+    if changed is None:
+        return SweepChunk(last_id=None, done=0)
+    users = list(session.exec(select(HomeVisit.user_id).where(HomeVisit.opened_at >= now - RECENT,
+                                                              HomeVisit.opened_at < changed)
+                              .order_by(HomeVisit.user_id).offset(after).limit(limit)).all())
+    if not users:
+        return SweepChunk(last_id=None, done=0)
+    key, send_at = _refresh_slot(changed, now)
+    enqueue_many(session, [outbox_row(key=f"home:{user}:{key}", method="golive.home", now=now, not_before=send_at,
+                                      payload={"channel": "", "user": user}) for user in users])
+    return SweepChunk(last_id=after + len(users), done=len(users))
+
+
+def _refresh_slot(changed: datetime, now: datetime) -> tuple[int, datetime]:
+    """(bucket, its end): one refresh per visitor per bucket of the latest change, sent at the bucket's end."""
+    bucket = int(changed.timestamp()) // BUCKET_SECONDS
+    return bucket, datetime.fromtimestamp((bucket + 1) * BUCKET_SECONDS, tz=now.tzinfo)
+
+
 def queue_publish(session: Session, user: str, now: datetime) -> bool:
     """The person opened their Home: publish it as soon as the sender can (one per person per few seconds)."""
     return enqueue(session, key=f"home:{user}:opened:{int(now.timestamp()) // 5}", method="golive.home", now=now,
@@ -151,9 +176,7 @@ def queue_publish(session: Session, user: str, now: datetime) -> bool:
 def queue_refresh(session: Session, user: str, now: datetime) -> bool:
     """One refresh per visitor per time bucket of the latest change, sent at the bucket's end so it shows
     every change in the bucket."""
-    changed = latest_change(session) or now
-    bucket = int(changed.timestamp()) // BUCKET_SECONDS
-    send_at = datetime.fromtimestamp((bucket + 1) * BUCKET_SECONDS, tz=now.tzinfo)
+    bucket, send_at = _refresh_slot(latest_change(session) or now, now)
     return enqueue(session, key=f"home:{user}:{bucket}", method="golive.home", now=now, not_before=send_at,
                    payload={"channel": "", "user": user})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bot.core.clock import parse_date, parse_zone
@@ -161,9 +162,11 @@ def _replace_members(session: Session, launch_id: int, role: str, users: tuple[s
         if member.user_id not in users:
             session.delete(member)
     have = {m.user_id for m in existing}
-    for user in dict.fromkeys(users):
-        if user not in have:
-            session.add(LaunchMember(launch_id=launch_id, user_id=user, role=role))
+    added = [{"launch_id": launch_id, "user_id": user, "role": role}
+             for user in dict.fromkeys(users) if user not in have]
+    if added:  # one Core executemany, no ORM object per member
+        session.flush()
+        session.execute(insert(LaunchMember.__table__), added)
 
 
 def get_launch(session: Session, launch_id: int) -> Launch:

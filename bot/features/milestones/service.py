@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
@@ -110,20 +110,22 @@ def ensure_checklist(session: Session, launch: Launch, extra: tuple[str, ...], *
         wanted += list(DEFAULT_CRITERIA)
         wanted += [(t.key, t.text) for t in template_items(session)]
     wanted += [(slug(text), text) for text in extra]
-    added = 0
+    rows = []
     for key, text in wanted:
         if text.casefold() in texts:
             continue
         unique, n = key, 2
         while unique in keys:
             unique, n = f"{key}_{n}", n + 1
-        session.add(ReadinessItem(launch_id=launch.id, key=unique, text=text, position=position, owner=owner))
+        rows.append({"launch_id": launch.id, "key": unique, "text": text, "position": position, "owner": owner,
+                     "done": False, "changed_by": None, "changed_at": None})
         keys.add(unique)
         texts.add(text.casefold())
         position += 1
-        added += 1
     session.flush()
-    return added
+    if rows:  # one Core executemany, no ORM object per criterion
+        session.execute(insert(ReadinessItem.__table__), rows)
+    return len(rows)
 
 
 def on_launch_saved(session: Session, launch: Launch, given: frozenset[str], criteria: tuple[str, ...], *,
