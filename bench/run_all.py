@@ -107,17 +107,16 @@ def machine() -> dict[str, str]:
 
 
 def verdicts(text: str) -> tuple[str, str, str]:
-    """(value or ratio, target, PASS/FAIL) from a RESULT line's text, as well as the free-form lines allow."""
+    """(values, targets, PASS/FAIL) from a RESULT line's text, as well as the free-form lines allow: each
+    "… <value> (target <t>)" part gives one value and one target."""
     status = "PASS" if re.search(r"\bPASS\b", text) and not re.search(r"\bFAIL\b", text) else \
         "FAIL" if re.search(r"\bFAIL\b", text) else "?"
-    targets = re.findall(r"\(target ([^)]*)\)", text)
-    ratio = re.search(r"ratio ([\d.]+|inf|nan)", text)
-    if ratio:
-        value = ratio.group(1)
-    else:
-        number = re.search(r"([\d.]+ ?(?:s|ms|MiB)?)\s*\(target", text)
-        value = number.group(1) if number else ""
-    return value, "; ".join(targets), status
+    values, targets = [], []
+    for part in re.finditer(r"(?P<before>[^()]*?)\(target (?P<target>[^)]*)\)", text):
+        number = re.findall(r"(?:ratio )?([\d.,]+(?: ?(?:s|ms|MiB|MB))?|inf|nan)\s*$", part.group("before").strip())
+        values.append(number[-1] if number else "?")
+        targets.append(part.group("target"))
+    return "; ".join(values), "; ".join(targets), status
 
 
 def run_one(bench: Bench, args: argparse.Namespace, logs: Path) -> dict:
@@ -177,6 +176,30 @@ def write_results(path: Path, info: dict[str, str], started: datetime, done: lis
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def render_from_logs(args: argparse.Namespace) -> int:
+    """RESULTS.md again from a finished run's logs (its numbers unchanged), e.g. after the table's parsing
+    improved."""
+    import ast
+
+    out = (args.from_logs / "run_all.out").read_text().splitlines()
+    info = ast.literal_eval(out[0].removeprefix("machine: "))
+    started = datetime.strptime(args.started, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    timing = iter(re.findall(r"^    (\d+) s, exit (\S+):", "\n".join(out), flags=re.M))
+    done = []
+    for bench in BENCHES:
+        log = args.from_logs / f"{bench.script}.log"
+        if not log.exists():
+            continue
+        seconds, code = next(timing)
+        quick = args.quick or (bench.long and not args.full)
+        results = [m.group("text") for m in map(RESULT.match, log.read_text(errors="replace").splitlines()) if m]
+        done.append({"bench": bench, "quick": quick, "code": None if code == "None" else int(code),
+                     "seconds": float(seconds), "results": results, "log": log,
+                     "command": " ".join(["python", f"bench/{bench.script}.py", *(bench.quick if quick else ())])})
+    write_results(args.results, info, started, done, [])
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="every script at its quick size")
@@ -184,8 +207,14 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated script names")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per script (default 900)")
     parser.add_argument("--logs", type=Path, default=None, help="directory for each script's output")
+    parser.add_argument("--started", default=None, help="with --from-logs: the run's start, YYYY-MM-DD HH:MM (UTC)")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--from-logs", type=Path, default=None,
+                        help="no run: rewrite RESULTS.md from an earlier run's --logs directory and its output file "
+                             "(run_all.out in it: the machine line, each script's seconds and exit code)")
     args = parser.parse_args()
+    if args.from_logs is not None:
+        return render_from_logs(args)
     chosen = [b for b in BENCHES if not args.only or b.script in args.only.split(",")]
     logs = args.logs or Path(tempfile.mkdtemp(prefix="golive-bench-"))
     logs.mkdir(parents=True, exist_ok=True)
