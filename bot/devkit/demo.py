@@ -195,12 +195,22 @@ def problem_reported_with_reaction(demo: Demo, day: date, number: int) -> None:
                                                     "value": "Export job restarted; exports finish in ~40 s again."}}})
     demo.say(at, "Sam resolves it with a note")
     at = demo.at(local(day, 15, 31), f"{day:%a %d %b} 15:31 — resolved")
-    resolved = [m for m in sim.messages(CHANNEL) if m.is_reply and "is resolved" in m["text"]][-1]
-    button = next(e for b in resolved.blocks if b["type"] == "actions" for e in b["elements"])
+    resolved, button = _satisfaction_question(demo, issue_id, "up")  # found by its button: any language
     slack.block_action(button["action_id"], user_id="U0CORA", channel_id=CHANNEL, message_ts=resolved["ts"],
                        value=button["value"], user_team_id=CUSTOMER)
     demo.say(at, "Cora clicks Helpful")
     stage.show_private("U0CORA")
+
+
+def _satisfaction_question(demo: Demo, issue_id: int, answer: str) -> tuple[Any, dict]:
+    """The reply asking the reporter how it went, and its 👍 ("up") or 👎 ("down") button."""
+    value = f"{issue_id}:{answer}"
+    for message in reversed(demo.sim.messages(CHANNEL)):
+        for block in message.blocks or []:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                if element.get("value") == value:
+                    return message, element
+    raise LookupError(f"no satisfaction question for issue {issue_id}")
 
 
 def _issue(demo: Demo, text_part: str) -> Issue:
@@ -261,15 +271,9 @@ def thumbs_down_reaches_the_csm(demo: Demo, day: date, number: int) -> None:
                                                     "value": "Okta app re-linked to the finance group."}}})
     demo.say(at, f"Sam resolves #{first.number} with a note")
     at = demo.at(local(day, 16, 1), f"{day:%a %d %b} 16:01 — resolved: every linked reporter hears it")
-    down = f"{first.id}:down"
-    asked = [m for m in sim.messages(CHANNEL) if m.is_reply and any(
-        e.get("value") == down for b in (m.blocks or []) if b["type"] == "actions" for e in b["elements"])]
-    if not asked:
-        return
-    button = next(e for b in asked[-1].blocks if b["type"] == "actions" for e in b["elements"]
-                  if e.get("value") == down)
+    asked, button = _satisfaction_question(demo, first.id, "down")
     at = demo.at(local(day, 16, 20), quiet=True)
-    slack.block_action(button["action_id"], user_id="U0CARL", channel_id=CHANNEL, message_ts=asked[-1]["ts"],
+    slack.block_action(button["action_id"], user_id="U0CARL", channel_id=CHANNEL, message_ts=asked["ts"],
                        value=button["value"], user_team_id=CUSTOMER)
     demo.say(at, "Carl clicks Not really: SSO still fails for him")
     demo.stage.show_private("U0CARL")
