@@ -40,70 +40,45 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from common import (
-    CSM,
     SIM_BACKLOG,
-    VENDOR,
+    FanoutSimHost,
     Remote,
     ShiftedClock,
     clean_environ,
     create_launches,
+    fanout_channels,
+    fanout_launch_raws,
     golive_env,
     mark_done_before,
     play_until,
-    populate,
     sqlite_url,
     table,
     verdict,
-    widen_sim_backlog,
 )
 
 T = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # Monday; the check-in minute of every launch
-ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York")
-CSMS = [f"U0CSM{i:02d}" for i in range(20)]
+PREFIX = "C8F"  # launch channel ids
 
 
 def channel_ids(count: int) -> list[str]:
-    return [f"C8F{i:06d}" for i in range(count)]
+    return fanout_channels(count, PREFIX)
 
 
 def launch_raws(count: int) -> list[dict]:
-    raws = []
-    for i, channel in enumerate(channel_ids(count)):
-        zone = ZONES[i % len(ZONES)]
-        local = T.astimezone(ZoneInfo(zone))  # the same UTC minute, as each launch's local check-in time
-        raws.append({"customer": f"Customer {i:04d} GmbH", "channel": channel, "go_live": local.date().isoformat(),
-                     "tz": zone, "checkin_time": local.strftime("%H:%M"), "csm": [CSMS[i % len(CSMS)]],
-                     "support_channel": "C0SUP"})
-    return raws
+    return fanout_launch_raws(channel_ids(count), T)
 
 
-class SimHost:
+class SimHost(FanoutSimHost):
     """The simulator (in a child process by default): the launch channels, the CSMs, and summaries."""
 
     def __init__(self, count: int, sim_backlog: int = SIM_BACKLOG):
-        from bot.devkit.simulator import SlackSimulator
-
-        widen_sim_backlog(sim_backlog)
-        self.channels = channel_ids(count)
-        self.sim = SlackSimulator(team_id=VENDOR).start()
-        populate(self.sim)
-        for user in CSMS:
-            self.sim.add_user(user, user.lower(), email=f"{user.lower()}@vendor.test")
-        self.sim.add_channel("C0SUP", "support", members=[CSM])
-        for i, channel in enumerate(self.channels):
-            self.sim.add_channel(channel, f"launch-{i}", members=[CSMS[i % len(CSMS)]], is_ext_shared=True)
-
-    def info(self) -> dict:
-        return {"url": self.sim.url, "token": self.sim.bot_token}
+        super().__init__(channel_ids(count), sim_backlog)
 
     def limit(self, channel_rate: float | None, workspace_rate: float | None) -> None:
         self.sim.set_rate_limit(per_channel_per_sec=channel_rate, workspace_per_sec=workspace_rate)
 
-    def reset(self) -> None:
-        self.sim.reset_calls()
 
     def summary(self) -> dict:
         """Per launch channel: the outbox keys of its top-level messages; and every chat.postMessage call
@@ -119,8 +94,6 @@ class SimHost:
                           (meta.get("event_payload") or {}).get("key"), c.params.get("channel")))
         return {"per_channel": per_channel, "calls": calls}
 
-    def stop(self) -> None:
-        self.sim.stop()
 
 
 def deliver_all(runtime, clock, max_wait: float) -> object:  # noqa: ANN001

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/x.py` from anywhere
@@ -574,3 +575,54 @@ def outbox_key(message) -> str | None:  # noqa: ANN001 - SimMessage or its to_di
     """The outbox dedupe key a posted message carries in its metadata (None for other messages)."""
     meta = message.get("metadata") if isinstance(message, dict) else message.metadata
     return ((meta or {}).get("event_payload") or {}).get("key")
+
+
+# -- many launches whose day-1 check-ins fall on one minute (checkin_fanout.py, golive_morning.py) -----------
+
+FANOUT_ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York")
+FANOUT_CSMS = [f"U0CSM{i:02d}" for i in range(20)]
+
+
+def fanout_channels(count: int, prefix: str) -> list[str]:
+    return [f"{prefix}{i:06d}" for i in range(count)]
+
+
+def fanout_launch_raws(channels: Sequence[str], at: datetime) -> list[dict]:
+    """One launch per channel, zones in turn, each checking in at its local time of the UTC instant `at`."""
+    raws = []
+    for i, channel in enumerate(channels):
+        zone = FANOUT_ZONES[i % len(FANOUT_ZONES)]
+        local = at.astimezone(ZoneInfo(zone))  # the same UTC minute, as each launch's local check-in time
+        raws.append({"customer": f"Customer {i:04d} GmbH", "channel": channel, "go_live": local.date().isoformat(),
+                     "tz": zone, "checkin_time": local.strftime("%H:%M"),
+                     "csm": [FANOUT_CSMS[i % len(FANOUT_CSMS)]], "support_channel": "C0SUP"})
+    return raws
+
+
+class FanoutSimHost:
+    """The simulator (run in a child process through `Remote`) holding the launch channels and the CSMs;
+    each benchmark adds its own `limit` and `summary`."""
+
+    def __init__(self, channels: Sequence[str], sim_backlog: int = SIM_BACKLOG, *,
+                 support_members: Sequence[str] = (CSM,), **sim_options: Any):
+        from bot.devkit.simulator import SlackSimulator  # noqa: PLC0415 - only in the process that hosts it
+
+        widen_sim_backlog(sim_backlog)
+        self.channels = list(channels)
+        self.sim = SlackSimulator(team_id=VENDOR, **sim_options).start()
+        populate(self.sim)
+        for user in FANOUT_CSMS:
+            self.sim.add_user(user, user.lower(), email=f"{user.lower()}@vendor.test")
+        self.sim.add_channel("C0SUP", "support", members=list(support_members))
+        for i, channel in enumerate(self.channels):
+            self.sim.add_channel(channel, f"launch-{i}", members=[FANOUT_CSMS[i % len(FANOUT_CSMS)]],
+                                 is_ext_shared=True)
+
+    def info(self) -> dict:
+        return {"url": self.sim.url, "token": self.sim.bot_token}
+
+    def reset(self) -> None:
+        self.sim.reset_calls()
+
+    def stop(self) -> None:
+        self.sim.stop()

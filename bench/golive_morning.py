@@ -59,66 +59,47 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from common import (
+    FANOUT_CSMS,
     SIM_BACKLOG,
-    VENDOR,
+    FanoutSimHost,
     Remote,
     ShiftedClock,
     clean_environ,
     create_launches,
+    fanout_channels,
+    fanout_launch_raws,
     golive_env,
     mark_done_before,
-    populate,
     sqlite_url,
     table,
     verdict,
-    widen_sim_backlog,
 )
 
 T = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # Monday: every launch's day-1 check-in minute
 HELP_AT = T - timedelta(minutes=5)  # the plan's help_post: 5 minutes before the first check-in
-ZONES = ("UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York")
-CSMS = [f"U0CSM{i:02d}" for i in range(20)]
+PREFIX = "C8M"  # launch channel ids
+CSMS = FANOUT_CSMS
 SLACK_WORKSPACE_RATE = 5.0  # chat.postMessage, 300/min per workspace (the simulator's post_message_limits)
 
 
 def channel_ids(count: int) -> list[str]:
-    return [f"C8M{i:06d}" for i in range(count)]
+    return fanout_channels(count, PREFIX)
 
 
 def launch_raws(count: int) -> list[dict]:
-    raws = []
-    for i, channel in enumerate(channel_ids(count)):
-        zone = ZONES[i % len(ZONES)]
-        local = T.astimezone(ZoneInfo(zone))  # the same UTC minute as each launch's local check-in time
-        raws.append({"customer": f"Customer {i:04d} GmbH", "channel": channel, "go_live": local.date().isoformat(),
-                     "tz": zone, "checkin_time": local.strftime("%H:%M"), "csm": [CSMS[i % len(CSMS)]],
-                     "support_channel": "C0SUP"})
-    return raws
+    return fanout_launch_raws(channel_ids(count), T)
 
 
-class SimHost:
+class SimHost(FanoutSimHost):
     """The strict simulator (in a child process by default): launch channels, CSMs, and summaries."""
 
     def __init__(self, count: int, sim_backlog: int = SIM_BACKLOG):
-        from bot.devkit.simulator import SlackSimulator
-
-        widen_sim_backlog(sim_backlog)
-        self.channels = channel_ids(count)
         # strict=True (the default): every method has its tier (pins.add 20/min); chat.postMessage's
         # per-channel and workspace limits on (replaced by explicit ones in `limit`).
-        self.sim = SlackSimulator(team_id=VENDOR, strict=True, post_message_limits=True).start()
-        populate(self.sim)
-        for user in CSMS:
-            self.sim.add_user(user, user.lower(), email=f"{user.lower()}@vendor.test")
-        self.sim.add_channel("C0SUP", "support", members=CSMS)
-        for i, channel in enumerate(self.channels):
-            self.sim.add_channel(channel, f"launch-{i}", members=[CSMS[i % len(CSMS)]], is_ext_shared=True)
-
-    def info(self) -> dict:
-        return {"url": self.sim.url, "token": self.sim.bot_token}
+        super().__init__(channel_ids(count), sim_backlog, support_members=CSMS, strict=True,
+                         post_message_limits=True)
 
     def limit(self, channel_rate: float, workspace_rate: float | None) -> dict:
         """Explicit chat.postMessage buckets (one second's worth of burst), or Slack's defaults
@@ -128,8 +109,6 @@ class SimHost:
             self.sim.set_rate_limit(per_channel_per_sec=channel_rate, workspace_per_sec=workspace_rate)
         return self.sim.limits.describe()
 
-    def reset(self) -> None:
-        self.sim.reset_calls()
 
     def summary(self) -> dict:
         """Per launch channel: (outbox key, pinned) of its top-level messages; every chat.postMessage and
@@ -150,8 +129,6 @@ class SimHost:
                                     if c.method not in ("chat.postMessage", "pins.add"))
         return {"per_channel": per_channel, "posts": posts, "pins": pins, "other": dict(other)}
 
-    def stop(self) -> None:
-        self.sim.stop()
 
 
 def progress(what: str) -> None:

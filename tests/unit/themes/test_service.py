@@ -108,6 +108,7 @@ def test_the_top_themes_of_the_labelled_set_are_each_mostly_one_label(labelled, 
 
 def test_labelled_output_has_the_promised_shape(labelled, labelled_themes) -> None:
     texts, _ = labelled
+    assert labelled_themes  # 200 texts of ten problems: there are themes to check
     check_shape(labelled_themes, [ThemeText(t, ref=str(i)) for i, t in enumerate(texts)], len(texts))
 
 
