@@ -4,6 +4,9 @@ current data. Each feature declares its composers as plain data; `bot.wiring` ga
 
 from __future__ import annotations
 
+import http.client
+import socket
+import urllib.error
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -15,6 +18,11 @@ from sqlmodel import Session
 
 from storage.db import Database
 from storage.models import OutboxMessage
+
+# A call that ended without a clear answer (timeout, dropped connection): Slack may or may not have acted.
+CONNECTION_ERRORS = (
+    urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
+)
 
 
 @dataclass

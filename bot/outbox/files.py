@@ -8,17 +8,14 @@ file was completed: if so it is done; if Slack never heard of it, the upload sta
 
 from __future__ import annotations
 
-import http.client
-import socket
 import urllib.error
 import urllib.request
 
 from slack_sdk.errors import SlackApiError
 
-from bot.outbox.compose import ComposeContext, ComposeLater
+from bot.outbox.compose import CONNECTION_ERRORS, ComposeContext, ComposeLater
 
 UPLOAD_KEY = "upload_file"
-UNCERTAIN = (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException)
 UPLOAD_TIMEOUT = 30.0
 
 
@@ -55,6 +52,6 @@ def share_file_once(ctx: ComposeContext, *, channel: str, data: bytes, filename:
         if err.response is not None and err.response.status_code >= 500:
             raise ComposeLater(f"completing {file_id}: HTTP {err.response.status_code}, checked next time") from None
         raise
-    except UNCERTAIN as err:
+    except CONNECTION_ERRORS as err:
         raise ComposeLater(f"completing {file_id}: {type(err).__name__}, checked next time") from None
     return file_id

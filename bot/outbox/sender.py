@@ -4,13 +4,10 @@ returned ts written back onto the row that asked for it."""
 
 from __future__ import annotations
 
-import http.client
 import logging
 import random
-import socket
 import threading
 import time
-import urllib.error
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +24,7 @@ from sqlmodel import select
 from bot.core import metrics
 from bot.core.ids import EventType
 from bot.core.retry import retry_after_seconds
-from bot.outbox.compose import ComposeContext, ComposeLater, Composers
+from bot.outbox.compose import CONNECTION_ERRORS, ComposeContext, ComposeLater, Composers
 from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
 from storage.db import Database
 from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus
@@ -52,9 +49,6 @@ RECOVERY_PAGES = 3
 # claimed_by of a pending row whose last attempt got no clear answer (timeout, dropped connection, 5xx):
 # Slack may have posted it, so the next attempt looks for its key in the channel's history first.
 UNCONFIRMED = "unconfirmed"
-CONNECTION_ERRORS = (
-    urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError,
-)
 
 
 @dataclass
