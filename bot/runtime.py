@@ -20,6 +20,7 @@ from bot.core.clock import utcnow
 from bot.core.settings import Settings
 from bot.features.usage.service import usage_route
 from bot.outbox.sender import DeliveryStats, Sender
+from bot.slack.after_ack import AfterAck
 from bot.slack.client import DEFAULT_TIMEOUT, make_client
 from bot.slack.directory import Directory
 from bot.slack.gateway import RateBook
@@ -50,7 +51,7 @@ class Runtime:
                  clock: Callable[[], datetime] = utcnow):
         self.settings = settings
         self.clock = clock
-        self.db = db or Database(settings.database_url)
+        self.db = db or Database(settings.database_url, synchronous=settings.sqlite_synchronous)
         if migrate:
             upgrade(self.db)
         # One gateway budget per process: the app's direct calls and the worker's share it.
@@ -62,6 +63,8 @@ class Runtime:
             ratebook=self.ratebook)
         # The stored Slack directory, shared by the app's handlers (local reads) and the worker (fills).
         self.directory = Directory(self.db, self.outbox_client, clock=clock)
+        # Confirmations made after a request is acknowledged (bot.slack.after_ack).
+        self.after_ack = AfterAck()
         self.sender = Sender(self.db, self.outbox_client, worker_id=worker_id(),
                              lease=timedelta(seconds=settings.send_lease_seconds),
                              composers=COMPOSERS, admins=settings.admins,
@@ -86,7 +89,7 @@ class Runtime:
 
     def bolt(self):  # noqa: ANN201
         return create_app(self.settings, self.db, self.client, vendor_team_id=self.vendor_team_id(),
-                          clock=self.clock, directory=self.directory)
+                          clock=self.clock, directory=self.directory, after_ack=self.after_ack)
 
     def web(self, host: str | None = None, port: int | None = None, *, slack_events: bool = True) -> WebServer:
         """The HTTP server: Slack's requests (HTTP mode), and in every mode /healthz, /metrics and /api/usage
@@ -203,6 +206,7 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.after_ack.close()
         self.directory.close()
         self.sender.close()
         self.db.dispose()

@@ -47,7 +47,8 @@ def settings() -> Settings:
 
 
 def database(migrate: bool = True) -> Database:
-    db = Database(settings().database_url)
+    config = settings()
+    db = Database(config.database_url, synchronous=config.sqlite_synchronous)
     if migrate:
         upgrade(db)
     return db

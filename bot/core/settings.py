@@ -154,6 +154,10 @@ class Settings(BaseSettings):
                              _env("GOLIVE_ENTERPRISE_ID")] = None
     locale: Annotated[str, BeforeValidator(_locale), _env("GOLIVE_LOCALE")] = "en"
     send_lease_seconds: Annotated[float, _number(1, 3600, "seconds"), _env("GOLIVE_SEND_LEASE_SECONDS")] = 120.0
+    # SQLite only: "full" flushes each (group) commit to disk before golive acknowledges; "normal" survives a
+    # crash of golive, not of the machine (storage.db.make_engine).
+    sqlite_synchronous: Annotated[str, _one_of(("full", "normal"), str.lower),
+                                  _env("GOLIVE_SQLITE_SYNCHRONOUS")] = "full"
 
     def __init__(self, **values: Any) -> None:
         try:
