@@ -16,6 +16,7 @@ from bot.core.errors import GoliveError
 from bot.core.i18n import N_
 from bot.core.roles import Roles
 from bot.core.settings import Settings
+from bot.slack.after_ack import AfterAck
 from bot.slack.directory import Directory
 from handlers import register_all
 from handlers.deps import Deps, error_text
@@ -34,6 +35,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     process_before_response: bool = True,
     directory: Directory | None = None,
+    after_ack: AfterAck | None = None,
 ) -> App:
     app = App(
         client=client,
@@ -50,7 +52,8 @@ def create_app(
     teams = settings.team_ids or ((team,) if team else ())
     roles = Roles(admins=settings.admins, vendor_team_id=team, vendor_team_ids=teams,
                   vendor_enterprise_id=settings.enterprise_id, profiles=directory.lookup_profile)
-    deps = Deps(settings=settings, db=db, client=client, roles=roles, directory=directory, clock=clock)
+    deps = Deps(settings=settings, db=db, client=client, roles=roles, directory=directory, clock=clock,
+                after_ack=after_ack or AfterAck())
 
     @app.middleware
     def inject_deps(context, next):  # noqa: ANN001, A002

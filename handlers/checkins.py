@@ -47,7 +47,9 @@ def on_answer(ack: Ack, body: dict, action: dict, deps: Deps, respond) -> None: 
         recorded = checkins.record_answer(s, checkin_ref=_action_value(body), channel=_channel(body),
                                           user=person.user_id, user_team=person.team_id, answer=answer,
                                           note=None, now=deps.clock())
-    respond(text=checkins.confirmation(recorded), response_type="ephemeral", replace_original=False)
+    # Committed: the click is acknowledged now; the "recorded" note follows without holding it up.
+    deps.after_ack.submit(respond, text=checkins.confirmation(recorded), response_type="ephemeral",
+                          replace_original=False)
 
 
 def open_note(ack: Ack, body: dict, deps: Deps, client) -> None:  # noqa: ANN001
@@ -84,9 +86,13 @@ def submit_note(ack: Ack, body: dict, view: dict, deps: Deps, client) -> None:  
         ack(response_action="errors", errors={"note": error_text(deps, body, err)[:150]})
         return
     ack()
+    deps.after_ack.submit(_confirm_note, client, recorded.checkin.channel, person.user_id,
+                          checkins.confirmation(recorded))
+
+
+def _confirm_note(client, channel: str, user: str, text: str) -> None:  # noqa: ANN001
     try:
-        client.chat_postEphemeral(channel=recorded.checkin.channel, user=person.user_id,
-                                  text=checkins.confirmation(recorded))
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
     except SlackApiError as err:  # e.g. a guest Slack will not show ephemerals to: the tally still moves
         log.info("could not confirm the note ephemerally: %s", err.response.get("error"))
 
@@ -101,7 +107,7 @@ def on_mute(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
             raise InvalidInput(N_("That reminder is no longer valid."))
         checkins.record_mute(s, launch_id=launch_id, user=person.user_id, now=deps.clock())
         t = translator(launch.locale)
-    respond(text=mute_confirmation(t), response_type="ephemeral", replace_original=False)
+    deps.after_ack.submit(respond, text=mute_confirmation(t), response_type="ephemeral", replace_original=False)
 
 
 def register(app: App) -> None:

@@ -21,6 +21,7 @@ from bot.core.i18n import Translator, translator
 from bot.core.roles import Person, Roles
 from bot.core.settings import Settings
 from bot.features.launches.service import launch_for_channel
+from bot.slack.after_ack import AfterAck
 from bot.slack.directory import Directory
 from storage.db import Database
 from storage.models import ProcessedEvent
@@ -38,6 +39,7 @@ class Deps:
     roles: Roles
     directory: Directory
     clock: Callable[[], datetime] = utcnow
+    after_ack: AfterAck = field(default_factory=AfterAck)  # Slack calls made once the request is answered
     extra: dict = field(default_factory=dict)
 
 

@@ -34,6 +34,7 @@ def on_member_left(body: dict, event: dict, deps: Deps) -> None:
         with deps.db.session() as s:
             if claim_event(s, body, deps.clock()):
                 directory.record_leave(s, channel, user)
+        deps.directory.forget_member(channel, user)
 
 
 def on_user_change(body: dict, event: dict, deps: Deps) -> None:

@@ -164,7 +164,8 @@ def world(sim: SlackSimulator, env: dict[str, str], clock: FakeClock) -> Iterato
     settings = Settings.from_env(env)
     runtime = Runtime(settings, clock=clock)
     server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
-    slack = SlackRequestSender(server.url, SECRET, team_id=VENDOR, response_url_base=sim.response_url_base)
+    slack = SlackRequestSender(server.url, SECRET, team_id=VENDOR, response_url_base=sim.response_url_base,
+                               settle=runtime.after_ack.wait_idle)
     try:
         yield World(sim=sim, settings=settings, runtime=runtime, slack=slack, clock=clock, env=env, url=server.url)
     finally:

@@ -339,7 +339,8 @@ def run_demo(out_dir: Path, *, seed: int = 7, console: Console | None = None,
         })
         runtime = Runtime(settings, clock=clock)
         server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
-        slack = SlackRequestSender(server.url, secret, team_id=VENDOR, response_url_base=sim.response_url_base)
+        slack = SlackRequestSender(server.url, secret, team_id=VENDOR, response_url_base=sim.response_url_base,
+                                   settle=runtime.after_ack.wait_idle)
         stage = Stage(sim, console)
         demo = Demo(runtime=runtime, slack=slack, stage=stage, clock=clock, worker=Worker(runtime, clock, stage),
                     go_live=go_live, rng=random.Random(seed), out_dir=out_dir)

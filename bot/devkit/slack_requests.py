@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -101,6 +102,7 @@ class SlackRequestSender:
         timestamp_offset: int = 0,
         response_url_base: str = "https://hooks.slack.com",
         verification_token: str = "sim-verification-token",  # noqa: S107 - deprecated, unused by Bolt
+        settle: Callable[[], object] | None = None,
     ):
         self.url = base_url.rstrip("/") + "/" + path.lstrip("/")
         self.signing_secret = signing_secret
@@ -113,6 +115,9 @@ class SlackRequestSender:
         self.timestamp_offset = timestamp_offset
         self.response_url_base = response_url_base.rstrip("/")
         self.verification_token = verification_token
+        # Called after each answer: e.g. the app's AfterAck.wait_idle, so that what the app sends once it has
+        # answered (confirmations over response_url) has arrived when the caller looks at the simulator.
+        self.settle = settle
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -153,10 +158,13 @@ class SlackRequestSender:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
                 text = resp.read().decode("utf-8", "replace")
-                return SlackHTTPResult(resp.status, _Headers(resp.headers.items()), text, body)
+                result = SlackHTTPResult(resp.status, _Headers(resp.headers.items()), text, body)
         except urllib.error.HTTPError as e:
             text = e.read().decode("utf-8", "replace")
-            return SlackHTTPResult(e.code, _Headers(e.headers.items()), text, body)
+            result = SlackHTTPResult(e.code, _Headers(e.headers.items()), text, body)
+        if self.settle is not None:
+            self.settle()
+        return result
 
     def _team(self, team_id: str | None) -> dict:
         return {"id": team_id or self.team_id, "domain": self.team_domain}

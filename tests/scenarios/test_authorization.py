@@ -219,7 +219,8 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
         settings = Settings.from_env(env)
         runtime = Runtime(settings, clock=clock)
         server = runtime.web(host="127.0.0.1", port=0).start_in_thread()
-        slack = SlackRequestSender(server.url, SECRET, team_id=VENDOR, response_url_base=sim.response_url_base)
+        slack = SlackRequestSender(server.url, SECRET, team_id=VENDOR, response_url_base=sim.response_url_base,
+                                   settle=runtime.after_ack.wait_idle)
         world = World(sim=sim, settings=settings, runtime=runtime, slack=slack, clock=clock, env=env, url=server.url)
         try:
             with runtime.db.session() as s:
