@@ -64,11 +64,14 @@ def outbox_row(
     }
 
 
+# Built once per dialect; rows are passed as parameters (bound through the column types, so UTC datetimes are
+# normalised like ORM writes), so the compiled statement is reused instead of rebuilt for every row.
+_INSERTS = {name: insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+
+
 def _insert(session: Session):  # noqa: ANN202
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Bind through the column types so UTC datetimes are normalised like ORM writes.
-    return insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return _INSERTS[session.get_bind().dialect.name]
 
 
 def enqueue(
@@ -92,7 +95,7 @@ def enqueue(
     """
     values = outbox_row(key=key, method=method, payload=payload, now=now, launch_id=launch_id,
                         write_back=write_back, not_before=not_before, priority=priority)
-    result = session.execute(_insert(session).values(**values))
+    result = session.execute(_insert(session), values)
     return bool(result.rowcount)
 
 

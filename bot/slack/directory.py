@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import delete, insert, or_, text, update
 from sqlmodel import Session, select
 
 from bot.core.clock import utcnow
@@ -37,6 +38,12 @@ PAGE_SIZE = 1000  # conversations.members allows up to 1,000 per page
 STALE_AFTER = timedelta(minutes=30)  # a channel's members are read again this long after the last read
 REFRESH_LEASE = timedelta(minutes=2)  # how long one process may hold a channel's refresh
 SLACK_ERRORS = (SlackApiError, OSError)
+MEMBER_SEEN_SECONDS = 60.0
+MEMBERS_SEEN_MAX = 100_000
+# Membership on the request path: one statement, built once (synced_at is NULL when never read).
+_HAS_MEMBER = text(
+    "SELECT (SELECT synced_at FROM channel_sync WHERE channel = :channel), "
+    "EXISTS (SELECT 1 FROM channel_member WHERE channel = :channel AND user_id = :user)")
 
 
 def person_values(user: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +133,10 @@ class Directory:
         self._locks_guard = threading.Lock()
         self._background: ThreadPoolExecutor | None = None
         self._pending: set[str] = set()
+        # (channel, user) -> until when a "yes, a member" found in the database is taken as said: the same
+        # people click again and again on a launch morning. Someone who left is let through for at most
+        # MEMBER_SEEN_SECONDS more.
+        self._members_seen: dict[tuple[str, str], float] = {}
 
     # -- local reads --------------------------------------------------------------------------------
 
@@ -144,11 +155,24 @@ class Directory:
         golive has never read the channel's members."""
         if not channel:
             return None
+        key = (channel, user)
+        seen = self._members_seen.get(key)
+        if seen is not None and seen > time.monotonic():
+            return True
         with self.db.read() as s:
-            sync = s.get(ChannelSync, channel)
-            if sync is None or sync.synced_at is None:
-                return None
-            return s.get(ChannelMember, (channel, user)) is not None
+            synced, member = s.execute(_HAS_MEMBER, {"channel": channel, "user": user}).one()
+        if synced is None:
+            return None
+        if member:
+            if len(self._members_seen) >= MEMBERS_SEEN_MAX:
+                self._members_seen.clear()
+            self._members_seen[key] = time.monotonic() + MEMBER_SEEN_SECONDS
+        return bool(member)
+
+    def forget_member(self, channel: str, user: str) -> None:
+        """`user` left `channel`: this process stops taking them for a member at once (others within
+        MEMBER_SEEN_SECONDS)."""
+        self._members_seen.pop((channel, user), None)
 
     def profile(self, user: str | None) -> Profile | None:
         if not user:
@@ -352,6 +376,8 @@ class Directory:
             s.execute(update(ChannelSync).where(ChannelSync.channel == channel)
                       .values(synced_at=now, refreshing_until=None, last_error=None)
                       .execution_options(synchronize_session=False))
+        for user in gone:
+            self.forget_member(channel, user)
 
     # -- background reconcile -----------------------------------------------------------------------
 

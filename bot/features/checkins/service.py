@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -101,12 +102,40 @@ def post_checkin(ctx: WorkContext) -> str | None:
 
 
 @dataclass(frozen=True)
+class OpenCheckIn:
+    """What an answer needs to know of its check-in (read with one statement on the request path)."""
+
+    id: int
+    launch_id: int
+    day_number: int
+    local_date: date
+    channel: str
+    message_ts: str | None
+    outbox_key: str
+    locale: str
+
+
+@dataclass(frozen=True)
 class Recorded:
-    checkin: CheckIn
+    checkin: OpenCheckIn
     answer: str
     issue_number: int | None
     changed_from: str | None
     locale: str = "en"  # the launch's: the confirmation speaks it
+
+
+NOT_FOUND = N_("That check-in does not exist (any more). Nothing was recorded.")
+OTHER_CHANNEL = N_("That check-in belongs to another launch's channel. Nothing was recorded.")
+WEEK_OVER = N_("Launch week is over, so this check-in is closed. If something is wrong, use *Report a problem* or "
+               "mention the bot. Nothing was recorded.")
+
+
+def _check_open(local_date: date, channel: str, launch: Launch | Any, asked_channel: str | None, now: datetime) -> None:
+    if asked_channel is not None and asked_channel != channel:
+        raise InvalidInput(OTHER_CHANNEL)
+    local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
+    if local_today > launch_week_last_day(launch) or local_today > local_date + timedelta(days=7):
+        raise InvalidInput(WEEK_OVER)
 
 
 def find_open_checkin(
@@ -115,15 +144,44 @@ def find_open_checkin(
     checkin_id = parse_id(checkin_ref)
     checkin = session.get(CheckIn, checkin_id) if checkin_id is not None else None
     if checkin is None:
-        raise NotFound(N_("That check-in does not exist (any more). Nothing was recorded."))
+        raise NotFound(NOT_FOUND)
     launch = session.get(Launch, checkin.launch_id)
-    if channel is not None and channel != checkin.channel:
-        raise InvalidInput(N_("That check-in belongs to another launch's channel. Nothing was recorded."))
-    local_today = now.astimezone(ZoneInfo(launch.timezone)).date()
-    if local_today > launch_week_last_day(launch) or local_today > checkin.local_date + timedelta(days=7):
-        raise InvalidInput(N_("Launch week is over, so this check-in is closed. If something is wrong, use "
-                              "*Report a problem* or mention the bot. Nothing was recorded."))
+    _check_open(checkin.local_date, checkin.channel, launch, channel, now)
     return checkin, launch
+
+
+# The request path's statements, built once: a click runs five of them (and no ORM loading), so that what
+# it holds the write turn for is as short as it can be (storage.commits).
+_c, _l, _a = CheckIn.__table__.c, Launch.__table__.c, CheckInAnswer.__table__.c
+_READ_CHECKIN = (sa_select(_c.id, _c.launch_id, _c.day_number, _c.local_date, _c.channel, _c.message_ts,
+                           _c.outbox_key, _l.locale, _l.timezone, _l.go_live_date, _l.checkin_days, _l.holidays)
+                 .join_from(CheckIn.__table__, Launch.__table__, _l.id == _c.launch_id)
+                 .where(_c.id == bindparam("id")))
+_PREVIOUS_ANSWER = sa_select(_a.answer).where(_a.check_in_id == bindparam("cid"), _a.user_id == bindparam("uid"))
+_HISTORY = CheckInAnswerHistory.__table__.insert()
+
+
+def _upsert_answer(dialect: str):  # noqa: ANN202
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CheckInAnswer.__table__)
+    return insert.on_conflict_do_update(
+        index_elements=["check_in_id", "user_id"],
+        # A click without a note keeps the note written earlier that day.
+        set_={"answer": insert.excluded.answer, "recorded_at": insert.excluded.recorded_at,
+              "user_team": insert.excluded.user_team, "note": func.coalesce(insert.excluded.note, _a.note)})
+
+
+_UPSERT_ANSWER = {dialect: _upsert_answer(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def read_open_checkin(session: Session, *, checkin_ref: Any, channel: str | None, now: datetime) -> OpenCheckIn:
+    """`find_open_checkin` for the request path: one statement, no ORM objects."""
+    checkin_id = parse_id(checkin_ref)
+    row = session.execute(_READ_CHECKIN, {"id": checkin_id}).first() if checkin_id is not None else None
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    _check_open(row.local_date, row.channel, row, channel, now)
+    return OpenCheckIn(row.id, row.launch_id, row.day_number, row.local_date, row.channel, row.message_ts,
+                       row.outbox_key, row.locale)
 
 
 def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, user: str, user_team: str | None,
@@ -132,32 +190,26 @@ def record_answer(session: Session, *, checkin_ref: Any, channel: str | None, us
     A blocked answer, or friction with a note, opens an issue."""
     if answer not in {a.value for a in Answer}:
         raise InvalidInput(f"Unknown answer {answer!r}.")
-    checkin, launch = find_open_checkin(session, checkin_ref=checkin_ref, channel=channel, now=now)
+    checkin = read_open_checkin(session, checkin_ref=checkin_ref, channel=channel, now=now)
     note = note[:MAX_NOTE_STORED] if note and note.strip() else None  # kept as written, not trimmed
-    previous = session.exec(select(CheckInAnswer).where(
-        CheckInAnswer.check_in_id == checkin.id, CheckInAnswer.user_id == user)).first()
-    changed_from = previous.answer if previous else None
-    values = {"check_in_id": checkin.id, "launch_id": launch.id, "user_id": user, "user_team": user_team,
-              "answer": answer, "note": note, "recorded_at": now}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(CheckInAnswer.__table__).values(**values)
-    update_values = {"answer": answer, "recorded_at": now, "user_team": user_team}
-    if note is not None:
-        update_values["note"] = note
-    session.execute(stmt.on_conflict_do_update(index_elements=["check_in_id", "user_id"], set_=update_values))
-    session.add(CheckInAnswerHistory(check_in_id=checkin.id, user_id=user, answer=answer, note=note, recorded_at=now))
-    queue_tally_update(session, checkin, launch, now=now)
+    changed_from = session.execute(_PREVIOUS_ANSWER, {"cid": checkin.id, "uid": user}).scalar()
+    session.execute(_UPSERT_ANSWER[session.get_bind().dialect.name],
+                    {"check_in_id": checkin.id, "launch_id": checkin.launch_id, "user_id": user,
+                     "user_team": user_team, "answer": answer, "note": note, "recorded_at": now})
+    session.execute(_HISTORY, {"check_in_id": checkin.id, "user_id": user, "answer": answer, "note": note,
+                               "recorded_at": now})
+    queue_tally_update(session, checkin, now=now)
     issue_number = None
     if answer == Answer.BLOCKED or (answer == Answer.FRICTION and note):
         text = note or f"Blocked on day {checkin.day_number} of launch week {NO_DETAILS}."
         reported = open_issue(
-            session, launch=launch, text=text, reporter=user, reporter_team=user_team, source="check-in",
-            source_key=f"checkin:{checkin.id}:{user}:{answer}", now=now,
+            session, launch=session.get(Launch, checkin.launch_id), text=text, reporter=user,
+            reporter_team=user_team, source="check-in", source_key=f"checkin:{checkin.id}:{user}:{answer}", now=now,
             source_channel=checkin.channel, source_ts=checkin.message_ts, thread_ts=checkin.message_ts,
             thread_key=None if checkin.message_ts else checkin.outbox_key,
             ask_what_blocks=answer == Answer.BLOCKED and not note)
         issue_number = reported.issue.number
-    return Recorded(checkin, answer, issue_number, changed_from, launch.locale)
+    return Recorded(checkin, answer, issue_number, changed_from, checkin.locale)
 
 
 def confirmation(recorded: Recorded) -> str:
@@ -166,14 +218,14 @@ def confirmation(recorded: Recorded) -> str:
                              recorded.issue_number, translator(getattr(recorded, "locale", "en")))
 
 
-def queue_tally_update(session: Session, checkin: CheckIn, launch: Launch, *, now: datetime) -> None:
+def queue_tally_update(session: Session, checkin: OpenCheckIn | CheckIn, *, now: datetime) -> None:
     """Refresh the message's tally at most once per few seconds; the update renders the tally current at
     send time, so the last click in a burst is always shown."""
     bucket = int(now.timestamp()) // TALLY_BUCKET_SECONDS
     send_at = datetime.fromtimestamp((bucket + 1) * TALLY_BUCKET_SECONDS, tz=now.tzinfo)
     enqueue(session, key=f"tally:{checkin.id}:{bucket}", method="golive.checkin_tally",
             payload={"channel": checkin.channel, "check_in_id": checkin.id, "ts_from": checkin.outbox_key},
-            now=now, launch_id=launch.id, not_before=send_at)
+            now=now, launch_id=checkin.launch_id, not_before=send_at)
 
 
 def record_mute(session: Session, *, launch_id: int, user: str, now: datetime) -> None:
