@@ -1,9 +1,10 @@
 """Check-in answer clicks over signed HTTP: golive's p99 ack latency against a bare Bolt app.
 
-A child process runs the Slack simulator, golive's real web server (`Runtime(settings).web(port=0)`,
-SQLite temp file) and the baseline of ack_latency.py (a bare Bolt app whose listeners only ack,
-behind the same web layer). Before serving, golive gets `--launches` launches (save_launch + replan)
-going live on Monday T; the work planned before T is marked done (common.mark_done_before), one tick
+A child process runs golive's real web server (`Runtime(settings).web(port=0)`, SQLite temp file) and the
+baseline of ack_latency.py (a bare Bolt app whose listeners only ack, behind the same web layer); the Slack
+simulator runs in a second child process, as Slack answers from elsewhere (golive's confirmations to
+response_urls are real HTTP calls to it). Before serving, golive gets `--launches` launches (save_launch +
+replan) going live on Monday T; the work planned before T is marked done (common.mark_done_before), one tick
 at T posts their day-1 check-ins, and the outbox is delivered, so every click targets a real posted
 check-in (its message ts and its check-in id as the button value). Each launch channel has its
 customer users as members (golive only records answers from channel members).
@@ -46,6 +47,7 @@ from common import (
     create_launches,
     golive_env,
     mark_done_before,
+    measured,
     populate,
     serialize_sessions,
     serve_pair,
@@ -70,30 +72,52 @@ def customer(channel: str, u: int) -> str:
     return f"U9{channel[3:]}{u:03d}"
 
 
-class ClickHost:
-    """Simulator + golive (with posted check-ins) + the bare baseline, in the child process."""
+class ClickSim:
+    """The Slack simulator, in a process of its own (Slack answers from elsewhere: its work serving golive's
+    confirmations is not golive's): the launch channels, their customer users, and the confirmations."""
 
-    def __init__(self, tmp: str, launches: int, users_per_launch: int, experiment: str = "none",
-                 sim_backlog: int = SIM_BACKLOG):
-        from bot.core.settings import Settings
+    def __init__(self, launches: int, users_per_launch: int, sim_backlog: int = SIM_BACKLOG):
         from bot.devkit.simulator import SlackSimulator
-        from bot.runtime import Runtime
-        from storage.models import CheckIn
 
         widen_sim_backlog(sim_backlog)
         self.sim = SlackSimulator(team_id=VENDOR).start()
         populate(self.sim)
         self.sim.add_team(CUSTOMER_TEAM, "Customers")
         self.sim.add_channel("C0SUP", "support", members=[CSM])
-        channels = channel_ids(launches)
-        for i, channel in enumerate(channels):
+        for i, channel in enumerate(channel_ids(launches)):
             users = [customer(channel, u) for u in range(users_per_launch)]
             for user in users:
                 self.sim.add_user(user, user.lower(), team_id=CUSTOMER_TEAM, email=f"{user.lower()}@customer.test")
             self.sim.add_channel(channel, f"launch-{i}", members=[CSM, *users], is_ext_shared=True)
+
+    def info(self) -> dict:
+        return {"url": self.sim.url, "bot_token": self.sim.bot_token,
+                "response_url_base": self.sim.response_url_base}
+
+    def confirmations(self) -> dict:
+        texts = [str(r.get("text") or "") for r in self.sim.responses]
+        return {"responses": len(texts), "recorded": sum("Thanks — recorded" in t for t in texts),
+                "sample_other": [t[:200] for t in texts if "Thanks — recorded" not in t][:3]}
+
+    def stop(self) -> None:
+        self.sim.stop()
+
+
+class ClickHost:
+    """golive (with posted check-ins) + the bare baseline, in a child process, talking to ClickSim."""
+
+    def __init__(self, tmp: str, sim_info: dict, launches: int, experiment: str = "none"):
+        from types import SimpleNamespace
+
+        from bot.core.settings import Settings
+        from bot.runtime import Runtime
+        from storage.models import CheckIn
+
+        sim = SimpleNamespace(**sim_info)
+        channels = channel_ids(launches)
         self.db_url = sqlite_url(tmp)
         self.clock = ShiftedClock(T - timedelta(days=7))
-        self.runtime = Runtime(Settings.from_env(golive_env(self.sim, self.db_url)), clock=self.clock)
+        self.runtime = Runtime(Settings.from_env(golive_env(sim, self.db_url)), clock=self.clock)
         raws = [{"customer": f"Customer {i:04d}", "channel": c, "go_live": T.date().isoformat(), "tz": "UTC",
                  "checkin_time": T.strftime("%H:%M"), "csm": [CSM], "support_channel": "C0SUP"}
                 for i, c in enumerate(channels)]
@@ -106,23 +130,23 @@ class ClickHost:
             self.checkins = [(c.channel, c.id, c.message_ts) for c in s.exec(CheckIn.__table__.select()).all()]
         if experiment == "serialize-sessions":
             serialize_sessions(self.runtime.db)
-        self.golive_server, self.baseline_server = serve_pair(self.runtime, self.sim)
+        self.golive_server, self.baseline_server = serve_pair(self.runtime, sim)
 
     def info(self) -> dict:
-        return {GOLIVE: self.golive_server.url, BASELINE: self.baseline_server.url,
-                "response_url_base": self.sim.response_url_base, "db_url": self.db_url,
+        return {GOLIVE: self.golive_server.url, BASELINE: self.baseline_server.url, "db_url": self.db_url,
                 "checkins": self.checkins, "tick": (len(self.tick.done), len(self.tick.skipped))}
 
-    def confirmations(self) -> dict:
-        texts = [str(r.get("text") or "") for r in self.sim.responses]
-        return {"responses": len(texts), "recorded": sum("Thanks — recorded" in t for t in texts),
-                "sample_other": [t[:200] for t in texts if "Thanks — recorded" not in t][:3]}
+    def cpu(self) -> float:
+        return time.process_time()
+
+    def settle(self) -> bool:
+        """Until golive has made the confirmations it owes (they follow the acknowledgements)."""
+        return self.runtime.after_ack.wait_idle(60)
 
     def stop(self) -> None:
         self.golive_server.stop()
         self.baseline_server.stop()
         self.runtime.close()
-        self.sim.stop()
 
 
 def make_clicks(checkins: list, users_per_launch: int, count: int, clients: int, blocked: float,
@@ -179,8 +203,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="golive-bench-") as tmp:
         started = time.perf_counter()
-        host = Remote(ClickHost, tmp, args.launches, args.users_per_launch, args.experiment, args.sim_backlog,
-                      same_process=args.same_process)
+        slack = Remote(ClickSim, args.launches, args.users_per_launch, args.sim_backlog,
+                       same_process=args.same_process)
+        host = Remote(ClickHost, tmp, slack.info, args.launches, args.experiment, same_process=args.same_process)
         info = host.info
         setup_s = time.perf_counter() - started
         try:
@@ -191,7 +216,7 @@ def main() -> int:
             golive_jobs = make_clicks(checkins, args.users_per_launch, total, args.clients, args.blocked, args.seed)
             baseline_jobs = make_clicks(checkins, args.users_per_launch, total, args.clients, args.blocked,
                                         args.seed + 1)
-            base = info["response_url_base"]
+            base = slack.info["response_url_base"]
             runs: dict[str, list] = {GOLIVE: [], BASELINE: []}
             plans = {}
             for name, jobs in ((GOLIVE, golive_jobs), (BASELINE, baseline_jobs)):
@@ -203,10 +228,15 @@ def main() -> int:
             warm_runs = {name: signed_load(info[name], base, plans[name][0], send_click) for name in (GOLIVE, BASELINE)}
             for r in range(args.runs):
                 for name in (GOLIVE, BASELINE):
-                    runs[name].append(signed_load(info[name], base, plans[name][1][r], send_click, rate=args.rate))
-            confirmations = host.call("confirmations")
+                    runs[name].append(measured(
+                        lambda name=name, r=r: signed_load(info[name], base, plans[name][1][r], send_click,
+                                                           rate=args.rate),
+                        lambda: host.call("cpu")))
+            host.call("settle")
+            confirmations = slack.call("confirmations")
         finally:
             host.close()
+            slack.close()
 
         db = Database(info["db_url"])
         with db.session() as s:
@@ -226,7 +256,8 @@ def main() -> int:
 
     print(f"check-in answer clicks over signed HTTP: {args.clients} clients, {args.runs} interleaved runs x "
           f"~{args.requests // args.runs} clicks per app, warm-up {args.warmup}; {args.launches} launches x "
-          f"{args.users_per_launch} users; servers in {'this' if args.same_process else 'a child'} process "
+          f"{args.users_per_launch} users; servers and simulator in "
+          f"{'this process' if args.same_process else 'two child processes'} "
           f"(set-up {setup_s:.1f} s); load {f'paced at {args.rate:g} req/s' if args.rate else 'closed loop'}; "
           f"experiment {args.experiment}")
     ratio = ack_comparison(runs)

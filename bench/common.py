@@ -332,6 +332,7 @@ class LoadRun:
     errors: int
     results: list[tuple[Any, int, str]]
     timed: list[tuple[Any, float]] = field(default_factory=list)  # (job, latency) of each answered request
+    server_cpu: float | None = None  # CPU seconds the serving process spent during the run (when measured)
 
     def p(self, q: float) -> float:
         return percentile(self.latencies, q)
@@ -454,7 +455,21 @@ def ack_comparison(runs: dict[str, list[LoadRun]], *, golive: str = "golive", ba
                     / percentile([x for r in runs[baseline] for x in r.latencies], 99))
     print(f"golive/baseline: p50 {ratios[50]:.2f}x, p95 {ratios[95]:.2f}x, p99 {ratios[99]:.2f}x "
           f"(median of per-run p99 ratios {pair:.2f}x, pooled p99 ratio {pooled_ratio:.2f}x)")
+    if all(r.server_cpu is not None for name in (golive, baseline) for r in runs[name]):
+        # Less sensitive to a shared machine's load than latency: what each request costs the server.
+        cpu = {name: median(r.server_cpu / max(1, len(r.latencies)) for r in runs[name]) * ms
+               for name in (golive, baseline)}
+        print(f"server CPU per request: golive {cpu[golive]:.2f} ms, baseline {cpu[baseline]:.2f} ms "
+              f"(ratio {cpu[golive] / cpu[baseline]:.2f}x)")
     return ratios[99]
+
+
+def measured(load: Callable[[], LoadRun], cpu: Callable[[], float]) -> LoadRun:
+    """`load()` with the serving process's CPU time over it (`cpu`: e.g. a Remote call of time.process_time)."""
+    before = cpu()
+    run = load()
+    run.server_cpu = cpu() - before
+    return run
 
 
 def serialize_sessions(db) -> None:  # noqa: ANN001 - storage.db.Database
