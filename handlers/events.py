@@ -44,6 +44,7 @@ def on_user_change(body: dict, event: dict, deps: Deps) -> None:
         with deps.db.session() as s:
             if claim_event(s, body, deps.clock()):
                 directory.record_person(s, user, deps.clock())
+        deps.directory.forget_profile(str(user["id"]))
 
 
 def on_channel_id_changed(body: dict, event: dict, deps: Deps) -> None:

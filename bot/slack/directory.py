@@ -137,6 +137,8 @@ class Directory:
         # people click again and again on a launch morning. Someone who left is let through for at most
         # MEMBER_SEEN_SECONDS more.
         self._members_seen: dict[tuple[str, str], float] = {}
+        # user -> (until when, profile): who someone is (staff or guest) is asked on every request they make.
+        self._profiles_seen: dict[str, tuple[float, Profile]] = {}
 
     # -- local reads --------------------------------------------------------------------------------
 
@@ -177,9 +179,21 @@ class Directory:
     def profile(self, user: str | None) -> Profile | None:
         if not user:
             return None
+        seen = self._profiles_seen.get(user)
+        if seen is not None and seen[0] > time.monotonic():
+            return seen[1]
         with self.db.read() as s:
             row = s.get(SlackPerson, user)
-            return _profile(row) if row is not None else None
+            found = _profile(row) if row is not None else None
+        if found is not None:
+            if len(self._profiles_seen) >= MEMBERS_SEEN_MAX:
+                self._profiles_seen.clear()
+            self._profiles_seen[user] = (time.monotonic() + MEMBER_SEEN_SECONDS, found)
+        return found
+
+    def forget_profile(self, user: str) -> None:
+        """`user` changed (user_change, team_join): read their stored profile afresh next time."""
+        self._profiles_seen.pop(user, None)
 
     def profiles(self, users: Iterable[str]) -> dict[str, Profile]:
         wanted = sorted(set(users))
@@ -274,6 +288,8 @@ class Directory:
             with self.db.session() as s:
                 for info in fetched:
                     record_person(s, info, now)
+            for info in fetched:
+                self.forget_profile(str(info.get("id") or ""))
             known.update(self.profiles(u["id"] for u in fetched if u.get("id")))
         return known
 

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, update
@@ -101,8 +101,10 @@ def route_channel(launch: Launch, issue: Issue) -> str | None:
 
 
 def next_number(session: Session, launch_id: int) -> int:
-    current = session.exec(select(func.max(Issue.number)).where(Issue.launch_id == launch_id)).one()
-    return (current or 0) + 1
+    return (session.execute(_LAST_NUMBER, {"launch": launch_id}).scalar() or 0) + 1
+
+
+_LAST_NUMBER = sa_select(func.max(Issue.number)).where(Issue.launch_id == bindparam("launch"))
 
 
 def open_issue(
@@ -129,9 +131,9 @@ def open_issue(
         raise InvalidInput(USAGE)
     if severity not in SEVERITIES:
         raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
-    existing = session.exec(select(Issue).where(Issue.source_key == source_key)).first()
-    if existing is not None:
-        return Reported(existing, created=False)
+    existing_id = session.execute(_ISSUE_BY_SOURCE, {"key": source_key}).scalar()
+    if existing_id is not None:  # a retry of a report already recorded
+        return Reported(session.get(Issue, existing_id), created=False)
     for _ in range(5):
         issue = Issue(
             launch_id=launch.id, number=next_number(session, launch.id), text=text[:MAX_STORED_TEXT],
@@ -140,6 +142,8 @@ def open_issue(
             thread_ts=thread_ts, thread_key=thread_key, created_at=now,
             next_escalation_at=sla_deadline(launch, severity, now),
         )
+        # Routed before it is written: one INSERT, no UPDATE after it (route_issue finds it set).
+        issue.support_channel = route_channel(launch, issue)
         try:
             with session.begin_nested():
                 session.add(issue)
@@ -180,12 +184,23 @@ def queue_flagged_message(session: Session, *, launch: Launch, channel: str, ts:
                    priority=URGENT)
 
 
+class EventRef(NamedTuple):
+    """A timeline line just written: its id names the card redraw it causes."""
+
+    id: int
+    kind: str
+
+
 def add_event(session: Session, issue: Issue, now: datetime, actor: str | None, kind: str,
-              detail: str | None = None) -> IssueEvent:
-    event = IssueEvent(issue_id=issue.id, at=now, actor=actor, kind=kind, detail=detail)
-    session.add(event)
-    session.flush()
-    return event
+              detail: str | None = None) -> EventRef:
+    """One line of the issue's timeline (one INSERT, no ORM object)."""
+    event_id = session.execute(_INSERT_EVENT, {"issue_id": issue.id, "at": now, "actor": actor, "kind": kind,
+                                               "detail": detail}).scalar_one()
+    return EventRef(event_id, kind)
+
+
+_INSERT_EVENT = IssueEvent.__table__.insert().returning(IssueEvent.__table__.c.id)
+_ISSUE_BY_SOURCE = select(Issue.id).where(Issue.source_key == bindparam("key"))
 
 
 def route_issue(session: Session, launch: Launch, issue: Issue, *, now: datetime) -> None:
@@ -193,8 +208,9 @@ def route_issue(session: Session, launch: Launch, issue: Issue, *, now: datetime
     to the urgent channel with the oncall mentioned. With no channel to route to, the CSMs hear by DM."""
     target = route_channel(launch, issue)
     if target:
-        issue.support_channel = target
-        session.add(issue)
+        if issue.support_channel != target:
+            issue.support_channel = target
+            session.add(issue)
         enqueue(session, key=card_key(issue), method="golive.issue_card", now=now, launch_id=launch.id,
                 payload={"channel": target, "issue_id": issue.id},
                 write_back={"model": "Issue", "id": issue.id, "ts_field": "support_ts"}, priority=URGENT)
@@ -233,7 +249,7 @@ def card_update(issue: Issue, event_id: int) -> tuple[str, dict[str, Any]]:
             {"channel": issue.support_channel, "issue_id": issue.id, "ts_from": card_key(issue)})
 
 
-def queue_card_update(session: Session, issue: Issue, event: IssueEvent, *, now: datetime) -> None:
+def queue_card_update(session: Session, issue: Issue, event: EventRef, *, now: datetime) -> None:
     if not issue.support_channel:
         return
     key, payload = card_update(issue, event.id)
@@ -366,7 +382,7 @@ def record_satisfaction(session: Session, *, value: str, user: str, now: datetim
     return issue
 
 
-def tell_csms_unsatisfied(session: Session, issue: Issue, event: IssueEvent, *, now: datetime) -> None:
+def tell_csms_unsatisfied(session: Session, issue: Issue, event: EventRef, *, now: datetime) -> None:
     """A 👎: each CSM of the launch hears by DM, with the issue, its resolution and a *Reopen* button; with no
     CSM, the support card's thread hears instead."""
     launch = session.get(Launch, issue.launch_id)
