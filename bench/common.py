@@ -472,6 +472,45 @@ def measured(load: Callable[[], LoadRun], cpu: Callable[[], float]) -> LoadRun:
     return run
 
 
+COMMIT_MODES = ("default", "grouped", "each")
+
+
+def add_database_options(parser) -> None:  # noqa: ANN001 - argparse.ArgumentParser
+    """--postgres, --commit and --synchronous: the database golive's server writes to, and how."""
+    parser.add_argument("--postgres", action="store_true",
+                        help="golive on a throwaway PostgreSQL 15 cluster (tests/pg_cluster.py) instead of SQLite")
+    parser.add_argument("--commit", choices=COMMIT_MODES, default="default",
+                        help="grouped: concurrent requests share a commit (storage.commits; golive's default on "
+                        "SQLite); each: one transaction per request (on SQLite queued on a process lock, as golive "
+                        "did before group commit; golive's default on PostgreSQL); default: golive's choice")
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
+                        help="SQLite's synchronous setting (default full: golive's default)")
+
+
+@contextmanager
+def database_url(postgres: bool, tmp: str) -> Iterator[str]:
+    """A SQLite file in `tmp`, or a database on a throwaway PostgreSQL cluster for the `with` block."""
+    if not postgres:
+        yield sqlite_url(tmp)
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.pg_cluster import PostgresCluster  # noqa: PLC0415 - only when asked for
+
+    with PostgresCluster() as cluster:
+        yield cluster.new_database("bench")
+
+
+def bench_database(url: str, commit: str = "default", synchronous: str = "full"):  # noqa: ANN201
+    """golive's Database for `url`, committing as `commit` says (see add_database_options)."""
+    from storage.db import Database  # noqa: PLC0415
+
+    group = None if commit == "default" else commit == "grouped"
+    db = Database(url, group_commit=group, synchronous=synchronous)
+    if commit == "each" and db.is_sqlite:
+        serialize_sessions(db)
+    return db
+
+
 def serialize_sessions(db) -> None:  # noqa: ANN001 - storage.db.Database
     """EXPERIMENT (not product code): make `db.session()` queue on one in-process lock before it
     opens its transaction. golive's SQLite sessions all start with BEGIN IMMEDIATE, so concurrent
