@@ -159,7 +159,7 @@ def main() -> int:
                         help="how the work planned before T is dealt with: marked done without running "
                         "(default) or ticked and delivered for real (slower: ~7 posts per launch)")
     parser.add_argument("--max-wait", type=float, default=120.0, help="give up delivering after this many seconds")
-    parser.add_argument("--target", type=float, default=1.2, help="time/floor target (default 1.2)")
+    parser.add_argument("--target", type=float, default=1.1, help="time/floor target (default 1.1, issue 13)")
     parser.add_argument("--same-process", action="store_true", help="run the simulator in this process")
     parser.add_argument("--sim-backlog", type=int, default=SIM_BACKLOG,
                         help=f"listen backlog of the simulator (default {SIM_BACKLOG}; 5 is its own default, see "

@@ -270,7 +270,7 @@ def main() -> int:
     parser.add_argument("--tick-seconds", type=float, default=1.0, help="worker mode: GOLIVE_TICK_SECONDS (default 1)")
     parser.add_argument("--max-wait", type=float, default=None,
                         help="give up a phase after this many seconds (default 3 x floor + 60)")
-    parser.add_argument("--target", type=float, default=1.2, help="time/floor target (default 1.2)")
+    parser.add_argument("--target", type=float, default=1.1, help="time/floor target (default 1.1, issue 13)")
     parser.add_argument("--experiment", choices=("none", "no-pins"), default="none",
                         help="no-pins: at 09:00 set every pin row still pending to `dead` (a control run without "
                         "the pins' backlog; not what golive does)")

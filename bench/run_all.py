@@ -40,11 +40,23 @@ class Bench:
     baseline: str
     quick: tuple[str, ...]  # the quick size documented in README.md
     long: bool = False  # the default size takes many minutes: run quick unless --full
+    extra: tuple[str, ...] = ()  # always passed (a variant of the script: PostgreSQL, another mode)
+    label: str = ""  # the row's name when the script appears more than once
+
+    @property
+    def name(self) -> str:
+        return self.label or self.script
+
+    def command(self, quick: bool) -> list[str]:
+        return [f"bench/{self.script}.py", *self.extra, *(self.quick if quick else ())]
 
 
 BENCHES = (
     Bench("checkin_fanout", "1,000 check-ins at one minute, golive tick (tick with delivery beside it)",
           "floor: launches / workspace rate (20 s)", ("--launches", "200")),
+    Bench("checkin_fanout", "1,000 check-ins at one minute, golive run's worker (tick and delivery jobs)",
+          "floor: launches / workspace rate (20 s)", ("--launches", "200"), extra=("--mode", "worker"),
+          label="checkin_fanout (worker)"),
     Bench("golive_morning", "go-live morning, 1,000 launches, golive tick: help posts + pins, then check-ins",
           "floor: launches / workspace rate (20 s)", ("--launches", "200")),
     Bench("sla_tick", "SLA tick, 1k..10k open issues (10% due; all due)", "the same tick at 1k",
@@ -59,8 +71,14 @@ BENCHES = (
           ("--requests", "400", "--warmup", "50")),
     Bench("answer_clicks", "p99 ack of 5,000 check-in clicks, 16 clients", "bare Bolt app, same web layer",
           ("--requests", "800", "--warmup", "64", "--runs", "2")),
+    Bench("answer_clicks", "p99 ack of 5,000 check-in clicks, 16 clients, golive on PostgreSQL",
+          "bare Bolt app, same web layer", ("--requests", "800", "--warmup", "64", "--runs", "2"),
+          extra=("--postgres",), label="answer_clicks (PostgreSQL)"),
     Bench("issue_intake", "p99 ack of 2,000 /golive issue, 16 clients", "bare Bolt app, same web layer",
           ("--requests", "400", "--warmup", "32", "--runs", "2")),
+    Bench("issue_intake", "p99 ack of 2,000 /golive issue, 16 clients, golive on PostgreSQL",
+          "bare Bolt app, same web layer", ("--requests", "400", "--warmup", "32", "--runs", "2"),
+          extra=("--postgres",), label="issue_intake (PostgreSQL)"),
     Bench("outbox_throughput", "1,000 queued posts under 1/s per channel, 50/s per workspace",
           "floor: count / workspace rate (20 s)", ("--count", "200")),
     Bench("idle_memory", "VmRSS of idle golive run --role all with 1,000 launches", "the same with 0 launches",
@@ -121,8 +139,8 @@ def verdicts(text: str) -> tuple[str, str, str]:
 
 def run_one(bench: Bench, args: argparse.Namespace, logs: Path) -> dict:
     quick = args.quick or (bench.long and not args.full)
-    command = [sys.executable, str(BENCH / f"{bench.script}.py"), *(bench.quick if quick else ())]
-    log = logs / f"{bench.script}.log"
+    command = [sys.executable, *bench.command(quick)]
+    log = logs / f"{bench.name}.log"
     started = time.monotonic()
     try:
         with log.open("w") as out:
@@ -133,8 +151,7 @@ def run_one(bench: Bench, args: argparse.Namespace, logs: Path) -> dict:
         code = None
     seconds = time.monotonic() - started
     results = [m.group("text") for m in map(RESULT.match, log.read_text(errors="replace").splitlines()) if m]
-    return {"bench": bench, "quick": quick, "command": " ".join(["python", f"bench/{bench.script}.py",
-                                                                  *(bench.quick if quick else ())]),
+    return {"bench": bench, "quick": quick, "command": " ".join(["python", *bench.command(quick)]),
             "code": code, "seconds": seconds, "results": results, "log": log}
 
 
@@ -143,15 +160,15 @@ def rows_of(done: list[dict]) -> list[list[str]]:
     for item in done:
         bench = item["bench"]
         if item["code"] is None:
-            rows.append([bench.script, bench.measure, bench.baseline, "", "", "TIMEOUT", item["command"]])
+            rows.append([bench.name, bench.measure, bench.baseline, "", "", "TIMEOUT", item["command"]])
             continue
         if not item["results"]:
-            rows.append([bench.script, bench.measure, bench.baseline, "", "",
+            rows.append([bench.name, bench.measure, bench.baseline, "", "",
                          f"ERROR (exit {item['code']}, no RESULT line)", item["command"]])
             continue
         for text in item["results"]:
             value, target, status = verdicts(text)
-            rows.append([bench.script + (" (quick)" if item["quick"] else ""), bench.measure, bench.baseline,
+            rows.append([bench.name + (" (quick)" if item["quick"] else ""), bench.measure, bench.baseline,
                          value, target, status, item["command"]])
     return rows
 
@@ -187,7 +204,7 @@ def render_from_logs(args: argparse.Namespace) -> int:
     timing = iter(re.findall(r"^    (\d+) s, exit (\S+):", "\n".join(out), flags=re.M))
     done = []
     for bench in BENCHES:
-        log = args.from_logs / f"{bench.script}.log"
+        log = args.from_logs / f"{bench.name}.log"
         if not log.exists():
             continue
         seconds, code = next(timing)
@@ -195,7 +212,7 @@ def render_from_logs(args: argparse.Namespace) -> int:
         results = [m.group("text") for m in map(RESULT.match, log.read_text(errors="replace").splitlines()) if m]
         done.append({"bench": bench, "quick": quick, "code": None if code == "None" else int(code),
                      "seconds": float(seconds), "results": results, "log": log,
-                     "command": " ".join(["python", f"bench/{bench.script}.py", *(bench.quick if quick else ())])})
+                     "command": " ".join(["python", *bench.command(quick)])})
     write_results(args.results, info, started, done, [])
     return 0
 
@@ -215,7 +232,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.from_logs is not None:
         return render_from_logs(args)
-    chosen = [b for b in BENCHES if not args.only or b.script in args.only.split(",")]
+    wanted = set(args.only.split(",")) if args.only else set()
+    chosen = [b for b in BENCHES if not wanted or b.script in wanted or b.name in wanted]
     logs = args.logs or Path(tempfile.mkdtemp(prefix="golive-bench-"))
     logs.mkdir(parents=True, exist_ok=True)
     info = machine()
@@ -223,11 +241,11 @@ def main() -> int:
     print(f"machine: {info}", flush=True)
     done: list[dict] = []
     for index, bench in enumerate(chosen):
-        print(f"[run_all {time.strftime('%H:%M:%S')}] {bench.script} …", flush=True)
+        print(f"[run_all {time.strftime('%H:%M:%S')}] {bench.name} …", flush=True)
         done.append(run_one(bench, args, logs))
         last = done[-1]
         print(f"    {last['seconds']:.0f} s, exit {last['code']}: " + " | ".join(last["results"]), flush=True)
-        write_results(args.results, info, started, done, [b.script for b in chosen[index + 1:]])
+        write_results(args.results, info, started, done, [b.name for b in chosen[index + 1:]])
     headers = ["benchmark", "measure", "baseline", "ratio/value", "target", "result"]
     rows = [row[:6] for row in rows_of(done)]
     widths = [min(48, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(headers)]
