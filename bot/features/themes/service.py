@@ -61,14 +61,18 @@ Most misses share a word across topics ("session" in training and in login expir
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import hashlib
 import importlib
 import logging
 import math
+import os
 import re
 import threading
 import unicodedata
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -184,7 +188,34 @@ def _load_model() -> Any:
                 if index < len(skip) and _KANA_OR_PUNCT_TOKEN.fullmatch(token):
                     skip[index] = True
             _model = (tokenizer, np.ascontiguousarray(model.embedding, dtype=np.float32), skip)
+            _one_blas_thread()
     return _model
+
+
+_BLAS_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads")
+
+
+def _one_blas_thread() -> bool:
+    """Run numpy's OpenBLAS on one thread (unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS says otherwise).
+
+    The products here are small (at most 1,000 x 1,000 similarities of 256-d vectors), and OpenBLAS's
+    helper threads spend more CPU waiting for each other than they save, stealing a core from the
+    process's own Slack work: a digest's 100 groupings took 4.2 s of CPU (13 s wall on a busy 2-core
+    machine) with them and 1.6-2.0 s (5-6 s wall) without. Same numbers either way: each output cell is
+    summed by one thread in the same order. Returns whether the limit was set."""
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
+        return False
+    for path in sorted((Path(np.__file__).resolve().parent.parent / "numpy.libs").glob("*openblas*")):
+        try:
+            library = ctypes.CDLL(str(path))  # already loaded by numpy: the same handle
+        except OSError:
+            continue
+        for name in _BLAS_THREADS:
+            setter = getattr(library, name, None)
+            if setter is not None:
+                setter(1)
+                return True
+    return False
 
 
 def warm_up() -> None:
@@ -439,7 +470,10 @@ def _slack_link(match: re.Match[str]) -> str:
     return f" {label} " if label and not target.startswith(("@", "#", "!")) else " "
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse(text: str) -> _Parsed:
+    """A text read once per process (while it stays among the 8,192 last read): a digest, the next day's
+    digest and a report's "looks like #3" check read the same issue texts again."""
     head = text[: FEATURE_LIMIT * 2]
     plain = head
     if "<" in plain:
@@ -455,10 +489,11 @@ def _parse(text: str) -> _Parsed:
     return _Parsed(plain, content, plain.casefold() or text.strip().casefold(), bool(content_words))
 
 
+@functools.lru_cache(maxsize=8192)
 def _phrases(plain: str) -> dict[str, str]:
     """Key-phrase candidates of a text, folded key -> as written: runs of 1-3 adjacent content words (no
     stop word, digit-only word or punctuation inside), and 2-4-character pieces of CJK runs that are not
-    all kana (CJK has no spaces to find words by)."""
+    all kana (CJK has no spaces to find words by). Cached per text like `_parse`: callers only read it."""
     words = [(m.group(), *m.span()) for m in _WORD.finditer(plain[:PHRASE_LIMIT])]
     usable = [w.lower() not in _STOP_FOLDED and not w.isdigit() for w, _, _ in words]
     phrases: dict[str, str] = {}
@@ -560,6 +595,38 @@ def _as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
+_RESULTS_LIMIT = 256  # inputs whose themes are remembered (a few KB each for a launch's texts)
+_results_lock = threading.Lock()
+_results: OrderedDict[bytes, tuple[Theme, ...]] = OrderedDict()
+
+
+def _input_key(items: Sequence[ThemeText], since: datetime | None, max_themes: int, by_recent: bool) -> bytes:
+    """What decides `group_themes`' answer, hashed: the arguments, and per text its ref, its words and
+    whether it is undated, before `since` or at or after it (its exact time changes nothing). Fields are
+    length-prefixed, so no text can pass for two."""
+    since_utc = _as_utc(since) if since is not None else None
+
+    def flag(at: datetime | None) -> str:
+        if since_utc is None:
+            return "-"
+        return "u" if at is None else "r" if _as_utc(at) >= since_utc else "b"
+
+    body = "".join(f"{flag(item.at)}{len(item.ref or '')}:{item.ref or ''}{len(item.text)}:{item.text}"
+                   for item in items)
+    head = f"{max_themes}|{int(by_recent)}|{int(since_utc is not None)}|"
+    return hashlib.blake2b((head + body).encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+def clear_caches() -> None:
+    """Forget remembered themes and read texts (tests and benchmarks measure the cold path with it)."""
+    with _results_lock:
+        _results.clear()
+    _parse.cache_clear()
+    _phrases.cache_clear()
+    with _words_lock:
+        _words_cache.clear()
+
+
 def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, max_themes: int = 5,
                  by_recent: bool = False) -> list[Theme]:
     """The biggest themes among `texts`, at most `max_themes`, by count (descending) then name; with
@@ -575,7 +642,25 @@ def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, m
     items = [item for item in texts if not _is_blank(item.text)]
     if len(items) < MIN_THEME_SIZE:
         return []
+    # The answer depends only on the input, so the same input (a digest built again, for a second CSM of
+    # the launch, or retried) is answered from memory; any new, changed or re-dated text is a new input.
+    key = _input_key(items, since, max_themes, by_recent)
+    with _results_lock:
+        found = _results.get(key)
+        if found is not None:
+            _results.move_to_end(key)
+            return list(found)
+    themes = _group_themes(items, since=since, max_themes=max_themes, by_recent=by_recent)
+    with _results_lock:
+        _results[key] = tuple(themes)
+        while len(_results) > _RESULTS_LIMIT:
+            _results.popitem(last=False)
+    return themes
 
+
+def _group_themes(items: Sequence[ThemeText], *, since: datetime | None, max_themes: int,
+                  by_recent: bool) -> list[Theme]:
+    """`group_themes` on non-blank texts, at least two, without the memory."""
     # Exact repeats (same text once case and whitespace are folded) are read once. Texts left with the same
     # content words once markup, links and stop words are gone ("hey team, CSV export fails!" and "csv export
     # fails pls") have the same features: they are one point with a weight, embedded and clustered once.
