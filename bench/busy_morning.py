@@ -267,6 +267,7 @@ class MorningHost:
                 sorted(collections.Counter((c.method, c.status) for c in list(self.sim.calls)).items())}
 
     def responses(self) -> dict:
+        self.runtime.after_ack.wait_idle(60)  # confirmations follow the acknowledgements
         texts = [str(r.get("text") or "") for r in self.sim.responses]
         return {"total": len(texts),
                 "recorded": sum("Thanks — recorded" in t for t in texts),
