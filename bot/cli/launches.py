@@ -13,7 +13,7 @@ import yaml
 from rich.table import Table
 from sqlmodel import Session, select
 
-from bot.cli.common import CLI_ACTOR, database, out, settings
+from bot.cli.common import CLI_ACTOR, bulk_work, database, out, settings
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
 from bot.core.i18n import translator
@@ -96,14 +96,15 @@ def launch_add(
 @launch_cli.command("import")
 def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a top-level `launches:` list")]) -> None:
     """Create or update launches from YAML (matched by channel). All or nothing."""
-    entries = _read_launches(file)
-    default_locale = settings().locale
-    channels = [spec.channel for _, spec in entries]
-    if len(set(channels)) != len(channels):
-        raise InvalidInput(f"{file} names the same channel twice")
-    db = database()
-    with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
-        results = import_launches(s, entries, now=utcnow(), default_locale=default_locale)
+    with bulk_work():
+        entries = _read_launches(file)
+        default_locale = settings().locale
+        channels = [spec.channel for _, spec in entries]
+        if len(set(channels)) != len(channels):
+            raise InvalidInput(f"{file} names the same channel twice")
+        db = database()
+        with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
+            results = import_launches(s, entries, now=utcnow(), default_locale=default_locale)
     print("".join(f"{r.launch_id}\t{'created' if r.created else 'updated'}\t{r.channel}\n" for r in results), end="")
 
 
