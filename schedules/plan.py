@@ -49,13 +49,27 @@ def replan(session: Session, launch: Launch, *, now: datetime, planners: Sequenc
             session.add(row)
     # New rows in one Core executemany (no ORM object per row: a launch plans a few dozen), bound through the
     # column types like ORM writes; the session's pending changes go first, so a moved row never collides.
-    rows = [{"launch_id": launch.id, "kind": item.kind, "key": key, "due_at": item.due_at, "payload": item.payload,
-             "status": WorkStatus.PENDING, "attempts": 0, "claimed_by": None, "claimed_at": None,
-             "finished_at": None, "note": None}
-            for key, item in desired.items() if key not in existing and item.due_at >= now]
+    rows = [_row(launch.id, item) for key, item in desired.items() if key not in existing and item.due_at >= now]
     session.flush()
     if rows:
         session.execute(insert(PlannedWork.__table__), rows)
+
+
+def plan_new(session: Session, launches: Sequence[Launch], *, now: datetime, planners: Sequence[Planner]) -> None:
+    """The first plans of launches that have none (just created): what `replan` writes for each, in one
+    executemany for them all."""
+    rows = [_row(launch.id, item) for launch in launches
+            for item in {item.key: item for item in derive_plan(session, launch, planners)}.values()
+            if item.due_at >= now]
+    session.flush()
+    if rows:
+        session.execute(insert(PlannedWork.__table__), rows)
+
+
+def _row(launch_id: int | None, item: PlannedItem) -> dict[str, Any]:
+    return {"launch_id": launch_id, "kind": item.kind, "key": item.key, "due_at": item.due_at,
+            "payload": item.payload, "status": WorkStatus.PENDING, "attempts": 0, "claimed_by": None,
+            "claimed_at": None, "finished_at": None, "note": None}
 
 
 def stored_plan(session: Session, launch_id: int) -> list[PlannedWork]:

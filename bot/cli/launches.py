@@ -13,7 +13,7 @@ import yaml
 from rich.table import Table
 from sqlmodel import Session, select
 
-from bot.cli.common import CLI_ACTOR, database, out, settings
+from bot.cli.common import CLI_ACTOR, bulk_work, database, out, settings
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
 from bot.core.i18n import translator
@@ -21,11 +21,11 @@ from bot.features.digest.service import delivery_problems
 from bot.features.issues.model import SEVERITIES
 from bot.features.issues.service import sla_minutes, timeline
 from bot.features.launches import service as launch_domain
-from bot.features.launches.model import LaunchInput, code_entries
+from bot.features.launches.model import LaunchInput, code_entries, launch_key
 from bot.features.milestones import service as milestones
 from bot.features.status.service import describe_work, local_time
 from bot.flows import going_live
-from bot.flows.launches import apply_launches, save_launch
+from bot.flows.launches import apply_launches, import_launches, save_launch
 from schedules.plan import stored_plan
 from storage.models import Issue, Launch, MemberRole
 
@@ -96,37 +96,32 @@ def launch_add(
 @launch_cli.command("import")
 def launch_import(file: Annotated[Path, typer.Argument(help="YAML file with a top-level `launches:` list")]) -> None:
     """Create or update launches from YAML (matched by channel). All or nothing."""
-    specs = _read_launches(file)
-    default_locale = settings().locale
-    channels = [spec.channel for spec in specs]
-    if len(set(channels)) != len(channels):
-        raise InvalidInput(f"{file} names the same channel twice")
-    db = database()
-    now = utcnow()
-    results = []
-    with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
-        for index, spec in enumerate(specs, start=1):
-            try:
-                launch, created = save_launch(s, spec, now=now, refuse_past=True, default_locale=default_locale)
-            except InvalidInput as err:
-                raise InvalidInput(f"launch #{index} ({spec.channel}): {err}") from None
-            results.append((launch.id, created, spec.channel))
-    for launch_id, created, channel in results:
-        print(f"{launch_id}\t{'created' if created else 'updated'}\t{channel}")
+    with bulk_work():
+        entries = _read_launches(file)
+        default_locale = settings().locale
+        channels = [spec.channel for _, spec in entries]
+        if len(set(channels)) != len(channels):
+            raise InvalidInput(f"{file} names the same channel twice")
+        db = database()
+        with db.session() as s:  # one transaction: a bad launch leaves nothing half-imported
+            results = import_launches(s, entries, now=utcnow(), default_locale=default_locale)
+    print("".join(f"{r.launch_id}\t{'created' if r.created else 'updated'}\t{r.channel}\n" for r in results), end="")
 
 
-def _read_launches(file: Path) -> list[LaunchInput]:
-    """Every launch of the file, validated (partial: an entry may update only some fields of a launch)."""
-    specs = []
+def _read_launches(file: Path) -> list[tuple[str | None, LaunchInput]]:
+    """Every launch of the file with its `key` if it gives one, validated (partial: an entry may update only
+    some fields of a launch)."""
+    entries = []
     for index, entry in enumerate(_launch_entries(file), start=1):
         if not isinstance(entry, dict):
             raise InvalidInput(f"launch #{index} in {file} is not a mapping")
         raw: dict[str, Any] = {str(k).replace("-", "_"): v for k, v in entry.items()}
+        key = raw.pop("key", None)
         try:
-            specs.append(LaunchInput.parse(raw, partial=True))
+            entries.append((None if key is None else launch_key(key), LaunchInput.parse(raw, partial=True)))
         except InvalidInput as err:
             raise InvalidInput(f"launch #{index} ({entry.get('channel', '?')}): {err}") from None
-    return specs
+    return entries
 
 
 def _launch_entries(file: Path) -> list[Any]:

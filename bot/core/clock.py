@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -41,7 +41,12 @@ def parse_date(text: str, what: str = "date") -> date:
 
 
 def parse_hhmm(text: str, what: str = "time") -> time:
-    value = str(text).strip()
+    return _parse_hhmm(str(text), what)
+
+
+@lru_cache(maxsize=256)  # planning a thousand launches reads the same few times thousands of times
+def _parse_hhmm(text: str, what: str) -> time:
+    value = text.strip()
     parts = value.split(":")
     if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
         raise InvalidInput(f"bad {what} {text!r}: use HH:MM (24-hour)")
@@ -75,13 +80,18 @@ def is_business_day(day: date, holidays: frozenset[date] = frozenset()) -> bool:
 
 def business_days_from(start: date, count: int, holidays: frozenset[date] = frozenset()) -> list[date]:
     """`count` business days starting at `start` (included when it is one)."""
+    return list(_business_days_from(start, count, frozenset(holidays)))
+
+
+@lru_cache(maxsize=1024)  # launches share go-live dates: an import of a thousand plans a few dozen weeks
+def _business_days_from(start: date, count: int, holidays: frozenset[date]) -> tuple[date, ...]:
     days: list[date] = []
     day = start
     while len(days) < count:
         if is_business_day(day, holidays):
             days.append(day)
         day += timedelta(days=1)
-    return days
+    return tuple(days)
 
 
 def previous_business_day(day: date, holidays: frozenset[date] = frozenset()) -> date:

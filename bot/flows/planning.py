@@ -3,6 +3,7 @@ created, changed or goes live."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -31,3 +32,8 @@ def derive_plan(session: Session, launch: Launch) -> list[PlannedItem]:
 def replan(session: Session, launch: Launch, *, now: datetime) -> None:
     """Bring the stored plan in line with the launch (pending work moves; done work stays)."""
     schedule_plan.replan(session, launch, now=now, planners=PLANNERS)
+
+
+def plan_new_launches(session: Session, launches: Sequence[Launch], *, now: datetime) -> None:
+    """The first plans of just-created launches, written together (`golive launch import`)."""
+    schedule_plan.plan_new(session, launches, now=now, planners=PLANNERS)

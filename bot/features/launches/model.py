@@ -394,6 +394,15 @@ def one_line(err: ValidationError) -> str:
 LAUNCH_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
+def launch_key(value: Any) -> str:
+    """A launch's stable key (`launch apply`, and `launch import` when an entry gives one)."""
+    key = str(value).strip()
+    if not LAUNCH_KEY.match(key):
+        raise InvalidInput(f"key {key!r} must be lowercase letters, digits and -, starting with a letter or digit, "
+                           "at most 64 characters")
+    return key
+
+
 def code_entries(entries: list[Any], default_locale: str = DEFAULT_LOCALE) -> list[tuple[str, LaunchInput]]:
     """The `launches:` list of a launches-as-code file: each entry a full launch (a field left out is its
     default; `locale` defaults to `default_locale`, GOLIVE_LOCALE) with a stable `key`. Keys and channels are
@@ -412,10 +421,10 @@ def code_entries(entries: list[Any], default_locale: str = DEFAULT_LOCALE) -> li
         name = f"launch #{number} ({raw.get('channel') or raw.get('customer') or 'no channel'})"
         if key is None or str(key).strip() == "":
             raise InvalidInput(f"{name}: missing key (each launch needs a stable `key`, e.g. acme-eu)")
-        key = str(key).strip()
-        if not LAUNCH_KEY.match(key):
-            raise InvalidInput(f"{name}: key {key!r} must be lowercase letters, digits and -, starting with a "
-                               "letter or digit, at most 64 characters")
+        try:
+            key = launch_key(key)
+        except InvalidInput as err:
+            raise InvalidInput(f"{name}: {err}") from None
         if key in where:
             raise InvalidInput(f"launch {key}: key is listed twice (launches #{where[key]} and #{number})")
         where[key] = number

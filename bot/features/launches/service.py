@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from bot.core.clock import parse_date, parse_zone
 from bot.core.errors import InvalidInput, NotFound
@@ -29,6 +29,42 @@ SCALAR_COLUMNS = {  # LaunchInput field → Launch column
 _NOT_GIVEN = object()
 
 
+def check_new_launch(spec: LaunchInput, *, now: datetime, refuse_past: bool = False) -> None:
+    """Refuse a spec that cannot create a launch: a required field missing, or (with `refuse_past`, people
+    creating launches) a go-live date before today in the launch's time zone."""
+    if not {"customer", "go_live", "tz"} <= spec.given:
+        raise InvalidInput(f"launch for {spec.channel} does not exist yet: customer, go_live and tz are needed")
+    if refuse_past and spec.go_live < now.astimezone(parse_zone(spec.tz)).date():
+        raise InvalidInput(f"go-live date {spec.go_live} is in the past in {spec.tz}; use today or later")
+
+
+def launch_columns(spec: LaunchInput, *, created: bool, now: datetime, default_locale: str | None = None,
+                   routing: dict | None = None) -> dict[str, Any]:
+    """The Launch columns a spec sets: all of them for a new launch, the given ones for an update (`routing`
+    is the launch's current routing, which an update changes only in part)."""
+    values: dict[str, Any] = {}
+    if created:
+        values.update(customer=spec.customer, channel=spec.channel, go_live_date=spec.go_live, timezone=spec.tz,
+                      created_at=now)
+    for name, column in SCALAR_COLUMNS.items():
+        if created or name in spec.given:
+            value = getattr(spec, name)
+            values[column] = list(value) if isinstance(value, tuple) else value
+    if created or {"route", "severity_channel"} & spec.given:
+        new_routing = dict(routing or {})
+        if created or "route" in spec.given:
+            new_routing["keywords"] = [{"keyword": k, "channel": c} for k, c in spec.route]
+        if created or "severity_channel" in spec.given:
+            new_routing["severity_channels"] = dict(spec.severity_channel)
+        values["routing"] = new_routing
+    if created or "sla" in spec.given:
+        values["sla_minutes"] = dict(spec.sla)
+    if created and "locale" not in spec.given and default_locale:
+        values["locale"] = default_locale
+    values["updated_at"] = now
+    return values
+
+
 def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_past: bool = False,
                  existing: Launch | None | object = _NOT_GIVEN,
                  default_locale: str | None = None) -> tuple[Launch, bool]:
@@ -42,33 +78,17 @@ def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_p
     else:
         launch = existing  # type: ignore[assignment]
     created = launch is None
-    if created and not {"customer", "go_live", "tz"} <= spec.given:
-        raise InvalidInput(f"launch for {spec.channel} does not exist yet: customer, go_live and tz are needed")
-    if created and refuse_past and spec.go_live < now.astimezone(parse_zone(spec.tz)).date():
-        raise InvalidInput(f"go-live date {spec.go_live} is in the past in {spec.tz}; use today or later")
-    if launch is None:
+    if created:
+        check_new_launch(spec, now=now, refuse_past=refuse_past)
         launch = Launch(
             customer=spec.customer, channel=spec.channel, go_live_date=spec.go_live, timezone=spec.tz,
             created_at=now, updated_at=now,
         )
-    if not created and "channel" in spec.given:
+    elif "channel" in spec.given:
         launch.channel = spec.channel  # launches as code: the same launch moves to another channel
-    for name, column in SCALAR_COLUMNS.items():
-        if created or name in spec.given:
-            value = getattr(spec, name)
-            setattr(launch, column, list(value) if isinstance(value, tuple) else value)
-    if created or {"route", "severity_channel"} & spec.given:
-        routing = dict(launch.routing or {})
-        if created or "route" in spec.given:
-            routing["keywords"] = [{"keyword": k, "channel": c} for k, c in spec.route]
-        if created or "severity_channel" in spec.given:
-            routing["severity_channels"] = dict(spec.severity_channel)
-        launch.routing = routing
-    if created or "sla" in spec.given:
-        launch.sla_minutes = dict(spec.sla)
-    if created and "locale" not in spec.given and default_locale:
-        launch.locale = default_locale
-    launch.updated_at = now
+    values = launch_columns(spec, created=created, now=now, default_locale=default_locale, routing=launch.routing)
+    for column, value in values.items():
+        setattr(launch, column, value)
     session.add(launch)
     session.flush()
     for name, role in (("csm", MemberRole.CSM), ("leader", MemberRole.LEADER)):
@@ -78,6 +98,42 @@ def store_launch(session: Session, spec: LaunchInput, *, now: datetime, refuse_p
         sync_goals(session, launch.id, spec.goal_items)
     session.flush()
     return launch, created
+
+
+def model_defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """Every column of a new row that has a default, as the model's constructor fills it: for Core inserts
+    of many rows (no ORM object per row)."""
+    return {name: field.get_default(call_default_factory=True)
+            for name, field in model.model_fields.items() if name != "id" and not field.is_required()}
+
+
+def create_launches(session: Session, specs: list[LaunchInput], *, now: datetime, default_locale: str | None = None,
+                    keys: list[str | None] | None = None) -> list[int]:
+    """New launches (each checked by `check_new_launch` before), with their people and goals, as
+    `store_launch` makes them — set-based: one executemany per table, whatever the number. Returns the ids,
+    in the order of `specs`."""
+    if not specs:
+        return []
+    keys = keys or [None] * len(specs)
+    defaults = model_defaults(Launch)
+    rows = [{**defaults, **launch_columns(spec, created=True, now=now, default_locale=default_locale),
+             "key": key} for spec, key in zip(specs, keys, strict=True)]
+    session.flush()
+    table = Launch.__table__
+    ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    members = [{"launch_id": launch_id, "user_id": user, "role": role}
+               for launch_id, spec in zip(ids, specs, strict=True)
+               for name, role in (("csm", MemberRole.CSM), ("leader", MemberRole.LEADER))
+               for user in dict.fromkeys(getattr(spec, name))]
+    if members:
+        session.execute(insert(LaunchMember.__table__), members)
+    goal_defaults = model_defaults(Goal)
+    goals = [{**goal_defaults, "launch_id": launch_id, "key": key, "text": text, "position": position}
+             for launch_id, spec in zip(ids, specs, strict=True)
+             for position, (key, text) in enumerate(spec.goal_items)]
+    if goals:
+        session.execute(insert(Goal.__table__), goals)
+    return ids
 
 
 def goal_key(goal: Goal) -> str:

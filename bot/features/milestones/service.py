@@ -100,16 +100,36 @@ def ensure_checklist(session: Session, launch: Launch, extra: tuple[str, ...], *
     """Add the default and template criteria (when `with_defaults`) and the launch's own ones that are
     missing (matched by text, ignoring case). Returns how many were added."""
     items = checklist(session, launch.id)
-    keys = {item.key for item in items}
-    texts = {item.text.casefold() for item in items}
-    position = max((item.position for item in items), default=-1) + 1
     csms = launches.members(session, launch.id, MemberRole.CSM)
-    owner = csms[0] if csms else None
     wanted: list[tuple[str, str]] = []
     if with_defaults:
         wanted += list(DEFAULT_CRITERIA)
         wanted += [(t.key, t.text) for t in template_items(session)]
     wanted += [(slug(text), text) for text in extra]
+    rows = _missing_criteria(launch.id, items, wanted, csms[0] if csms else None)
+    session.flush()
+    if rows:  # one Core executemany, no ORM object per criterion
+        session.execute(insert(ReadinessItem.__table__), rows)
+    return len(rows)
+
+
+def create_checklists(session: Session, owners: list[tuple[int, str | None]]) -> None:
+    """New launches ((id, first CSM or None)) get the default and template criteria, as `ensure_checklist`
+    gives one launch: in one executemany for them all."""
+    wanted = list(DEFAULT_CRITERIA) + [(t.key, t.text) for t in template_items(session)]
+    rows = [row for launch_id, owner in owners for row in _missing_criteria(launch_id, [], wanted, owner)]
+    session.flush()
+    if rows:
+        session.execute(insert(ReadinessItem.__table__), rows)
+
+
+def _missing_criteria(launch_id: int, items: list[ReadinessItem], wanted: list[tuple[str, str]],
+                      owner: str | None) -> list[dict[str, Any]]:
+    """Rows for the wanted (key, text) criteria the checklist `items` lacks (by text, ignoring case), each
+    with a key of its own."""
+    keys = {item.key for item in items}
+    texts = {item.text.casefold() for item in items}
+    position = max((item.position for item in items), default=-1) + 1
     rows = []
     for key, text in wanted:
         if text.casefold() in texts:
@@ -117,15 +137,12 @@ def ensure_checklist(session: Session, launch: Launch, extra: tuple[str, ...], *
         unique, n = key, 2
         while unique in keys:
             unique, n = f"{key}_{n}", n + 1
-        rows.append({"launch_id": launch.id, "key": unique, "text": text, "position": position, "owner": owner,
+        rows.append({"launch_id": launch_id, "key": unique, "text": text, "position": position, "owner": owner,
                      "done": False, "changed_by": None, "changed_at": None})
         keys.add(unique)
         texts.add(text.casefold())
         position += 1
-    session.flush()
-    if rows:  # one Core executemany, no ORM object per criterion
-        session.execute(insert(ReadinessItem.__table__), rows)
-    return len(rows)
+    return rows
 
 
 def on_launch_saved(session: Session, launch: Launch, given: frozenset[str], criteria: tuple[str, ...], *,
