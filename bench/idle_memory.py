@@ -8,6 +8,9 @@ GET /healthz answers, the process idles for `--idle` seconds and its VmRSS is re
 same command with an empty (migrated) database. The baseline and the loaded process run side by
 side, so both see the same machine.
 
+RESULT (issue 13's target): loaded VmRSS / baseline VmRSS <= `--target` (1.10) AND the loaded process's
+VmRSS < `--max-mb` (120 MB, decimal megabytes: 10^6 bytes; VmRSS is read in KiB, the table shows MiB).
+
     /work/venv/bin/python bench/idle_memory.py --launches 100 --idle 5   # quick
     /work/venv/bin/python bench/idle_memory.py                           # 1,000 launches, 20 s idle
 """
@@ -36,7 +39,6 @@ from common import (
     median,
     populate,
     table,
-    verdict,
 )
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
@@ -161,7 +163,10 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds to idle after /healthz answers")
     parser.add_argument("--runs", type=int, default=1, help="repeat baseline+loaded pairs; median (default 1)")
     parser.add_argument("--target", type=float, default=1.10,
-                        help="VmRSS ratio target (default 1.10: a bench choice, the brief sets none)")
+                        help="VmRSS ratio loaded / empty target (default 1.10, issue 13)")
+    parser.add_argument("--max-mb", type=float, default=120.0,
+                        help="the loaded process's VmRSS must stay under this many MB (10^6 bytes; default 120, "
+                             "issue 13)")
     args = parser.parse_args()
     clean_environ()
 
@@ -208,10 +213,14 @@ def main() -> int:
     base_rss = median(b.result["final"]["VmRSS"] for b, _ in results)
     loaded_rss = median(b.result["final"]["VmRSS"] for _, b in results)
     ratio = loaded_rss / base_rss
-    print(f"VmRSS: {args.launches} launches {loaded_rss * mib:.1f} MiB, 0 launches {base_rss * mib:.1f} MiB, "
+    print(f"VmRSS: {args.launches} launches {loaded_rss * mib:.1f} MiB ({loaded_rss * 1024 / 1e6:.1f} MB), "
+          f"0 launches {base_rss * mib:.1f} MiB ({base_rss * 1024 / 1e6:.1f} MB), "
           f"difference {(loaded_rss - base_rss) * mib:+.1f} MiB")
-    print(verdict("idle_memory", ratio, args.target, f"VmRSS {args.launches}/0 launches"))
-    return 0 if ratio <= args.target else 1
+    loaded_mb = loaded_rss * 1024 / 1e6
+    ok = ratio <= args.target and loaded_mb < args.max_mb
+    print(f"RESULT idle_memory: VmRSS {args.launches}/0 launches ratio {ratio:.2f} (target <= {args.target:.2f}), "
+          f"{args.launches} launches {loaded_mb:.1f} MB (target < {args.max_mb:g} MB) {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

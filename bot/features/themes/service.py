@@ -76,7 +76,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -257,8 +257,11 @@ class _Word(NamedTuple):
 
 
 _words_lock = threading.Lock()
-_words_cache: dict[str, _Word] = {}
-_WORDS_CACHE_LIMIT = 200_000
+_words_cache: dict[str, _Word] = {}  # insertion order: the oldest words go first when it is full
+# A word costs about 1.2 kB here (its n-gram hashes are most of it), and the words come from what people
+# write (issue numbers, names, ids, typos), so a long-running process meets new ones forever: 20,000 words
+# (about 24 MB) hold every word of a 10,000-text grouping several times over (bench/themes.py: about 3,700).
+_WORDS_CACHE_LIMIT = 20_000
 _GRAM_BUCKETS = 1 << 22
 
 
@@ -286,13 +289,15 @@ def _words(words: set[str]) -> dict[str, _Word]:
         encoded = tokenizer.encode_batch_fast(missing, add_special_tokens=False)
         vocab = len(weights)
         with _words_lock:
-            if len(_words_cache) + len(missing) > _WORDS_CACHE_LIMIT:
-                _words_cache.clear()
             for word, enc in zip(missing, encoded, strict=True):
                 ids = tuple(i for i in enc.ids if 0 <= i < vocab)
                 entry = _Word(ids, tuple(i for i in ids if not skip[i]), _grams(word))
                 _words_cache[word] = entry
                 found[word] = entry
+            excess = len(_words_cache) - _WORDS_CACHE_LIMIT
+            if excess > 0:  # bounded: the oldest words go (this call's own words are in `found` anyway)
+                for word in list(islice(_words_cache, excess)):
+                    del _words_cache[word]
     return found
 
 
