@@ -102,6 +102,24 @@ def test_a_click_is_recorded_confirmed_and_a_later_click_replaces_it(world):
     assert "cora" not in tally and "U0CUST1" not in tally  # counts only, no names
 
 
+def test_clicks_over_many_seconds_while_the_tally_waits_send_one_refresh_showing_them_all(world):
+    add_launch(world)
+    world.tick(MON)
+    post = checkin_posts(world)[0]
+    updates_before = sum(1 for c in world.sim.calls if c.method == "chat.update")
+    # Nothing is delivered while clicks keep coming for a minute (as when chat.update's budget is spent).
+    for second, (user, action) in enumerate([("U0CUST1", "checkin_good"), ("U0CUST2", "checkin_friction"),
+                                              ("U0CUST1", "checkin_blocked"), ("U0CUST2", "checkin_good")]):
+        world.clock.set(MON + timedelta(minutes=2, seconds=15 * second))
+        click(world, action, post, user=user)
+    world.clock.set(MON + timedelta(minutes=4))
+    world.deliver()
+    updates = [c for c in world.sim.calls if c.method == "chat.update"][updates_before:]
+    assert len(updates) == 1  # the three older refreshes were superseded, not sent one after another
+    tally = checkin_posts(world)[0].plain_text()
+    assert "1 all good" in tally and "0 some friction" in tally and "1 blocked" in tally
+
+
 def test_launch_that_opts_in_shows_names_on_the_tally(world):
     add_launch(world, show_names=True)
     world.tick(MON)
