@@ -285,3 +285,29 @@ def test_many_due_issues_escalate_exactly_once_across_two_engines_and_a_repeated
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_issues_found_hours_late_get_the_same_next_step_set_based_as_one_at_a_time(tmp_path):
+    """After downtime: issues whose deadline passed hours ago (more than their SLA) escalate once, and the
+    next step is one SLA from now (never a burst of pages), exactly as escalate_one sets it — support
+    hours, holidays and all."""
+    db = build(tmp_path / "late.db", due=0, not_due=0)
+    with db.session() as s:
+        launches = s.exec(select(Launch).order_by(Launch.id)).all()
+        for k in range(40):
+            launch = launches[k % len(launches)]
+            issues.open_issue(s, launch=launch, text=f"Problem {k}", reporter="U0REP", reporter_team=None,
+                              source="test", source_key=f"late:{k}", now=NOW - timedelta(hours=5 + k % 3),
+                              severity=SEVERITIES[k % len(SEVERITIES)])
+    db.dispose()
+    shutil.copyfile(tmp_path / "late.db", tmp_path / "late-each.db")
+    db, reference = Database(f"sqlite:///{tmp_path / 'late.db'}"), Database(f"sqlite:///{tmp_path / 'late-each.db'}")
+    with db.session() as s:
+        assert issues.escalate_due(s, NOW, 0, 500).done == 40
+    with reference.session() as s:
+        assert sum(issues.escalate_one(s, issue_id, NOW) for issue_id in range(1, 41)) == 40
+    state = issue_state(db)
+    assert state == issue_state(reference)
+    assert all(count == 1 and NOW < following for _, _, count, following in state)
+    db.dispose()
+    reference.dispose()
