@@ -14,7 +14,7 @@ from datetime import time as dt_time
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, Text, bindparam, cast, func, insert, literal, null, update
+from sqlalchemy import Integer, String, Text, any_, bindparam, cast, func, insert, literal, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
@@ -764,13 +764,15 @@ def _claim_with_deadlines(session: Session, now: datetime, ladder: list[tuple[in
     (Every update of an indexed column writes a new row version into each of the issue's indexes: two
     updates per issue cost twice that. Three array parameters keep the statement the same for any chunk.)"""
     issue_t = Issue.__table__
-    steps = func.unnest(bindparam("ids", [row[0] for row in ladder], type_=postgresql.ARRAY(Integer)),
-                        bindparam("olds", [row[1] for row in ladder], type_=postgresql.ARRAY(Integer)),
+    ids = bindparam("ids", [row[0] for row in ladder], type_=postgresql.ARRAY(Integer))
+    steps = func.unnest(ids, bindparam("olds", [row[1] for row in ladder], type_=postgresql.ARRAY(Integer)),
                         bindparam("nexts", [row[2] for row in ladder],
                                   type_=postgresql.ARRAY(issue_t.c.next_escalation_at.type))
                         ).table_valued("id", "old", "next").render_derived(name="ladder")
     return set(session.execute(
-        update(issue_t).where(issue_t.c.id == steps.c.id, issue_t.c.escalation_count == steps.c.old,
+        # id = ANY(ids) as well as the join: the chunk's rows by primary key, not every open issue hashed
+        update(issue_t).where(issue_t.c.id == any_(ids), issue_t.c.id == steps.c.id,
+                              issue_t.c.escalation_count == steps.c.old,
                               issue_t.c.status == IssueStatus.OPEN, issue_t.c.next_escalation_at <= now)
         .values(escalation_count=issue_t.c.escalation_count + 1, next_escalation_at=steps.c.next)
         .returning(issue_t.c.id)).scalars())
