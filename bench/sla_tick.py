@@ -1,9 +1,12 @@
-"""SLA escalation in one tick: N open issues across 500 launches, a share of them past their deadline.
+"""SLA escalation in one tick: N open issues across 500 launches, a share of them past their deadline,
+on SQLite and on PostgreSQL.
 
 A base database gets `--launches` launches (default 500, ORM rows: no planned work, none would be due):
 each with a CSM, one of five support channels, every other one an urgent channel, every fifth one
 support hours (08:00-20:00 Europe/Berlin), the default SLAs (sev1 15 min, sev2 60, sev3 240) and
-escalation ladder (3 steps).
+escalation ladder (3 steps). SQLite: a file, copied for each run; PostgreSQL (`--databases`, default both):
+a throwaway cluster (tests/pg_cluster.py, initdb/pg_ctl) holding the base as a template database, each
+run a `CREATE DATABASE … TEMPLATE` copy.
 For every size N (`--sizes`, default 1,000, 2,000, 5,000 and 10,000) and every case, a copy of it gets N
 open issues bulk-inserted (severity 20% sev1, 50% sev2, 30% sev3, spread evenly over the launches),
 with `next_escalation_at` set like golive sets it (created_at + SLA):
@@ -15,20 +18,23 @@ with `next_escalation_at` set like golive sets it (created_at + SLA):
 (Overdue by less than the shortest SLA, so an escalation's next step is in the future: a second tick at
 the same instant must escalate nothing.) One warm-up tick at an earlier instant escalates one extra
 issue so that the engine's SQL is compiled before timing. Then `schedules.engine.tick(db, now)` is
-timed; it runs the planned-work loop (nothing due) and every sweeper. While a tick escalates something,
-ticks at the same instant are repeated (golive's sweep takes at most `due_escalations`' limit per tick),
-and the time until every due issue is escalated is reported as well as the first tick's.
+timed (wall, and this process's CPU: on a shared machine the wall time also holds other people's work;
+PostgreSQL's own CPU is in its server processes); it runs the planned-work loop (nothing due) and every
+sweeper. While a tick escalates something, ticks at the same instant are repeated, and the time until
+every due issue is escalated is reported as well as the first tick's.
 
 Checks: each due issue has escalation_count 1 (escalated exactly once), no other issue was touched, one
 "escalated" event and one urgent/support post plus one CSM DM queued per due issue, the tick after
 that escalates nothing, and (reported separately) whether ONE tick escalated every due issue.
 
-Result: per case, time(largest N) / time(smallest N) — close to linear means about 10 for 10k/1k —
-and whether the largest N is under `--target-seconds` (1 s). With `--profile` (default on) the first
-tick of the `all` case at `--profile-size` runs again under cProfile and the breakdown is printed.
+Result, per database and case: time(largest N) / time(smallest N) against 1.2 x linear (12 for 10k/1k,
+the issue's "growth 1k -> 10k <= 1.2 x linear"), and whether the largest N is under `--target-seconds`
+(1 s). With `--profile-size` (default 500; 0 turns it off) the first tick of the `all` case at that N runs
+again on SQLite under cProfile and the breakdown is printed.
 
-    /work/venv/bin/python bench/sla_tick.py --sizes 200,500 --launches 100 --profile-size 200   # quick
-    /work/venv/bin/python bench/sla_tick.py                                                     # 1k..10k
+    .venv/bin/python bench/sla_tick.py --sizes 200,500 --launches 100 --profile-size 200   # quick
+    .venv/bin/python bench/sla_tick.py                                                     # 1k..10k, both
+    .venv/bin/python bench/sla_tick.py --databases sqlite                                  # SQLite only
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import io
 import math
 import pstats
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -54,17 +61,16 @@ SEVERITY_MIX = ("sev1",) * 2 + ("sev2",) * 5 + ("sev3",) * 3
 CSMS = [f"U0CSM{i:02d}" for i in range(20)]
 
 
-def build_base(path: Path, launches: int) -> tuple[float, list[int]]:
+def build_base(url: str, launches: int) -> tuple[float, list[int]]:
     """Launch rows (and their CSM) written directly with the ORM: only what escalation reads. (Planned
-    work is left out: none of it would be due, and save_launch + replan costs ~0.1 s per launch,
-    mostly bot/core/clock.py's parse_zone listing every zone on disk on each call.)"""
+    work is left out: none of it would be due.)"""
     from datetime import date
 
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.models import Launch, LaunchMember, MemberRole
 
-    db = Database(sqlite_url(path.parent, path.name))
+    db = Database(url)
     upgrade(db)
     started = time.perf_counter()
     with db.session() as s:
@@ -84,8 +90,53 @@ def build_base(path: Path, launches: int) -> tuple[float, list[int]]:
             s.add(LaunchMember(launch_id=launch.id, user_id=CSMS[i % len(CSMS)], role=MemberRole.CSM))
         ids = [launch.id for launch in rows]
     seconds = time.perf_counter() - started
-    db.dispose()  # the last connection to close checkpoints the WAL into the file
+    db.dispose()  # SQLite: the last connection to close checkpoints the WAL; PostgreSQL: a template has none
     return seconds, ids
+
+
+class SqliteStore:
+    """The base as a file, copied for each run."""
+
+    name = "SQLite"
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.base = work / "base.db"
+        self.base_url = sqlite_url(work, self.base.name)
+
+    def fresh(self, label: str) -> str:
+        path = self.work / f"{label}.db"
+        shutil.copyfile(self.base, path)
+        if Path(f"{self.base}-wal").exists():
+            shutil.copyfile(f"{self.base}-wal", f"{path}-wal")
+        return sqlite_url(self.work, path.name)
+
+    def drop(self, label: str) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.work / label}.db{suffix}").unlink(missing_ok=True)
+
+
+class PostgresStore:
+    """The base as a template database on a throwaway cluster; each run a CREATE DATABASE … TEMPLATE copy."""
+
+    name = "PostgreSQL"
+
+    def __init__(self, cluster):  # noqa: ANN001 - tests.pg_cluster.PostgresCluster
+        self.cluster = cluster
+        self.base_url = cluster.new_database("sla_base")
+
+    def _admin(self, statement: str, *names: str) -> None:
+        from psycopg import sql
+
+        with self.cluster.connect_admin() as conn:
+            conn.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+    def fresh(self, label: str) -> str:
+        self._admin("CREATE DATABASE {} TEMPLATE {}", label, "sla_base")
+        return self.cluster.url_for(label)
+
+    def drop(self, label: str) -> None:
+        self._admin("DROP DATABASE IF EXISTS {}", label)
 
 
 def issue_rows(launch_ids: list[int], count: int, due: int, seed: int) -> list[dict]:
@@ -133,7 +184,7 @@ def insert_issues(db, rows: list[dict]) -> None:  # noqa: ANN001
         s.execute(insert(Issue.__table__), rows)
 
 
-def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int, seed: int,
+def run_case(store, launch_ids: list[int], size: int, due: int, seed: int,  # noqa: ANN001
              profile: bool = False) -> dict:
     from sqlmodel import col, func, select
 
@@ -142,11 +193,8 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
     from storage.db import Database
     from storage.models import Issue, IssueEvent, OutboxMessage
 
-    path = work / f"case-{size}-{due}.db"
-    shutil.copyfile(base, path)
-    if Path(f"{base}-wal").exists():
-        shutil.copyfile(f"{base}-wal", f"{path}-wal")
-    db = Database(sqlite_url(work, path.name))
+    label = f"case_{size}_{due}_{seed}"
+    db = Database(store.fresh(label))
     rows = issue_rows(launch_ids, size, due, seed)
     started = time.perf_counter()
     insert_issues(db, rows)
@@ -155,26 +203,25 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
     out: dict = {"size": size, "due": due, "insert_s": insert_s,
                  "warmup_escalated": warm.swept.get("issue_escalation", 0)}
     profiler = cProfile.Profile() if profile else None
-    ticks: list[tuple[float, int]] = []
+    ticks: list[tuple[float, int, float]] = []  # (wall s, escalated, this process's CPU s)
     limit = math.ceil(due / 1000) + 3
     while len(ticks) < limit:
         if profiler is not None and not ticks:
             profiler.enable()
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         result = tick(db, NOW, schedule=SCHEDULE, worker_id="bench")
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if profiler is not None and len(ticks) == 0:
             profiler.disable()
         escalated = result.swept.get("issue_escalation", 0)
-        ticks.append((seconds, escalated))
-        if escalated == 0:
-            break
-        if profile:
+        ticks.append((seconds, escalated, cpu))
+        if escalated == 0 or profile:
             break
     out["ticks"] = ticks
     out["profile"] = profiler
     if profile:
         db.dispose()
+        store.drop(label)
         return out
     with db.session() as s:
         counts = dict(s.exec(select(Issue.escalation_count, func.count(Issue.id))
@@ -190,116 +237,23 @@ def run_case(base: Path, work: Path, launch_ids: list[int], size: int, due: int,
         cards = s.exec(select(func.count(OutboxMessage.id))
                        .where(OutboxMessage.method == "golive.issue_card")).one()
     db.dispose()
-    path.unlink()
+    store.drop(label)
     out.update(counts=counts, escalated_due=escalated_due, events=events - out["warmup_escalated"],
                posts=posts - out["warmup_escalated"], dms=dms - out["warmup_escalated"],
                cards=cards - out["warmup_escalated"])
     return out
 
 
-def set_based_escalations(db, now: datetime, chunk: int = 500) -> int:  # noqa: ANN001
-    """EXPERIMENT (not product code): the escalation sweep done set-based, a chunk of due issues per
-    transaction, with the same effects as `bot.features.issues.service.escalate_one` (step +1 and the next deadline, the
-    urgent/support post, a DM per CSM, an "escalated" event, a card update). Per chunk: one SELECT of
-    the due issues, one of their launches, one of their CSMs, one executemany UPDATE (the claim, still
-    conditional on status and step), one executemany INSERT of outbox rows and one of events (RETURNING
-    their ids for the card-update keys). Under SQLite the chunk's transaction holds the write lock
-    from its first statement (BEGIN IMMEDIATE), so the claim cannot race; on PostgreSQL the SELECT would
-    take FOR UPDATE SKIP LOCKED. Loops until nothing is due (no per-tick cap)."""
-    from collections import defaultdict
-
-    from sqlalchemy import bindparam, insert, update
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
-    from sqlmodel import select
-
-    from bot.core import metrics
-    from bot.features.issues import service as issues
-    from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
-
-    issue_t, outbox_t, event_t = Issue.__table__, OutboxMessage.__table__, IssueEvent.__table__
-    claim = (update(issue_t)
-             .where(issue_t.c.id == bindparam("b_id"), issue_t.c.status == IssueStatus.OPEN,
-                    issue_t.c.escalation_count == bindparam("b_count"))
-             .values(escalation_count=bindparam("b_step"), next_escalation_at=bindparam("b_next")))
-    add_outbox = sqlite_dialect.insert(outbox_t).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    total = 0
-    while True:
-        with db.session() as s:
-            due = s.exec(select(Issue).where(Issue.status == IssueStatus.OPEN, Issue.next_escalation_at <= now)
-                         .order_by(Issue.next_escalation_at).limit(chunk)).all()
-            if not due:
-                return total
-            launch_ids = {i.launch_id for i in due}
-            launch_of = {x.id: x for x in s.exec(select(Launch).where(Launch.id.in_(launch_ids))).all()}
-            csms: dict[int, list[str]] = defaultdict(list)
-            for launch_id, user in s.exec(select(LaunchMember.launch_id, LaunchMember.user_id).where(
-                    LaunchMember.launch_id.in_(launch_ids), LaunchMember.role == MemberRole.CSM)
-                    .order_by(LaunchMember.id)).all():
-                csms[launch_id].append(user)
-            claims, posts, events = [], [], []
-
-            def post(key: str, channel: str, text: str, launch_id: int) -> dict:
-                return {"dedupe_key": key, "launch_id": launch_id, "method": "chat.postMessage",
-                        "payload": {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False},
-                        "status": "pending", "attempts": 0, "rate_limited": 0, "next_attempt_at": now,
-                        "write_back": None, "created_at": now}
-
-            for issue in due:
-                launch = launch_of[issue.launch_id]
-                step = issue.escalation_count + 1
-                following = (issues.sla_deadline(launch, issue.severity, issue.next_escalation_at)
-                             if step < launch.escalation_steps else None)
-                claims.append({"b_id": issue.id, "b_count": issue.escalation_count, "b_step": step,
-                               "b_next": following})
-                text = issues.escalation_text(launch, issue, step, now - issue.created_at)
-                channel = launch.urgent_channel or issue.support_channel or launch.support_channel
-                if channel:
-                    posts.append(post(f"issue:{issue.id}:escalation:{step}", channel, text, launch.id))
-                for csm in csms[launch.id]:
-                    posts.append(post(f"issue:{issue.id}:escalation:{step}:{csm}", csm, text, launch.id))
-                events.append({"issue_id": issue.id, "at": now, "actor": None, "kind": "escalated",
-                               "detail": f"step {step}"})
-            claimed = s.execute(claim, claims).rowcount
-            if claimed != len(claims):
-                raise RuntimeError(f"claimed {claimed} of {len(claims)}: another ticker raced this chunk")
-            event_ids = s.execute(insert(event_t).returning(event_t.c.id, event_t.c.issue_id,
-                                                            sort_by_parameter_order=True), events).all()
-            by_id = {i.id: i for i in due}
-            for event_id, issue_id in event_ids:
-                issue = by_id[issue_id]
-                if issue.support_channel:
-                    posts.append({**post(f"{issues.card_key(issue)}:update:{event_id}", issue.support_channel, "",
-                                         issue.launch_id),
-                                  "method": "golive.issue_card",
-                                  "payload": {"channel": issue.support_channel, "issue_id": issue.id,
-                                              "ts_from": issues.card_key(issue)}})
-            if posts:
-                s.execute(add_outbox, posts)
-            for issue in due:
-                metrics.SLA_BREACHES.labels(severity=issue.severity).inc()
-            total += len(due)
-
-
-def use_experiment(name: str) -> None:
-    """Route the escalation sweeper through an experiment (the other sweepers are unchanged)."""
-    if name == "none":
-        return
-    import schedules.engine as engine
-
-    original = engine._sweep
-
-    def sweep(db, sweeper, now):  # noqa: ANN001, ANN202
-        if sweeper.name == "issue_escalation":
-            return set_based_escalations(db, now)
-        return original(db, sweeper, now)
-
-    engine._sweep = sweep
-
-
 def time_to_all(out: dict) -> float:
     """Seconds of the ticks that escalated something (the first tick's when none did)."""
-    busy = [seconds for seconds, n in out["ticks"] if n]
+    busy = [seconds for seconds, n, _ in out["ticks"] if n]
     return sum(busy) or out["ticks"][0][0]
+
+
+def cpu_to_all(out: dict) -> float:
+    """This process's CPU seconds in the same ticks."""
+    busy = [cpu for _, n, cpu in out["ticks"] if n]
+    return sum(busy) or out["ticks"][0][2]
 
 
 def check(out: dict) -> list[str]:
@@ -327,12 +281,10 @@ def print_profile(profiler: cProfile.Profile, escalations: int) -> None:
     total = stats.total_tt
     wanted = [
         ("schedules/engine.py", "tick"), ("schedules/engine.py", "_sweep"),
-        ("bot/features/issues/service.py", "due_escalations"), ("bot/features/issues/service.py", "escalate_one"),
-        ("storage/db.py", "session"), ("orm/session.py", "commit"), ("bot/features/issues/service.py", "sla_deadline"),
-        ("orm/session.py", "get"), ("orm/session.py", "refresh"), ("bot/features/launches/service.py", "members"),
-        ("bot/features/issues/service.py", "escalation_text"), ("bot/outbox/queue.py", "post_message"),
-        ("bot/outbox/queue.py", "enqueue"), ("bot/features/issues/service.py", "add_event"),
-        ("bot/features/issues/service.py", "queue_card_update"), ("orm/session.py", "flush"),
+        ("bot/features/issues/service.py", "escalate_due"), ("bot/features/issues/service.py", "_ladders"),
+        ("storage/db.py", "session"), ("orm/session.py", "commit"), ("bot/features/issues/service.py", "following"),
+        ("bot/features/issues/service.py", "escalation_text"), ("bot/outbox/queue.py", "outbox_row"),
+        ("bot/outbox/queue.py", "enqueue_many"), ("orm/session.py", "execute"),
         ("engine/base.py", "_execute_context"), ("{method 'execute' of 'sqlite3.Cursor' objects}", ""),
         ("{method 'commit' of 'sqlite3.Connection' objects}", ""),
     ]
@@ -351,8 +303,34 @@ def print_profile(profiler: cProfile.Profile, escalations: int) -> None:
     lines = buf.getvalue().splitlines()
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
     print("top self time:")
-    print("\n".join(line.replace("/work/venv/lib/python3.11/site-packages/", "") for line in lines[start:]
-                    if line.strip()))
+    print("\n".join(re.sub(r"\S*/site-packages/", "", line) for line in lines[start:] if line.strip()))
+
+
+def run_database(store, args, sizes: list[int], cases: list[str]) -> tuple[dict[str, list[dict]], list[str]]:  # noqa: ANN001
+    """Every case and size on one database: the chosen run per (case, size), and the problems found."""
+    created_s, launch_ids = build_base(store.base_url, args.launches)
+    print(f"{store.name} base: {args.launches} launches (and their CSMs) inserted in {created_s:.1f} s", flush=True)
+    results: dict[str, list[dict]] = {}
+    problems: list[str] = []
+    for case in cases:
+        runs: dict[int, list[dict]] = {size: [] for size in sizes}
+        # Rounds over all sizes (1k, 2k, ..., then again), so a noisy moment does not hit one size only.
+        for r in range(args.repeats if case != "all" else 1):
+            for size in sizes:
+                due = size if case == "all" else round(size * args.due_fraction)
+                out = run_case(store, launch_ids, size, due, args.seed + r)
+                problems += [f"{store.name} {problem}" for problem in check(out)]
+                runs[size].append(out)
+        results[case] = []
+        for size in sizes:
+            outs = sorted(runs[size], key=time_to_all)
+            chosen = outs[0]  # the fastest run: on a shared machine noise only ever adds time
+            chosen["repeats"] = [time_to_all(o) for o in runs[size]]
+            results[case].append(chosen)
+    if args.profile_size and isinstance(store, SqliteStore):
+        results["profile"] = [run_case(store, launch_ids, args.profile_size, args.profile_size, args.seed,
+                                       profile=True)]
+    return results, problems
 
 
 def main() -> int:
@@ -361,87 +339,76 @@ def main() -> int:
     parser.add_argument("--launches", type=int, default=500, help="launches the issues are spread over (default 500)")
     parser.add_argument("--due-fraction", type=float, default=0.10, help="due share in case 10pct (default 0.10)")
     parser.add_argument("--cases", default="10pct,all", help="which cases to run (default 10pct,all)")
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="sqlite, postgresql or both (default both; PostgreSQL needs initdb/pg_ctl)")
     parser.add_argument("--target-seconds", type=float, default=1.0, help="time target for the largest N (1 s)")
     parser.add_argument("--growth-target", type=float, default=None,
                         help="target for time(largest)/time(smallest) (default 1.2 x the size ratio: 12 for 10k/1k)")
     parser.add_argument("--profile-size", type=int, default=500,
-                        help="N of the profiled all-due tick (default 500; 0 turns profiling off)")
+                        help="N of the profiled all-due tick on SQLite (default 500; 0 turns profiling off)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs per size of the due-fraction case, the fastest is kept (default 2; `all` runs once)")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--experiment", choices=("none", "set-based"), default="none",
-                        help="run the escalation sweep set-based (see set_based_escalations; not product code)")
     args = parser.parse_args()
     clean_environ()
     sizes = sorted(int(x) for x in args.sizes.split(","))
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    databases = [d.strip().lower() for d in args.databases.split(",") if d.strip()]
+    unknown = set(databases) - {"sqlite", "postgresql"}
+    if unknown or not databases:
+        parser.error(f"--databases: sqlite and/or postgresql, not {', '.join(sorted(unknown)) or 'nothing'}")
     growth_target = args.growth_target or 1.2 * sizes[-1] / sizes[0]
 
-
-    use_experiment(args.experiment)
-
-    results: dict[str, list[dict]] = {}
+    by_database: dict[str, dict[str, list[dict]]] = {}
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="golive-bench-") as tmp:
-        work = Path(tmp)
-        base = work / "base.db"
-        created_s, launch_ids = build_base(base, args.launches)
-        print(f"base: {args.launches} launches (and their CSMs) inserted in {created_s:.1f} s")
-        for case in cases:
-            runs: dict[int, list[dict]] = {size: [] for size in sizes}
-            # Rounds over all sizes (1k, 2k, ..., then again), so a noisy moment does not hit one size only.
-            for r in range(args.repeats if case != "all" else 1):
-                for size in sizes:
-                    due = size if case == "all" else round(size * args.due_fraction)
-                    out = run_case(base, work, launch_ids, size, due, args.seed + r)
-                    problems += check(out)
-                    runs[size].append(out)
-            results[case] = []
-            for size in sizes:
-                outs = sorted(runs[size], key=time_to_all)
-                chosen = outs[0]  # the fastest run: on a shared machine noise only ever adds time
-                chosen["repeats"] = [time_to_all(o) for o in runs[size]]
-                results[case].append(chosen)
-        profiled = None
-        if args.profile_size:
-            profiled = run_case(base, work, launch_ids, args.profile_size, args.profile_size, args.seed, profile=True)
+        if "sqlite" in databases:
+            by_database["SQLite"], found = run_database(SqliteStore(Path(tmp)), args, sizes, cases)
+            problems += found
+        if "postgresql" in databases:
+            from tests.pg_cluster import PostgresCluster
 
-    print(f"SLA escalation tick: {args.launches} launches, sizes {', '.join(map(str, sizes))}; SQLite; "
-          f"now = {NOW:%Y-%m-%d %H:%M} UTC; "
-          + ("bot.features.issues.service.escalate_one per issue" if args.experiment == "none"
-             else f"EXPERIMENT {args.experiment}"))
-    rows = []
-    for case in cases:
-        for out in results[case]:
-            ticks = out["ticks"]
-            busy = [(s, n) for s, n in ticks if n]
-            total = sum(s for s, _ in busy) or ticks[0][0]
-            per = total / max(1, out["due"]) * 1000
-            rows.append((case, out["size"], out["due"], f"{ticks[0][0]:.3f}", ticks[0][1], len(busy),
-                         f"{total:.3f}", f"{per:.2f}", f"{ticks[-1][0]:.3f}", ticks[-1][1],
-                         "/".join(f"{x:.2f}" for x in out["repeats"])))
-    print(table(("case", "N", "due", "tick 1 s", "escalated by tick 1", "ticks with work", "time to all s",
-                 "ms per escalation", "next tick s", "next tick escalated", "runs (s)"), rows))
+            with PostgresCluster() as cluster:
+                by_database["PostgreSQL"], found = run_database(PostgresStore(cluster), args, sizes, cases)
+                problems += found
 
     verdicts = []
     failed = bool(problems)
-    for case in cases:
-        first, last = results[case][0], results[case][-1]
-        all_time = time_to_all
-        growth = all_time(last) / all_time(first)
-        one_tick = all(out["ticks"][0][1] == out["due"] for out in results[case])
-        fast = all_time(last) < args.target_seconds
-        ok = growth <= growth_target and fast
-        failed |= not ok
-        print(f"{case}: time to escalate all due, N={last['size']} / N={first['size']}: {growth:.2f} "
-              f"(linear = {last['size'] / first['size']:.1f}); N={last['size']}: {all_time(last):.3f} s "
-              f"(target < {args.target_seconds:g} s); one tick escalated every due issue at every N: "
-              f"{'yes' if one_tick else 'NO (due_escalations returns at most 1,000 ids per tick)'}")
-        verdicts.append(f"{case} growth ratio {growth:.2f} (target <= {growth_target:.2f}), N={last['size']} "
-                        f"{all_time(last):.2f} s (target < {args.target_seconds:g} s) {'PASS' if ok else 'FAIL'}")
-    if profiled is not None and profiled["profile"] is not None:
+    for name, results in by_database.items():
         print()
-        print_profile(profiled["profile"], profiled["ticks"][0][1])
+        print(f"SLA escalation tick on {name}: {args.launches} launches, sizes {', '.join(map(str, sizes))}; "
+              f"now = {NOW:%Y-%m-%d %H:%M} UTC; bot.features.issues.service.escalate_due, chunk after chunk")
+        rows = []
+        for case in cases:
+            for out in results[case]:
+                ticks = out["ticks"]
+                busy = [(s, n) for s, n, _ in ticks if n]
+                total = time_to_all(out)
+                per = total / max(1, out["due"]) * 1000
+                rows.append((case, out["size"], out["due"], f"{ticks[0][0]:.3f}", ticks[0][1], len(busy),
+                             f"{total:.3f}", f"{cpu_to_all(out):.3f}", f"{per:.3f}", f"{ticks[-1][0]:.3f}",
+                             ticks[-1][1], "/".join(f"{x:.2f}" for x in out["repeats"])))
+        print(table(("case", "N", "due", "tick 1 s", "escalated by tick 1", "ticks with work", "time to all s",
+                     "client CPU s", "ms per escalation", "next tick s", "next tick escalated", "runs (s)"), rows))
+        for case in cases:
+            first, last = results[case][0], results[case][-1]
+            growth = time_to_all(last) / time_to_all(first)
+            cpu_growth = cpu_to_all(last) / max(1e-9, cpu_to_all(first))
+            one_tick = all(out["ticks"][0][1] == out["due"] for out in results[case])
+            fast = time_to_all(last) < args.target_seconds
+            ok = growth <= growth_target and fast
+            failed |= not ok
+            print(f"{name} {case}: time to escalate all due, N={last['size']} / N={first['size']}: {growth:.2f} "
+                  f"(linear = {last['size'] / first['size']:.1f}; CPU {cpu_growth:.2f}); N={last['size']}: "
+                  f"{time_to_all(last):.3f} s, {cpu_to_all(last):.3f} s CPU here (target < {args.target_seconds:g} s); "
+                  f"one tick escalated every due issue at every N: {'yes' if one_tick else 'NO'}")
+            verdicts.append(f"{name} {case} growth ratio {growth:.2f} (target <= {growth_target:.2f}), "
+                            f"N={last['size']} {time_to_all(last):.2f} s (target < {args.target_seconds:g} s) "
+                            f"{'PASS' if ok else 'FAIL'}")
+        if results.get("profile") and results["profile"][0]["profile"] is not None:
+            print()
+            print_profile(results["profile"][0]["profile"], results["profile"][0]["ticks"][0][1])
+    print()
     for problem in problems:
         print("CHECK FAILED:", problem)
     if not problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import literal, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -99,11 +100,37 @@ def enqueue(
     return bool(result.rowcount)
 
 
+# Columns `outbox_row` usually fills with one value for a whole batch (the instant, a fresh row's state).
+_SHARED_COLUMNS = ("status", "attempts", "rate_limited", "created_at", "next_attempt_at")
+
+
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """`enqueue` for many calls at once (rows from `outbox_row`, written in their order): one statement,
-    and a key already queued is left alone, exactly as `enqueue` does."""
-    if rows:
-        session.execute(_insert(session), rows)
+    """`enqueue` for many calls at once (rows from `outbox_row`, written in their order): one executemany
+    INSERT, and a key already queued is left alone (ON CONFLICT DO NOTHING on the dedupe key), exactly as
+    `enqueue` does.
+
+    Only what differs between rows is bound per row (each payload JSON-encoded once): a value every row
+    shares (the instant, a fresh row's status and counters) is rendered into the statement once, through
+    the column's own type, instead of being converted for each row; a write-back no row asks for is left
+    NULL. At thousands of rows per statement that conversion was most of the Python time."""
+    if not rows:
+        return
+    table = OutboxMessage.__table__
+    first = rows[0]
+    shared = [name for name in _SHARED_COLUMNS
+              if first[name] is not None and all(row[name] == first[name] for row in rows)]
+    dropped = set(shared)
+    if all(row["write_back"] is None for row in rows):
+        dropped.add("write_back")
+    statement = _insert(session)
+    if shared:
+        dialect = session.get_bind().dialect
+        statement = statement.values({
+            name: literal_column(str(literal(first[name], table.c[name].type).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True})))
+            for name in shared})
+    # (A statement that names its instant is compiled once per instant: once per tick, whatever its chunks.)
+    session.execute(statement, [{key: value for key, value in row.items() if key not in dropped} for row in rows])
 
 
 def message_payload(channel: str, text: str, *, blocks: list[dict] | None = None, thread_ts: str | None = None,

@@ -44,10 +44,10 @@ LAUNCHES = [
 ]
 
 
-def build(path: Path, due: int, not_due: int = 20) -> Database:
+def build(path: Path | str, due: int, not_due: int = 20) -> Database:
     """`due` issues 1-10 min past their deadline (the next step is still ahead) and `not_due` before it,
-    spread over the launches, opened through the real `open_issue`."""
-    db = Database(f"sqlite:///{path}")
+    spread over the launches, opened through the real `open_issue`. `path`: a SQLite file or a database URL."""
+    db = Database(path if isinstance(path, str) else f"sqlite:///{path}")
     upgrade(db)
     with db.session() as s:
         launches = []
@@ -228,3 +228,86 @@ def test_an_acknowledged_issue_in_the_chunk_is_not_escalated_even_when_acknowled
     assert not any(k.startswith(("issue:1:escalation", "issue:2:escalation", "issue:3:escalation")) for k in keys)
     assert tick(db, NOW, schedule=SCHEDULE, worker_id="t").swept["issue_escalation"] == 0
     db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, db_url) -> str:  # noqa: ANN001
+    return db_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_many_due_issues_escalate_exactly_once_across_two_engines_and_a_repeated_tick(url, monkeypatch):
+    """600 due issues, two engines (two Database objects: two processes' pools) ticking at the same instant
+    in small chunks so that they interleave, then the same instant ticked again by each: every issue
+    is escalated once, with one event and exactly one of each post, whoever took it."""
+    due = 600
+    build(url, due=due, not_due=30).dispose()
+    monkeypatch.setattr(engine, "SWEEP_CHUNK", 40)
+    first, second = Database(url), Database(url)
+    barrier = threading.Barrier(2)
+    swept: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def run(db: Database, worker: str) -> None:
+        try:
+            barrier.wait()
+            swept[worker] = tick(db, NOW, schedule=SCHEDULE, worker_id=worker).swept["issue_escalation"]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=run, args=(db, name)) for name, db in (("w1", first), ("w2", second))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        assert errors == [] and sum(swept.values()) == due, (swept, errors)
+        # The same instant again, on both engines: nothing is left to escalate and nothing is queued twice.
+        assert tick(first, NOW, schedule=SCHEDULE, worker_id="w1").swept["issue_escalation"] == 0
+        assert tick(second, NOW, schedule=SCHEDULE, worker_id="w2").swept["issue_escalation"] == 0
+
+        assert [count for _, _, count, _ in issue_state(first)] == [1] * due + [0] * 30
+        with first.session() as s:
+            events = s.execute(text("select issue_id, detail from issue_event where kind = 'escalated'")).all()
+            keys = [k for k in s.exec(select(OutboxMessage.dedupe_key)).all() if ":escalation:" in k or ":update:" in k]
+            launch_of = {i.id: LAUNCHES[i.launch_id - 1] for i in s.exec(select(Issue)).all()}
+        assert sorted(events) == [(i, "step 1") for i in range(1, due + 1)]
+        assert len(keys) == len(set(keys))
+        expected = set()
+        for issue_id in range(1, due + 1):
+            raw = launch_of[issue_id]
+            if raw.get("urgent_channel") or raw.get("support_channel"):
+                expected.add(f"issue:{issue_id}:escalation:1")
+            expected |= {f"issue:{issue_id}:escalation:1:{csm}" for csm in raw["csm"]}
+        assert {k for k in keys if ":escalation:" in k} == expected
+        card_updates = [k for k in keys if ":card:update:" in k]
+        assert sorted(int(k.split(":")[1]) for k in card_updates) == [
+            i for i in range(1, due + 1) if launch_of[i].get("support_channel")]
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_issues_found_hours_late_get_the_same_next_step_set_based_as_one_at_a_time(tmp_path):
+    """After downtime: issues whose deadline passed hours ago (more than their SLA) escalate once, and the
+    next step is one SLA from now (never a burst of pages), exactly as escalate_one sets it — support
+    hours, holidays and all."""
+    db = build(tmp_path / "late.db", due=0, not_due=0)
+    with db.session() as s:
+        launches = s.exec(select(Launch).order_by(Launch.id)).all()
+        for k in range(40):
+            launch = launches[k % len(launches)]
+            issues.open_issue(s, launch=launch, text=f"Problem {k}", reporter="U0REP", reporter_team=None,
+                              source="test", source_key=f"late:{k}", now=NOW - timedelta(hours=5 + k % 3),
+                              severity=SEVERITIES[k % len(SEVERITIES)])
+    db.dispose()
+    shutil.copyfile(tmp_path / "late.db", tmp_path / "late-each.db")
+    db, reference = Database(f"sqlite:///{tmp_path / 'late.db'}"), Database(f"sqlite:///{tmp_path / 'late-each.db'}")
+    with db.session() as s:
+        assert issues.escalate_due(s, NOW, 0, 500).done == 40
+    with reference.session() as s:
+        assert sum(issues.escalate_one(s, issue_id, NOW) for issue_id in range(1, 41)) == 40
+    state = issue_state(db)
+    assert state == issue_state(reference)
+    assert all(count == 1 and NOW < following for _, _, count, following in state)
+    db.dispose()
+    reference.dispose()

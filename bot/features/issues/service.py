@@ -3,6 +3,8 @@ acknowledges, triaged in the support channel, and followed by the reporter in th
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 from collections import Counter, defaultdict
@@ -12,13 +14,14 @@ from datetime import time as dt_time
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import Integer, String, Text, any_, bindparam, cast, func, insert, literal, null, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core import metrics
-from bot.core.clock import parse_support_hours
+from bot.core.clock import parse_date, parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
 from bot.core.i18n import DEFAULT_LOCALE, N_, Translator, translator
 from bot.core.text import clip, escape, mention, user_text
@@ -620,69 +623,134 @@ def escalation_channel(launch: Launch, issue: Issue) -> str | None:
     return launch.urgent_channel or issue.support_channel or launch.support_channel
 
 
-ESCALATION_COLUMNS = ("id", "launch_id", "number", "text", "severity", "support_channel", "created_at",
+ESCALATION_COLUMNS = ("id", "launch_id", "number", "severity", "support_channel", "created_at",
                       "escalation_count", "next_escalation_at")
+# escalation_text shows 300 characters of the issue's text: read one more (to know whether it was clipped),
+# not the whole of a text that may hold 200,000.
+ESCALATION_TEXT_CHARS = 301
+
+
+class _Ladder(NamedTuple):
+    """What escalation reads of one launch: it stands in for the Launch in escalation_text, paged and
+    escalation_channel, and gives the launch's SLA deadlines with its hours and holidays parsed once."""
+
+    id: int
+    customer: str
+    channel: str
+    support_channel: str | None
+    urgent_channel: str | None
+    oncall: str | None
+    oncall2: str | None
+    escalation_steps: int
+    sla_minutes: dict  # shared between launches with the same setting: read only
+    support_hours: str | None
+    zone: str
+    holidays: frozenset[date]
+
+    def deadline(self, severity: str, start: datetime) -> datetime:
+        """`sla_deadline` of this launch."""
+        return add_support_minutes(start, sla_minutes(self, severity), self.support_hours, self.zone, self.holidays)
+
+    def following(self, issue: Any, now: datetime) -> datetime:
+        """`next_escalation` of this launch."""
+        following = self.deadline(issue.severity, issue.next_escalation_at)
+        return following if following > now else self.deadline(issue.severity, now)
+
+
+@functools.lru_cache(maxsize=256)
+def _sla_setting(text: str | None) -> dict:
+    return json.loads(text) if text else {}
+
+
+@functools.lru_cache(maxsize=256)
+def _holiday_setting(text: str | None) -> frozenset[date]:
+    return frozenset(parse_date(day) for day in (json.loads(text) if text else None) or [])
+
+
+def _ladders(session: Session, launch_ids: set[int]) -> dict[int, _Ladder]:
+    """The launches' ladders, as plain columns: most launches share their SLA and holiday settings (the
+    defaults), so their JSON is read as text and parsed once per distinct text, not once per launch."""
+    t = Launch.__table__
+    rows = session.execute(sa_select(
+        t.c.id, t.c.customer, t.c.channel, t.c.support_channel, t.c.urgent_channel, t.c.oncall, t.c.oncall2,
+        t.c.escalation_steps, cast(t.c.sla_minutes, Text), t.c.support_hours, t.c.support_tz, t.c.timezone,
+        cast(t.c.holidays, Text)).where(t.c.id.in_(launch_ids))).all()
+    return {row[0]: _Ladder(*row[:8], sla_minutes=_sla_setting(row[8]), support_hours=row[9],
+                            zone=row[10] or row[11], holidays=_holiday_setting(row[12])) for row in rows}
 
 
 def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> SweepChunk:
     """The escalation sweep, set-based: up to `limit` due issues with ids above `after_id` move one step up
     their ladder in this session's transaction, with exactly `escalate_one`'s effects (the urgent/support
-    post, a DM per CSM, an "escalated" event, a card update, the breach metric), in a handful of statements:
-    the chunk's issues (on PostgreSQL locked, FOR UPDATE SKIP LOCKED, so a second worker takes other rows),
-    their launches, their CSMs; the claim, one conditional UPDATE … RETURNING per step being left (status
-    still open, step unchanged, still due), so only what it returns is escalated, once per step; then
-    the events, and the outbox rows through `enqueue_many` (same keys, so a repeat queues nothing)."""
+    post, a DM per CSM, an "escalated" event, a card update, the breach metric), in a fixed handful of
+    statements whatever the chunk's size, and no ORM object: the chunk's issues as plain rows (on
+    PostgreSQL locked, FOR UPDATE SKIP LOCKED, so a second worker takes other rows), their launches, their
+    CSMs; the claim, one conditional UPDATE … RETURNING per step being left (status still open, step
+    unchanged, still due), so only what it returns is escalated, once per step; the next deadlines (one
+    executemany UPDATE; on PostgreSQL claim and deadlines in one statement, `_claim_with_deadlines`); the
+    events (one INSERT … SELECT … RETURNING); the outbox rows through `enqueue_many` (one executemany
+    INSERT; same keys as `escalate_one`, so a repeat queues nothing)."""
     issue_t = Issue.__table__
-    # Plain rows of what escalation reads (they stand in for the Issue in escalation_text and
-    # next_escalation): no ORM objects to build, track and expire.
-    query = (sa_select(*(issue_t.c[name] for name in ESCALATION_COLUMNS))
+    # Plain rows of what escalation reads of an issue: they stand in for the Issue in escalation_text,
+    # escalation_channel and card_update.
+    query = (sa_select(*(issue_t.c[name] for name in ESCALATION_COLUMNS),
+                       func.substr(issue_t.c.text, 1, ESCALATION_TEXT_CHARS).label("text"))
              .where(issue_t.c.status == IssueStatus.OPEN, issue_t.c.next_escalation_at <= now,
                     issue_t.c.id > after_id).order_by(issue_t.c.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         query = query.with_for_update(skip_locked=True)
     due: list[Any] = list(session.execute(query).all())
     if not due:
         return SweepChunk(last_id=None, done=0)
     launch_ids = {issue.launch_id for issue in due}
-    launch_of = {launch.id: launch for launch in session.exec(select(Launch).where(
-        col(Launch.id).in_(launch_ids))).all()}
+    launch_of = _ladders(session, launch_ids)
     csms: dict[int, list[str]] = defaultdict(list)
-    for launch_id, user in session.exec(
-            select(LaunchMember.launch_id, LaunchMember.user_id)
+    for launch_id, user in session.execute(
+            sa_select(LaunchMember.launch_id, LaunchMember.user_id)
             .where(col(LaunchMember.launch_id).in_(launch_ids), LaunchMember.role == MemberRole.CSM)
             .order_by(LaunchMember.id)).all():
         csms[launch_id].append(user)
 
-    plans: dict[int, tuple[int, datetime | None, str]] = {}
+    plans: dict[int, tuple[int, datetime, str]] = {}
     by_step: dict[int, list[int]] = defaultdict(list)
     for issue in due:
         try:
             launch = launch_of[issue.launch_id]
             step = issue.escalation_count + 1
-            plans[issue.id] = (step, next_escalation(launch, issue, step, now),
+            plans[issue.id] = (step, launch.following(issue, now),
                                escalation_text(launch, issue, step, now - issue.created_at))
         except Exception:  # one bad row (say, unreadable support hours) must not stop the others
             log.exception("escalation failed for issue %s", issue.id)
             continue
         by_step[issue.escalation_count].append(issue.id)
 
-    claimed: set[int] = set()
-    for old, ids in by_step.items():
-        claimed.update(session.execute(
-            update(issue_t).where(issue_t.c.id.in_(ids), issue_t.c.status == IssueStatus.OPEN,
-                                  issue_t.c.escalation_count == old, issue_t.c.next_escalation_at <= now)
-            .values(escalation_count=old + 1).returning(issue_t.c.id)).scalars())
-    escalated = [issue for issue in due if issue.id in claimed]
-    if not escalated:
+    if postgres:
+        claimed = _claim_with_deadlines(session, now, [(issue.id, issue.escalation_count, plans[issue.id][1])
+                                                      for issue in due if issue.id in plans])
+    else:
+        claimed = set()
+        for old, ids in by_step.items():
+            claimed.update(session.execute(
+                update(issue_t).where(issue_t.c.id.in_(ids), issue_t.c.status == IssueStatus.OPEN,
+                                      issue_t.c.escalation_count == old, issue_t.c.next_escalation_at <= now)
+                .values(escalation_count=old + 1).returning(issue_t.c.id)).scalars())
+    if not claimed:
         return SweepChunk(last_id=due[-1].id, done=0)
-    session.execute(update(issue_t).where(issue_t.c.id == bindparam("b_id"))
-                    .values(next_escalation_at=bindparam("b_next")),
-                    [{"b_id": issue.id, "b_next": plans[issue.id][1]} for issue in escalated])
+    escalated = [issue for issue in due if issue.id in claimed]
+    if not postgres:
+        session.execute(update(issue_t).where(issue_t.c.id == bindparam("b_id"))
+                        .values(next_escalation_at=bindparam("b_next")),
+                        [{"b_id": issue.id, "b_next": plans[issue.id][1]} for issue in escalated])
+    # The events straight from the claimed rows ("step N" is their new escalation_count): no parameters per row.
     event_t = IssueEvent.__table__
-    event_of = dict((issue_id, event_id) for event_id, issue_id in session.execute(
-        insert(event_t).returning(event_t.c.id, event_t.c.issue_id),
-        [{"issue_id": issue.id, "at": now, "actor": None, "kind": "escalated",
-          "detail": f"step {plans[issue.id][0]}"} for issue in escalated]).all())
+    event_of = dict(session.execute(
+        insert(event_t).from_select(
+            ["issue_id", "at", "actor", "kind", "detail"],
+            sa_select(issue_t.c.id, literal(now, event_t.c.at.type), null(), literal("escalated"),
+                      literal("step ") + cast(issue_t.c.escalation_count, String))
+            .where(issue_t.c.id.in_(claimed)).order_by(issue_t.c.id))
+        .returning(event_t.c.issue_id, event_t.c.id)).all())
     rows = []
     for issue in escalated:
         launch = launch_of[issue.launch_id]
@@ -704,6 +772,26 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
     for severity, count in Counter(issue.severity for issue in escalated).items():
         metrics.SLA_BREACHES.labels(severity=severity).inc(count)
     return SweepChunk(last_id=due[-1].id, done=len(escalated))
+
+
+def _claim_with_deadlines(session: Session, now: datetime, ladder: list[tuple[int, int, datetime]]) -> set[int]:
+    """PostgreSQL: the claim and the next deadline of (issue id, step read, next deadline) in ONE statement,
+    UPDATE … FROM unnest(ids, steps, deadlines), conditional per row like the claim, RETURNING what it took.
+    (Every update of an indexed column writes a new row version into each of the issue's indexes: two
+    updates per issue cost twice that. Three array parameters keep the statement the same for any chunk.)"""
+    issue_t = Issue.__table__
+    ids = bindparam("ids", [row[0] for row in ladder], type_=postgresql.ARRAY(Integer))
+    steps = func.unnest(ids, bindparam("olds", [row[1] for row in ladder], type_=postgresql.ARRAY(Integer)),
+                        bindparam("nexts", [row[2] for row in ladder],
+                                  type_=postgresql.ARRAY(issue_t.c.next_escalation_at.type))
+                        ).table_valued("id", "old", "next").render_derived(name="ladder")
+    return set(session.execute(
+        # id = ANY(ids) as well as the join: the chunk's rows by primary key, not every open issue hashed
+        update(issue_t).where(issue_t.c.id == any_(ids), issue_t.c.id == steps.c.id,
+                              issue_t.c.escalation_count == steps.c.old,
+                              issue_t.c.status == IssueStatus.OPEN, issue_t.c.next_escalation_at <= now)
+        .values(escalation_count=issue_t.c.escalation_count + 1, next_escalation_at=steps.c.next)
+        .returning(issue_t.c.id)).scalars())
 
 
 def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
