@@ -87,6 +87,16 @@ def record_person(session: Session, user: dict[str, Any], now: datetime) -> None
     session.add(row)
 
 
+def stored_locales(session: Session, users: Iterable[str]) -> dict[str, str | None]:
+    """The stored Slack locale (`users.info` with `include_locale`, "fr-FR") of each of `users` golive knows,
+    read in the caller's session: local data, never the network."""
+    wanted = sorted(set(users))
+    if not wanted:
+        return {}
+    rows = session.exec(select(SlackPerson.user_id, SlackPerson.locale).where(SlackPerson.user_id.in_(wanted))).all()
+    return {user: locale for user, locale in rows}
+
+
 def record_join(session: Session, channel: str, user: str, now: datetime) -> None:
     if session.get(ChannelMember, (channel, user)) is None:
         session.add(ChannelMember(channel=channel, user_id=user, seen_at=now))

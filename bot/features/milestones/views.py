@@ -223,3 +223,97 @@ def adoption_line(adoption: Adoption | None) -> str:
         return "_Adoption: no product usage data was shared with golive._"
     return (f"*Adoption:* {adoption.active} of {adoption.known} people used the product in the last "
             f"{ACTIVE_DAYS} days ({percent(adoption.active, adoption.known)}).")
+
+
+# -- readiness reminders before go-live ---------------------------------------------------------------
+
+
+def _open_lines(items: list[ReadinessItem], shown: int, size: int, t: Translator) -> str:
+    lines = [f"• {user_text(i.text, size)}" for i in items[:shown]]
+    if len(items) > shown:
+        lines.append(t.ngettext("…and {count} more.", "…and {count} more.", len(items) - shown))
+    return "\n".join(lines)
+
+
+def readiness_channel_text(launch: Launch, items: list[ReadinessItem], days_before: int,
+                           t: Translator | None = None) -> str:
+    """The friendly readiness summary posted in the customer's channel before go-live, in the launch's
+    language: how many criteria are done and which are still to do."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    still_open = [i for i in items if not i.done]
+    values = {"customer": escape(launch.customer), "day": t.format_day(launch.go_live_date)}
+    tomorrow = days_before == 1
+    if not still_open:
+        if tomorrow:
+            text = t.gettext(":rocket: Go-live for *{customer}* is tomorrow ({day}), and every go-live criterion is "
+                             "met. See you on the day!", **values)
+        else:
+            text = t.gettext(":rocket: Go-live for *{customer}* is in three business days ({day}), and every "
+                             "go-live criterion is met. See you on the day!", **values)
+        return clip(text, 3900)
+    values |= {"done": t.format_number(len(items) - len(still_open)), "items": _open_lines(still_open, 15, 200, t)}
+    if tomorrow:
+        # TRANSLATORS: {items} is the list of open criteria, one "• …" line each, as the launch team wrote them.
+        text = t.ngettext(
+            ":rocket: Go-live for *{customer}* is tomorrow ({day})! {done} of {count} go-live criterion is done; "
+            "still to do:\n{items}\nYour launch team is on it — shout here if you can help with any of them.",
+            ":rocket: Go-live for *{customer}* is tomorrow ({day})! {done} of {count} go-live criteria are done; "
+            "still to do:\n{items}\nYour launch team is on it — shout here if you can help with any of them.",
+            len(items), **values)
+    else:
+        text = t.ngettext(
+            ":rocket: Go-live for *{customer}* is in three business days ({day})! {done} of {count} go-live "
+            "criterion is done; still to do:\n{items}\nYour launch team is on it — shout here if you can help with "
+            "any of them.",
+            ":rocket: Go-live for *{customer}* is in three business days ({day})! {done} of {count} go-live "
+            "criteria are done; still to do:\n{items}\nYour launch team is on it — shout here if you can help with "
+            "any of them.",
+            len(items), **values)
+    return clip(text, 3900)
+
+
+def readiness_reminder_dm(launch: Launch, items: list[ReadinessItem], days_before: int,
+                          t: Translator | None = None) -> str:
+    """The CSM's readiness reminder by DM (vendor-facing: in the CSM's language): the open criteria with
+    their keys and owners, and how to tick them."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    still_open = [i for i in items if not i.done]
+    values = {"customer": escape(launch.customer), "day": t.format_day(launch.go_live_date),
+              "channel": f"<#{launch.channel}>"}
+    tomorrow = days_before == 1
+    if not still_open:
+        if tomorrow:
+            text = t.ngettext(":white_check_mark: Go-live for *{customer}* is tomorrow ({day}) and its {count} "
+                              "criterion is met. Declare it live with `/golive live` in {channel}.",
+                              ":white_check_mark: Go-live for *{customer}* is tomorrow ({day}) and all {count} "
+                              "criteria are met. Declare it live with `/golive live` in {channel}.",
+                              len(items), **values)
+        else:
+            text = t.ngettext(":white_check_mark: Go-live for *{customer}* is in three business days ({day}) and "
+                              "its {count} criterion is met. Declare it live with `/golive live` in {channel}.",
+                              ":white_check_mark: Go-live for *{customer}* is in three business days ({day}) and "
+                              "all {count} criteria are met. Declare it live with `/golive live` in {channel}.",
+                              len(items), **values)
+        return clip(text, 3900)
+    lines = []
+    for i in still_open[:40]:
+        line = f"• {user_text(i.text, 300)} (`{i.key}`)"
+        # TRANSLATORS: an open go-live criterion in the CSM's reminder; {criterion} is "• text (`key`)".
+        lines.append(t.gettext("{criterion} — owner {owner}", criterion=line, owner=mention(i.owner))
+                     if i.owner else line)
+    values |= {"open": t.format_number(len(still_open)), "items": "\n".join(lines), "id": launch.id}
+    if tomorrow:
+        text = t.ngettext(":clipboard: Go-live for *{customer}* is tomorrow ({day}); {open} of {count} criterion "
+                          "is still open:\n{items}\nTick them with `/golive ready` in {channel}, or "
+                          "`golive launch criteria {id} --done KEY`.",
+                          ":clipboard: Go-live for *{customer}* is tomorrow ({day}); {open} of {count} criteria "
+                          "are still open:\n{items}\nTick them with `/golive ready` in {channel}, or "
+                          "`golive launch criteria {id} --done KEY`.", len(items), **values)
+    else:
+        text = t.ngettext(":clipboard: Go-live for *{customer}* is in three business days ({day}); {open} of "
+                          "{count} criterion is still open:\n{items}\nTick them with `/golive ready` in {channel}, "
+                          "or `golive launch criteria {id} --done KEY`.",
+                          ":clipboard: Go-live for *{customer}* is in three business days ({day}); {open} of "
+                          "{count} criteria are still open:\n{items}\nTick them with `/golive ready` in {channel}, "
+                          "or `golive launch criteria {id} --done KEY`.", len(items), **values)
+    return clip(text, 3900)
