@@ -392,9 +392,10 @@ class Translator:
             return glue.replace("{1}", self.format_day(local)).replace("{0}", self.format_time(local.time()))
         return _babel_format_datetime(local, format=format, tzinfo=zone, locale=self.babel_locale)
 
-    def format_number(self, n: float) -> str:
-        """A number with the locale's separators: 1,234.5 / 1.234,5 / 1 234,5."""
-        return format_decimal(n, locale=self.babel_locale)
+    def format_number(self, n: float, format: str | None = None) -> str:
+        """A number with the locale's separators: 1,234.5 / 1.234,5 / 1 234,5; `format` a CLDR number pattern
+        ("0.0": always one decimal)."""
+        return format_decimal(n, format=format, locale=self.babel_locale)
 
     def format_list(self, items: Iterable[str], style: str = "standard") -> str:
         """"a, b and c" / "a, b und c" / "a、b、c" (Babel's styles: standard, or, unit…)."""

@@ -121,7 +121,7 @@ def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
 
 
 def _when(instant: datetime | None, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M") if instant else ""
+    return translator(DEFAULT_LOCALE).format_short_datetime(instant, zone) if instant else ""
 
 
 def item_detail(item: ReadinessItem, zone: str) -> str:
@@ -137,7 +137,7 @@ def item_detail(item: ReadinessItem, zone: str) -> str:
 def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
     done = sum(item.done for item in items)
     return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
-            f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
+            f"{translator(DEFAULT_LOCALE).format_short_day(launch.go_live_date)} · {done} of {len(items)} done")
 
 
 # -- the posts to the customer's leadership -----------------------------------------------------------
@@ -160,7 +160,7 @@ def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: 
                              now: datetime) -> tuple[str, list[dict[str, Any]]]:
     """What is true at go-live: the criteria met and who signed them off, the fallback, support hours and
     the goals for the first 30 days. No launch-week numbers: the week has not happened yet."""
-    day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
+    day = translator(DEFAULT_LOCALE).format_date(now.astimezone(ZoneInfo(launch.timezone)).date(), "EEEE d MMMM y")
     hello = " ".join(mention(u) for u in leaders[:20])
     head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
     met = [i for i in items if i.done]
@@ -205,7 +205,8 @@ def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: 
 def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str) -> tuple[str, list[dict[str, Any]]]:
     """The launch-week wrap-up for the customer's leadership."""
     first, last = facts.by_day[0][1] if facts.by_day else None, facts.by_day[-1][1] if facts.by_day else None
-    span = f" ({first:%a %-d %b} – {last:%a %-d %b})" if first and last else ""
+    short = translator(DEFAULT_LOCALE).format_short_day
+    span = f" ({short(first, year=False)} – {short(last, year=False)})" if first and last else ""
     head = f":bar_chart: *Launch week wrap-up — {escape(launch.customer)}*{span}"
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},

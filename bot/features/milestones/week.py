@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
+from bot.core.i18n import DEFAULT_LOCALE, translator
 from bot.features.checkins.service import checkin_days
 from bot.features.launches.service import holidays_of
 from bot.features.themes.summary import ThemeLine, launch_themes, theme_line_text
@@ -153,7 +154,8 @@ def week_lines(facts: WeekFacts) -> list[str]:
              f"day{'s' if days != 1 else ''}; {participation}"]
     blocked = facts.most_blocked_day()
     if blocked:
-        lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({blocked[1]:%a %-d %b})")
+        day = translator(DEFAULT_LOCALE).format_short_day(blocked[1], year=False)
+        lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({day})")
     lines.append(f"• *Issues:* {facts.issues} reported, {facts.resolved} resolved"
                  + (f", {facts.open_sev1} sev1 still open" if facts.open_sev1 else ""))
     first = duration_text(facts.median_first_response) if facts.median_first_response else "—"
