@@ -43,7 +43,7 @@ def test_english_german_and_japanese_samples() -> None:
     assert de.gettext(live, customer="Ana") == "Wir sind live, Ana! So bekommen Sie Hilfe."
     assert de.gettext(DAY, day=2, total=5) == "Launch-Woche, Tag 2 von 5"
     assert ja.gettext(DAY, day=2, total=5) == "ローンチ週 2/5日目"
-    assert de.pgettext("button", ":red_circle: Blocked") == ":red_circle: Komme nicht weiter"
+    assert de.pgettext("button", ":red_circle: Blocked") == ":red_circle: Blockiert"
     assert de.pgettext("modal-title", "Report a problem") == "Problem melden"
     assert de.pgettext("modal-title", "Issue #{number}", number=1234) == "Ticket #1234"
 
