@@ -41,7 +41,7 @@ from babel.dates import format_time as _babel_format_time
 from babel.dates import match_skeleton
 from babel.lists import format_list as _babel_format_list
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 log = logging.getLogger("golive.i18n")
 
@@ -396,6 +396,10 @@ class Translator:
         """A number with the locale's separators: 1,234.5 / 1.234,5 / 1 234,5; `format` a CLDR number pattern
         ("0.0": always one decimal)."""
         return format_decimal(n, format=format, locale=self.babel_locale)
+
+    def format_percent(self, ratio: float) -> str:
+        """A ratio as a whole percentage the locale's way: 75%, 75 %, 75 %."""
+        return format_percent(ratio, locale=self.babel_locale)
 
     def format_list(self, items: Iterable[str], style: str = "standard") -> str:
         """"a, b and c" / "a, b und c" / "a、b、c" (Babel's styles: standard, or, unit…)."""

@@ -275,7 +275,8 @@ def live_announcement(session: Session, launch: Launch, now: datetime) -> tuple[
     signed them off, the fallback, support hours, the 30-day goals). Launch week's numbers come later, in
     the wrap-up."""
     return live_announcement_blocks(launch, checklist(session, launch.id), launches.goals(session, launch.id),
-                                    launches.members(session, launch.id, MemberRole.LEADER), now)
+                                    launches.members(session, launch.id, MemberRole.LEADER), now,
+                                    translator(launch.locale))
 
 
 def leadership_key(launch_id: int, what: str) -> str:

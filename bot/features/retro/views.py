@@ -213,10 +213,10 @@ def summary_blocks(launch: Launch, rows: list[RetroAnswer], facts: WeekFacts | N
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     if facts is not None:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(tr.gettext(
-            "*Launch week in numbers*\n{lines}", lines="\n".join(week_lines(facts))), 2900)}})
+            "*Launch week in numbers*\n{lines}", lines="\n".join(week_lines(facts, tr))), 2900)}})
     if themes is not None:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            themes_text(themes, title=tr.gettext("Themes (issues, notes and answers)")), 2900)}})
+            themes_text(themes, title=tr.gettext("Themes (issues, notes and answers)"), t=tr), 2900)}})
     tail = lesson_blocks(launch, lessons or [], added or {}, tr)
     budget = SLACK_BUDGET - sum(len(json_text(b)) for b in blocks + tail)
     left_out = 0

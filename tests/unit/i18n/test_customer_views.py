@@ -27,7 +27,7 @@ from bot.features.retro import views as retro_views
 from bot.features.themes.summary import ThemeLine
 from storage.models import CheckIn, RetroAnswer
 from tests.unit.blockkit import HOSTILE, assert_message_ok, assert_view_ok, long_hostile, text_objects
-from tests.unit.factories import item, launch
+from tests.unit.factories import goal, item, launch
 
 OPEN, CLOSE = "⟦", "⟧"
 
@@ -149,6 +149,20 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "home, a card of each stage": lambda t: ("message", [b for c in CARDS[:12] for b in home_views.card_blocks(c, t)]),
     "home readiness checklist": lambda t: ("view", home_views.readiness_view(launch(), CRITERIA, t)),
     "home readiness checklist, none": lambda t: ("view", home_views.readiness_view(launch(), [], t)),
+    "go-live announcement to leadership": lambda t: ("message", milestone_views.live_announcement_blocks(
+        launch(support_hours="09:00-18:00"), CRITERIA, [goal(1), goal(2)], ["U0BOSS"], datetime.now(UTC), t)[1]),
+    "go-live announcement, nothing set": lambda t: ("message", milestone_views.live_announcement_blocks(
+        launch(fallback_doc=None), [], [], [], datetime.now(UTC), t)[1]),
+    "go-live announcement notification": lambda t: ("text", milestone_views.live_announcement_blocks(
+        launch(), CRITERIA, [], ["U0BOSS"], datetime.now(UTC), t)[0]),
+    # The chart's note comes from the digest's upload (bot/features/digest/service.py), so it is left out here.
+    "launch-week wrap-up": lambda t: ("message", milestone_views.wrapup_blocks(
+        launch(), _facts(), ":bar_chart:", t)[1]),
+    "launch-week wrap-up, quiet week": lambda t: ("message", milestone_views.wrapup_blocks(
+        launch(), WeekFacts(answers=1, people=1, audience=12, satisfied=3, unsatisfied=1, open_sev1=1,
+                            median_resolution=timedelta(days=3)), ":bar_chart:", t)[1]),
+    "launch-week wrap-up notification": lambda t: ("text", milestone_views.wrapup_blocks(
+        launch(), _facts(), ":bar_chart:", t)[0]),
 }
 
 
