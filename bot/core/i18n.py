@@ -68,7 +68,7 @@ _FORMAT_LOCALE = {"en": "en-GB"}
 _DAY_SKELETON = {"ja": "MMMEd"}
 # Patterns for `format_short_day`, where CLDR's for the skeleton is not how golive writes a short day: English has
 # always written "Mon 8 Mar 2027", without CLDR en_GB's comma.
-_SHORT_DAY_PATTERNS = {"en": {"yMMMEd": "EEE d MMM y", "MMMEd": "EEE d MMM"}}
+_SHORT_DAY_PATTERNS = {"en": {"yMMMEd": "EEE d MMM y", "MMMEd": "EEE d MMM", "full": "EEEE d MMMM y"}}
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
 _SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
@@ -367,6 +367,12 @@ class Translator:
         if pattern is None:
             best = match_skeleton(skeleton, self.babel_locale.datetime_skeletons) or skeleton
             pattern = str(self.babel_locale.datetime_skeletons[best].pattern)
+        return _babel_format_date(d, format=pattern, locale=self.babel_locale)
+
+    def format_full_day(self, d: date) -> str:
+        """Weekday, day, month and year: "Monday 8 March 2027" (golive's English, without CLDR en_GB's comma),
+        "Montag, 8. März 2027", "2027年3月8日月曜日"."""
+        pattern = _SHORT_DAY_PATTERNS.get(self.locale, {}).get("full", "full")
         return _babel_format_date(d, format=pattern, locale=self.babel_locale)
 
     def format_short_datetime(self, dt: datetime, tz: str | tzinfo) -> str:

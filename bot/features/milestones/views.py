@@ -163,7 +163,7 @@ def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: 
     and who signed them off, the fallback, support hours and the goals for the first 30 days. No launch-week
     numbers: the week has not happened yet. Criteria and goals are shown as the launch team wrote them."""
     t = t if t is not None else translator(DEFAULT_LOCALE)
-    day = t.format_date(now.astimezone(ZoneInfo(launch.timezone)).date(), "full")
+    day = t.format_full_day(now.astimezone(ZoneInfo(launch.timezone)).date())
     hello = " ".join(mention(u) for u in leaders[:20])
     if hello:
         head = t.gettext(":tada: *We are live!* {leaders}\n*{customer}* went live on {day}.", leaders=hello,

@@ -77,6 +77,8 @@ def test_short_days_follow_the_locale_and_english_keeps_its_old_form() -> None:
     assert translator("en").format_short_day(day, year=False) == "Mon 8 Mar"
     assert translator("de").format_short_day(day) == "Mo., 8. März 2027"
     assert translator("ja").format_short_day(day) == "2027年3月8日(月)"
+    assert translator("en").format_full_day(day) == "Monday 8 March 2027"
+    assert translator("fr").format_full_day(day) == "lundi 8 mars 2027"
     noon = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)
     assert translator("fr").format_short_datetime(noon, "Europe/Paris") == "lun. 8 mars 13:00"
     assert translator("en").format_short_datetime(noon.replace(tzinfo=None), "Asia/Tokyo") == "Mon 8 Mar 21:00"
