@@ -73,7 +73,7 @@ class Runtime:
                              lease_clock=None if clock is utcnow else clock,
                              context={"admins": settings.admins, "directory": self.directory,
                                       "vendor_team_ids": settings.team_ids,
-                                      "vendor_enterprise_id": settings.enterprise_id})
+                                      "vendor_enterprise_id": settings.enterprise_id, "locale": settings.locale})
         self._team_id: str | None = settings.team_id
         self.scheduler: BackgroundScheduler | None = None
 
@@ -115,7 +115,7 @@ class Runtime:
     def tick_once(self, now: datetime | None = None, *, progress: Callable[[], None] | None = None) -> TickResult:
         self.prepare_sender()
         return tick(self.db, now or self.clock(), schedule=SCHEDULE, worker_id=self.sender.worker_id,
-                    admins=self.settings.admins, progress=progress)
+                    admins=self.settings.admins, progress=progress, locale=self.settings.locale)
 
     def tick_and_deliver(self, now: datetime, *, max_wait: float,
                          clock: Callable[[], datetime] | None = None) -> tuple[TickResult, DeliveryStats]:

@@ -37,9 +37,11 @@ def open_readiness(ack: Ack, body: dict, action: dict, deps: Deps, client) -> No
         launch = s.get(Launch, launch_id) if launch_id is not None else None
     if launch is not None:
         deps.directory.lookup_members(launch.channel)  # read once from Slack if golive never has (no session open)
+    own = deps.directory.profile(person.user_id)  # local: the stored Slack locale, for staff
     with deps.db.read() as s:
         view = home.readiness_for(s, deps.roles, launch_ref=action.get("value"), user=person.user_id,
-                                  team=person.team_id, members=deps.directory.lookup_members)
+                                  team=person.team_id, members=deps.directory.lookup_members,
+                                  own_locale=own.locale if own else None, vendor_locale=deps.settings.locale)
     client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
 

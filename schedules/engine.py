@@ -37,7 +37,8 @@ class TickResult:
 
 
 def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
-         admins: tuple[str, ...] = (), progress: Callable[[], None] | None = None) -> TickResult:
+         admins: tuple[str, ...] = (), progress: Callable[[], None] | None = None,
+         locale: str = "en") -> TickResult:
     """Run every piece of work due at `now`. Each row is claimed with one conditional UPDATE
     (pending → done) inside the same transaction that does the work (in a savepoint), so
     two ticks — threads, processes or machines — can never both do it, and a crash leaves it
@@ -67,7 +68,7 @@ def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
             with db.session() as s:
                 for work_id in queue:
                     tried.add(work_id)
-                    outcome = _run_one(s, db, schedule, work_id, now, worker_id, admins, result)
+                    outcome = _run_one(s, db, schedule, work_id, now, worker_id, admins, result, locale)
                     if outcome is not None:
                         finished.append(outcome)
                     if len(finished) >= ITEMS_PER_TRANSACTION or time.perf_counter() - opened > TRANSACTION_SECONDS:
@@ -118,7 +119,7 @@ def _sweep_each(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
 
 
 def _run_one(s: Session, db: Database, schedule: Schedule, work_id: int, now: datetime, worker_id: str,
-             admins: tuple[str, ...], result: TickResult) -> tuple[str, str] | None:
+             admins: tuple[str, ...], result: TickResult, locale: str = "en") -> tuple[str, str] | None:
     """One item in the session's transaction; (kind, status) when this worker claimed it."""
     error: Exception | None = None
     if not db.is_sqlite:
@@ -156,7 +157,8 @@ def _run_one(s: Session, db: Database, schedule: Schedule, work_id: int, now: da
     else:
         try:
             with s.begin_nested():
-                note = kind.run(WorkContext(session=s, work=work, now=now, late_by=late_by, admins=admins))
+                note = kind.run(WorkContext(session=s, work=work, now=now, late_by=late_by, admins=admins,
+                                             locale=locale))
         except Skip as skip:
             _finish(work, WorkStatus.SKIPPED, now, str(skip)[:500])
             result.skipped.append(work.key)

@@ -18,6 +18,7 @@ class WorkContext:
     now: datetime
     late_by: timedelta
     admins: tuple[str, ...] = ()
+    locale: str = "en"  # GOLIVE_LOCALE: the language of posts to the vendor's own people
 
     @property
     def is_late(self) -> bool:

@@ -4,7 +4,8 @@ message id into that locale's text and formats dates, times, numbers and lists t
 What lives here (imports only the standard library and Babel):
 
 - `SUPPORTED_LOCALES`, `parse_locale()` (BCP 47 tag → one of them, or `ValueError`), `default_locale()`
-  (the `GOLIVE_LOCALE` variable, default `en`: new launches and vendor-facing posts use it).
+  (the `GOLIVE_LOCALE` variable, default `en`: new launches and vendor-facing posts use it), `person_locale()`
+  (a person's Slack locale when supported, else a default: what a CSM's DMs and Home are written in).
 - `translator(locale)`: a cached, thread-safe `Translator`. Its `gettext`, `ngettext`, `pgettext` and
   `npgettext` take the English text as the id and named `{placeholders}` as keyword arguments.
 - `N_` and `NP_`: markers for strings defined at import time, so extraction finds them.
@@ -40,7 +41,7 @@ from babel.dates import format_time as _babel_format_time
 from babel.dates import match_skeleton
 from babel.lists import format_list as _babel_format_list
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 log = logging.getLogger("golive.i18n")
 
@@ -65,6 +66,9 @@ _FORMAT_LOCALE = {"en": "en-GB"}
 # The skeleton behind `format_day`, where the default ("MMMMEEEEd") is not how a locale writes a day:
 # Japanese puts the short weekday in brackets after the date, 3月3日(月).
 _DAY_SKELETON = {"ja": "MMMEd"}
+# Patterns for `format_short_day`, where CLDR's for the skeleton is not how golive writes a short day: English has
+# always written "Mon 8 Mar 2027", without CLDR en_GB's comma.
+_SHORT_DAY_PATTERNS = {"en": {"yMMMEd": "EEE d MMM y", "MMMEd": "EEE d MMM", "full": "EEEE d MMMM y"}}
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
 _SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
@@ -124,6 +128,17 @@ def default_locale(env: Mapping[str, str]) -> str:
         return parse_locale(value)
     except ValueError as exc:
         raise ValueError(f"{LOCALE_ENV}: {exc}") from None
+
+
+def person_locale(slack_locale: str | None, default: str) -> str:
+    """The locale to write to one person in: their Slack locale (`users.info` with `include_locale`, "fr-FR")
+    when golive speaks it, else `default` (GOLIVE_LOCALE, for the vendor's staff)."""
+    if slack_locale:
+        try:
+            return parse_locale(slack_locale)
+        except ValueError:
+            pass
+    return parse_locale(default)
 
 
 def catalog_dir_name(locale: str) -> str:
@@ -344,6 +359,28 @@ class Translator:
         """Weekday, day and month the locale's way: "Monday 3 March", "Montag, 3. März", "3月3日(月)"."""
         return _babel_format_date(d, format=self._day_pattern, locale=self.babel_locale)
 
+    def format_short_day(self, d: date, year: bool = True) -> str:
+        """A short weekday, day, short month (and year): "Mon 8 Mar 2027", "Mo., 8. März 2027",
+        "2027年3月8日(月)"; for lists and cards where `format_day` is too long."""
+        skeleton = "yMMMEd" if year else "MMMEd"
+        pattern = _SHORT_DAY_PATTERNS.get(self.locale, {}).get(skeleton)
+        if pattern is None:
+            best = match_skeleton(skeleton, self.babel_locale.datetime_skeletons) or skeleton
+            pattern = str(self.babel_locale.datetime_skeletons[best].pattern)
+        return _babel_format_date(d, format=pattern, locale=self.babel_locale)
+
+    def format_full_day(self, d: date) -> str:
+        """Weekday, day, month and year: "Monday 8 March 2027" (golive's English, without CLDR en_GB's comma),
+        "Montag, 8. März 2027", "2027年3月8日月曜日"."""
+        pattern = _SHORT_DAY_PATTERNS.get(self.locale, {}).get("full", "full")
+        return _babel_format_date(d, format=pattern, locale=self.babel_locale)
+
+    def format_short_datetime(self, dt: datetime, tz: str | tzinfo) -> str:
+        """The instant `dt` (naive means UTC) as a short day and time in `tz`: "Mon 8 Mar 13:00"."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        local = (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).astimezone(zone)
+        return f"{self.format_short_day(local.date(), year=False)} {self.format_time(local.time())}"
+
     def format_time(self, t: time, format: str = "short") -> str:
         """A wall-clock time ("14:30"); for an instant in a zone use `format_datetime`."""
         return _babel_format_time(t, format=format, locale=self.babel_locale)
@@ -361,9 +398,14 @@ class Translator:
             return glue.replace("{1}", self.format_day(local)).replace("{0}", self.format_time(local.time()))
         return _babel_format_datetime(local, format=format, tzinfo=zone, locale=self.babel_locale)
 
-    def format_number(self, n: float) -> str:
-        """A number with the locale's separators: 1,234.5 / 1.234,5 / 1 234,5."""
-        return format_decimal(n, locale=self.babel_locale)
+    def format_number(self, n: float, format: str | None = None) -> str:
+        """A number with the locale's separators: 1,234.5 / 1.234,5 / 1 234,5; `format` a CLDR number pattern
+        ("0.0": always one decimal)."""
+        return format_decimal(n, format=format, locale=self.babel_locale)
+
+    def format_percent(self, ratio: float) -> str:
+        """A ratio as a whole percentage the locale's way: 75%, 75 %, 75 %."""
+        return format_percent(ratio, locale=self.babel_locale)
 
     def format_list(self, items: Iterable[str], style: str = "standard") -> str:
         """"a, b and c" / "a, b und c" / "a、b、c" (Babel's styles: standard, or, unit…)."""

@@ -4,7 +4,7 @@
     python -m bot.core.i18n_tools update         # golive.pot → every bot/locales/*/LC_MESSAGES/golive.po
     python -m bot.core.i18n_tools init it        # a new locale's golive.po from the template
     python -m bot.core.i18n_tools check          # every problem in the template and the catalogs; exit 1 if any
-    python -m bot.core.i18n_tools preview de     # the starter strings as golive would post them
+    python -m bot.core.i18n_tools preview de     # every message of the template in that locale, with sample values
 
 extract, update and init run `pybabel` with the arguments in PYBABEL_*, which bot/locales/README.md spells out
 for running pybabel by hand. `check_catalogs()` and `check_template()` are what the tests assert on.
@@ -35,7 +35,6 @@ from bot.core.i18n import (
     parse_locale,
     placeholders,
 )
-from bot.core.i18n_strings import starter_messages
 
 ROOT = LOCALES_DIR.parents[1]
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
@@ -235,6 +234,32 @@ def check_template(root: Path = ROOT, template: Path = TEMPLATE) -> list[str]:
     return problems
 
 
+def preview_messages(t: Translator, template: Path = TEMPLATE) -> list[str]:
+    """Every message of the template rendered by `t`, each `{placeholder}` filled with its name in ‹›, plurals
+    for 1 and 5: what a translator checks a catalog with (`preview`), and what the tests render in every locale."""
+    with template.open("rb") as handle:
+        pot = read_po(handle, domain=DOMAIN)
+    out: list[str] = []
+    for message in pot:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        names = set().union(*(placeholders(text) or () for text in ids))
+        values = {name: f"‹{name}›" for name in names if name != "count" or len(ids) == 1}
+        if len(ids) == 1:
+            if message.context:
+                out.append(t.pgettext(message.context, ids[0], **values))
+            else:
+                out.append(t.gettext(ids[0], **values))
+            continue
+        for n in (1, 5):
+            if message.context:
+                out.append(t.npgettext(message.context, ids[0], ids[1], n, **values))
+            else:
+                out.append(t.ngettext(ids[0], ids[1], n, **values))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args.pop(0) if args else "help"
@@ -253,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "preview" and len(args) <= 1:
 
         t = Translator(args[0] if args else "en")
-        for text in starter_messages(t):
+        for text in preview_messages(t):
             print(text)
         return 0
     print(__doc__)

@@ -29,6 +29,7 @@ from sqlalchemy import delete, insert, or_, text, update
 from sqlmodel import Session, select
 
 from bot.core.clock import utcnow
+from bot.core.i18n import person_locale
 from bot.core.people import Profile, is_staff
 from storage.db import Database, sessions_open
 from storage.models import ChannelMember, ChannelSync, SlackPerson
@@ -89,9 +90,32 @@ def record_person(session: Session, user: dict[str, Any], now: datetime) -> None
         session.add(SlackPerson(user_id=user_id, updated_at=now, **values))
         return
     for name, value in values.items():
+        if name == "locale" and value is None:
+            continue  # a user object without `locale` (not asked with include_locale) keeps the known one
         setattr(row, name, value)
     row.updated_at = now
     session.add(row)
+
+
+def reader_locale(ctx: Any, user: str) -> str:
+    """The language to write to `user` in from a composer (no session open): their Slack locale, read from
+    Slack once if the directory lacks them, when golive speaks it; else GOLIVE_LOCALE (the sender's context).
+    A channel (not a person) reads GOLIVE_LOCALE."""
+    vendor = str(ctx.context.get("locale") or "en")
+    if not user.startswith(("U", "W")):
+        return person_locale(None, vendor)
+    profile = directory_of(ctx).ensure_profiles([user]).get(user)
+    return person_locale(profile.locale if profile else None, vendor)
+
+
+def stored_locales(session: Session, users: Iterable[str]) -> dict[str, str | None]:
+    """The stored Slack locale (`users.info` with `include_locale`, "fr-FR") of each of `users` golive knows,
+    read in the caller's session: local data, never the network."""
+    wanted = sorted(set(users))
+    if not wanted:
+        return {}
+    rows = session.exec(select(SlackPerson.user_id, SlackPerson.locale).where(SlackPerson.user_id.in_(wanted))).all()
+    return {user: locale for user, locale in rows}
 
 
 def record_join(session: Session, channel: str, user: str, now: datetime) -> None:

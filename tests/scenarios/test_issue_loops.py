@@ -409,7 +409,7 @@ def test_a_repeat_is_flagged_linked_by_support_and_follows_its_parent_to_every_r
     world.clock.advance(seconds=1)
     world.deliver()
     assert "Same problem as *#1*" in json.dumps(card(world, 2).blocks)
-    assert "1 more report(s) linked" in json.dumps(card(world, 1).blocks)
+    assert "1 more report linked" in json.dumps(card(world, 1).blocks)
     with world.runtime.db.session() as s:
         [group] = issues_service.problem_groups(s, launch_id)
     assert (group.issue.number, group.reports, group.people) == (1, 2, 2)

@@ -23,32 +23,51 @@ SEEN = {
     "en": {"help": "Welcome to go-live, Acme Corp!", "day1": "Go-live day — Day 1 of launch week",
            "day2": "Day 2 of launch week", "good": "All good", "confirm": "recorded *All good* for day 1",
            "tally": "1 all good", "nudge": "Friendly reminder", "mute": "Don't remind me this week",
-           "muted": "no more reminders", "report": "Report a problem"},
+           "muted": "no more reminders", "report": "Report a problem",
+           "retro": "*Retrospective — Acme Corp*", "share": "Share your thoughts",
+           "retro_title": "Retrospective",
+           "halfway": "Halfway through the retrospective for *Acme Corp*: 1 answer so far"},
     "de": {"help": "Willkommen zum Go-live, Acme Corp!", "day1": "Go-live-Tag — Tag 1 der Launch-Woche",
            "day2": "Tag 2 der Launch-Woche", "good": "Alles gut", "confirm": "*Alles gut* für Tag 1",
            "tally": "1 alles gut", "nudge": "Kurze Erinnerung", "mute": "Diese Woche nicht mehr erinnern",
-           "muted": "erinnern wir Sie nicht mehr", "report": "Problem melden"},
+           "muted": "erinnern wir Sie nicht mehr", "report": "Problem melden",
+           "retro": "*Retrospektive — Acme Corp*", "share": "Feedback geben",
+           "retro_title": "Retrospektive", "halfway": "Halbzeit der Retrospektive für *Acme Corp*: bisher 1 Antwort"},
     "fr": {"help": "Bienvenue dans le go-live, Acme Corp\u00a0!", "day1": "Jour J — jour 1 de la semaine de lancement",
            "day2": "Jour 2 de la semaine de lancement", "good": "Tout va bien",
            "confirm": "*Tout va bien* est noté pour le jour 1", "tally": "1 tout va bien", "nudge": "Petit rappel",
            "mute": "Ne plus me le rappeler cette semaine", "muted": "plus de rappels pour vous",
-           "report": "Signaler un problème"},
+           "report": "Signaler un problème",
+           "retro": "*Rétrospective — Acme Corp*", "share": "Donner mon avis",
+           "retro_title": "Rétrospective",
+           "halfway": "La rétrospective de *Acme Corp* est à mi-parcours\u00a0: 1 réponse"},
     "es": {"help": "¡Bienvenidos al go-live, Acme Corp!", "day1": "Día del go-live — día 1 de la semana de lanzamiento",
            "day2": "Día 2 de la semana de lanzamiento", "good": "Todo bien",
            "confirm": "hemos anotado *Todo bien* para el día 1", "tally": "1 todo bien", "nudge": "Un recordatorio",
            "mute": "No me lo recuerdes esta semana", "muted": "no te enviaremos más recordatorios",
-           "report": "Reportar un problema"},
+           "report": "Reportar un problema",
+           "retro": "*Retrospectiva — Acme Corp*", "share": "Dar mi opinión",
+           "retro_title": "Retrospectiva",
+           "halfway": "Vamos por la mitad de la retrospectiva de *Acme Corp*: 1 respuesta"},
     "pt-BR": {"help": "Boas-vindas ao go-live, Acme Corp!", "day1": "Dia do go-live — dia 1 da semana de lançamento",
               "day2": "Dia 2 da semana de lançamento", "good": "Tudo certo",
               "confirm": "registramos *Tudo certo* para o dia 1", "tally": "1 tudo certo", "nudge": "Só um lembrete",
               "mute": "Não me lembre mais esta semana", "muted": "não vai receber mais lembretes",
-              "report": "Relatar um problema"},
+              "report": "Relatar um problema",
+              "retro": "*Retrospectiva — Acme Corp*", "share": "Dar minha opinião",
+              "retro_title": "Retrospectiva",
+              "halfway": "Estamos na metade da retrospectiva da *Acme Corp*: 1 resposta"},
     "ja": {"help": "Acme Corp の皆さん、本番稼働へようこそ！", "day1": "本番稼働日 — ローンチ週の1日目です。",
            "day2": "ローンチ週の2日目", "good": "順調", "confirm": "ローンチ週1日目の回答「*順調*」",
            "tally": "順調 1", "nudge": "さん、1日目の調子はいかがですか", "mute": "今週はリマインド不要",
-           "muted": "今週はリマインドをお送りしません", "report": "問題を報告"},
+           "muted": "今週はリマインドをお送りしません", "report": "問題を報告",
+           "retro": "*振り返り — Acme Corp*", "share": "感想を送る",
+           "retro_title": "振り返り", "halfway": "*Acme Corp* の振り返りは折り返し地点です。これまでの回答は1件です。"},
 }
-ENGLISH = ("of launch week", "All good", "Friendly reminder", "Welcome to go-live", "Report a problem")
+ENGLISH = ("of launch week", "All good", "Friendly reminder", "Welcome to go-live", "Report a problem", "Retrospective",
+           "Share your thoughts", "Halfway through")
+RETRO_PROMPT = datetime(2027, 3, 22, 9, 0, tzinfo=UTC)  # go-live + 14 days, 10:00 in Berlin
+RETRO_REMINDER = datetime(2027, 3, 23, 9, 0, tzinfo=UTC)  # halfway through its three business days
 
 
 def _add_launch(world, locale: str) -> int:  # noqa: ANN001
@@ -104,6 +123,24 @@ def test_a_launch_runs_its_week_in_its_locale(world, tag):  # noqa: ANN001
 
     world.tick(MON + timedelta(days=1))
     assert seen["day2"] in _texts(_checkins(world)[1])
+
+    # Two weeks on, the retrospective: its prompt, form and reminder in the launch's language.
+    world.tick(RETRO_PROMPT)
+    [prompt] = [m for m in world.sim.messages("C0ACME") if not m.is_reply and '"retro_open"' in json.dumps(m.blocks)]
+    share = prompt.blocks[1]["elements"][0]
+    assert seen["retro"] in _texts(prompt) and share["text"]["text"] == seen["share"]
+    assert world.slack.block_action("retro_open", user_id="U0CUST1", channel_id="C0ACME", message_ts=prompt["ts"],
+                                    value=share["value"], user_team_id=CUSTOMER_TEAM).status == 200
+    form = world.sim.views_for("U0CUST1")
+    assert form["title"]["text"] == seen["retro_title"]
+    answered = world.slack.view_submission(
+        "retro_modal", user_id="U0CUST1", user_team_id=CUSTOMER_TEAM, private_metadata=form["private_metadata"],
+        values={"went_well": {"went_well": "Die Check-ins — チェックイン"}, "improve": {"improve": ""},
+                "rating": {"rating": {"type": "radio_buttons", "selected_option": {"value": "4"}}}})
+    assert answered.status == 200
+    world.tick(RETRO_REMINDER)
+    reminders = [m for m in world.sim.messages("C0ACME") if seen["halfway"] in _texts(m)]
+    assert len(reminders) == 1
     if tag != "en":  # nothing the customer's people saw fell back to English
         everything = "\n".join(_texts(m) for m in world.sim.messages("C0ACME"))
         everything += "\n".join(r.get("text") or "" for r in world.sim.responses)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 
 from bot.core.clock import parse_date
+from bot.core.i18n import translator
 from bot.features.digest.service import GONE_ERRORS, fall_back, gather, upload_chart
-from bot.features.digest.views import digest_blocks
+from bot.features.digest.views import digest_blocks, digest_preface
 from bot.outbox.compose import Compose, ComposeContext
+from bot.slack.directory import reader_locale
 from storage.models import (
     OutboxMessage,
 )
@@ -39,12 +41,11 @@ def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
             if row is not None:  # a retried send does not upload the chart twice
                 row.payload = {**row.payload, "chart_note": chart_note}
                 s.add(row)
+    t = translator(reader_locale(ctx, recipient))
     preface = None
     if payload.get("on_behalf_of"):
-        preface = (f":warning: This is <@{payload['on_behalf_of']}>'s digest. golive could not send it to them "
-                   f"(`{payload.get('reason', 'unknown error')}`), so it comes to you as an admin. Please find the "
-                   "launches a new CSM (`golive launch import` with `csm:`).")
-    text, blocks = digest_blocks(digests, parse_date(day), chart_note, preface=preface)
+        preface = digest_preface(payload["on_behalf_of"], str(payload.get("reason", "unknown error")), t)
+    text, blocks = digest_blocks(digests, parse_date(day), chart_note, preface=preface, t=t)
     return "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}
 
 

@@ -5,33 +5,23 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.core.clock import business_days_from
-from bot.core.text import escape
+from bot.core.i18n import Translator, person_locale, translator
+from bot.features.heads_up.views import heads_up_post
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
 from bot.outbox.queue import post_message
+from bot.slack.directory import stored_locales
 from schedules.registry import WorkContext
 from storage.models import Launch, MemberRole
 
 
-def heads_up_text(launch: Launch, checkin_count: int) -> str:
-    """The launch's holidays count: launch week starts on the first business day from go-live, check-ins skip
-    holidays, and the SLA clock stands still on them; the text says which days those are."""
+def heads_up_text(launch: Launch, checkin_count: int, *, late: bool = False, t: Translator | None = None) -> str:
+    """The heads-up in `t`'s language (English when not given): launch week starts on the first business day
+    from go-live; the holidays inside it are named."""
     holidays = holidays_of(launch)
     days = business_days_from(launch.go_live_date, checkin_count, holidays)
-    day = days[0].strftime("%A %-d %B")
-    support = f"<#{launch.support_channel}>" if launch.support_channel else "not set yet"
-    text = (
-        f":rocket: Launch week for *{escape(launch.customer)}* starts on {day}.\n"
-        f"• {checkin_count} daily check-ins in <#{launch.channel}> at {launch.checkin_time} ({launch.timezone})\n"
-        f"• Problems reported there go to the support channel: {support}\n"
-        f"• Your standup digest arrives at {launch.digest_time} each launch-week morning."
-    )
     skipped = sorted(d for d in holidays if launch.go_live_date <= d <= days[-1] and d.weekday() < 5)
-    if skipped:
-        names = ", ".join(d.strftime("%A %-d %B") for d in skipped)
-        text += (f"\n• Holiday{'s' if len(skipped) > 1 else ''}: {names} — no check-in, and SLA clocks stand "
-                 "still that day.")
-    return text
+    return heads_up_post(launch, checkin_count, days[0], skipped, late=late, t=t)
 
 
 def send_heads_up(ctx: WorkContext) -> str | None:
@@ -40,9 +30,9 @@ def send_heads_up(ctx: WorkContext) -> str | None:
     recipients = launches.members(s, launch.id, MemberRole.CSM) or list(ctx.admins)
     if not recipients:
         return "nobody to tell: the launch has no CSM and GOLIVE_ADMINS is empty"
-    text = heads_up_text(launch, launch.checkin_days)
-    if ctx.is_late:
-        text += "\n_(This heads-up is late: golive's worker was not running at the planned time.)_"
+    locales = stored_locales(s, recipients)  # each CSM's own Slack locale, else GOLIVE_LOCALE
     for user in recipients:
+        t = translator(person_locale(locales.get(user), ctx.locale))
+        text = heads_up_text(launch, launch.checkin_days, late=ctx.is_late, t=t)
         post_message(s, key=f"{ctx.work.key}:{user}", channel=user, text=text, now=ctx.now, launch_id=launch.id)
     return f"sent to {len(recipients)} person(s)"

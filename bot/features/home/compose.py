@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.core.i18n import DEFAULT_LOCALE
 from bot.core.roles import Roles
 from bot.features.home.model import MAX_CHANNEL_CHECKS
 from bot.features.home.service import render_home
@@ -40,7 +41,9 @@ def compose_home(ctx: ComposeContext) -> tuple[str, dict] | None:
     roles = Roles(admins=tuple(ctx.context.get("admins", ())), vendor_team_id=ctx.context.get("vendor_team_id"),
                   vendor_team_ids=tuple(ctx.context.get("vendor_team_ids", ())),
                   vendor_enterprise_id=ctx.context.get("vendor_enterprise_id"), profiles=directory.profile)
-    view = render_home(factory, roles, user, team, ctx.now, directory.members)
+    view = render_home(factory, roles, user, team, ctx.now, directory.members,
+                       own_locale=profile.locale if profile else None,
+                       vendor_locale=ctx.context.get("locale") or DEFAULT_LOCALE)
     return "views.publish", {"user_id": user, "view": view}
 
 

@@ -7,7 +7,7 @@ worker reads what it lacks from Slack before rendering, at most MAX_CHANNEL_CHEC
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,14 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.core.errors import NotAllowed, NotFound
+from bot.core.i18n import DEFAULT_LOCALE, person_locale, translator
 from bot.core.roles import Person, Roles
-from bot.features.checkins.service import current_tally
-from bot.features.checkins.views import tally_summary
-from bot.features.digest.service import stage_text
-from bot.features.home.model import MAX_CHANNEL_CHECKS, HomeCard
+from bot.features.checkins.service import checkin_days, current_tally
+from bot.features.home.model import MAX_CHANNEL_CHECKS, HomeCard, NextStep, Stage
 from bot.features.home.views import home_view, readiness_view
 from bot.features.issues.model import SEVERITIES
-from bot.features.status.service import describe_work, local_time, next_step
+from bot.features.status.service import next_step
 from bot.outbox.queue import enqueue, enqueue_many, outbox_row
 from schedules.registry import SweepChunk
 from storage.models import (
@@ -52,22 +51,33 @@ Members = Callable[[str], set[str] | None]
 
 def visible_launches(session: Session, roles: Roles, user: str, team: str | None, members: Members
                      ) -> tuple[list[Launch], str]:
-    """(launches, why): see the module docstring. A person whose team is unknown is treated as a guest."""
+    """(launches, why): see the module docstring; `why` is "admin", "csm" or "member" (home.views.WHY says it
+    in words). A person whose team is unknown is treated as a guest."""
     person = Person(user, team)
     staff = team is not None and roles.is_vendor(person)
     open_launches = list(session.exec(select(Launch).where(Launch.status != LaunchStatus.DONE)
                                       .order_by(Launch.go_live_date, Launch.id)).all())
     if staff and roles.is_admin(person):
-        return open_launches, "every open launch (you are an admin)"
+        return open_launches, "admin"
     if staff:
         mine = set(roles.csm_launch_ids(session, person))
         if mine:
-            return [launch for launch in open_launches if launch.id in mine], "your launches as CSM"
+            return [launch for launch in open_launches if launch.id in mine], "csm"
     seen = []
     for launch in open_launches[:MAX_CHANNEL_CHECKS]:
         if user in (members(launch.channel) or ()):
             seen.append(launch)
-    return seen, "launches of channels you are in"
+    return seen, "member"
+
+
+def home_locale(launches: list[Launch], staff: bool, own_locale: str | None, vendor_locale: str) -> str:
+    """The language of a person's Home. The vendor's staff: their own Slack locale when golive speaks it, else
+    GOLIVE_LOCALE (as their DMs). Anyone else (a customer): the locale of the first launch their Home shows
+    (the open launch with the soonest go-live date, its top card), so several launches in different locales
+    give one language, the one of the launch they read first; with no launch, GOLIVE_LOCALE."""
+    if staff:
+        return person_locale(own_locale, vendor_locale)
+    return launches[0].locale if launches else vendor_locale
 
 
 # -- one launch's card ------------------------------------------------------------------------------
@@ -78,35 +88,45 @@ def channel_url(channel: str, team: str | None) -> str:
     return url + (f"&team={team}" if team else "")
 
 
+def stage_of(launch: Launch, today: date) -> Stage:
+    live = launch.status == LaunchStatus.LIVE
+    if launch.status in (LaunchStatus.RETRO, LaunchStatus.DONE):
+        return Stage(str(launch.status))
+    days = checkin_days(launch)
+    if today < days[0]:
+        return Stage("countdown", (days[0] - today).days, len(days), live=live)
+    done = [d for d in days if d <= today]
+    if len(done) == len(days) and today > days[-1]:
+        return Stage("over", len(days), len(days), live=live)
+    return Stage("week", len(done), len(days), live=live)
+
+
 def home_card(session: Session, launch: Launch, now: datetime, team: str | None) -> HomeCard:
     today = now.astimezone(ZoneInfo(launch.timezone)).date()
-    if launch.status == LaunchStatus.PLANNED:
-        stage = stage_text(launch, today)
-    elif launch.status == LaunchStatus.LIVE:
-        stage = f"live · {stage_text(launch, today)}"
-    else:
-        stage = {"retro": "retrospective", "done": "done"}.get(launch.status, launch.status)
     checkin = session.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.local_date == today)).first()
-    tally = tally_summary(current_tally(session, checkin, False)) if checkin \
-        else "no check-in today"
+    tally = current_tally(session, checkin, False) if checkin else None
     counts = dict(session.exec(select(Issue.severity, func.count(Issue.id)).where(
         Issue.launch_id == launch.id, Issue.status != IssueStatus.RESOLVED).group_by(Issue.severity)).all())
     upcoming = next_step(session, launch)
-    step = f"{describe_work(upcoming)} on {local_time(upcoming.due_at, launch.timezone)}" if upcoming \
-        else "nothing scheduled"
+    step = NextStep(upcoming.kind, int(upcoming.payload.get("day") or 0) or None, upcoming.due_at, launch.timezone) \
+        if upcoming else None
     items = session.exec(select(ReadinessItem.done).where(ReadinessItem.launch_id == launch.id)).all()
-    readiness = f"{sum(1 for d in items if d)} of {len(items)} go-live criteria met" if items else "no criteria"
-    return HomeCard(launch.id, launch.customer, launch.channel, stage, launch.go_live_date, launch.status,
-                    tally, {s: int(counts.get(s, 0)) for s in SEVERITIES}, step, channel_url(launch.channel, team),
-                    readiness)
+    return HomeCard(launch.id, launch.customer, launch.channel, stage_of(launch, today), launch.go_live_date,
+                    str(launch.status), tally,
+                    {s: int(counts.get(s, 0)) for s in SEVERITIES}, step, channel_url(launch.channel, team),
+                    sum(1 for d in items if d), len(items))
 
 
 def render_home(session_factory: Callable[[], Any], roles: Roles, user: str, team: str | None,
-                now: datetime, members: Members) -> dict[str, Any]:
+                now: datetime, members: Members, *, own_locale: str | None = None,
+                vendor_locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The Home of `user`, in the language `home_locale` picks (`own_locale`: their Slack locale, if known)."""
     with session_factory() as s:
         launches, why = visible_launches(s, roles, user, team, members)
         cards = [home_card(s, launch, now, roles.vendor_team_id) for launch in launches]
-    return home_view(cards, why, now)
+    staff = team is not None and roles.is_vendor(Person(user, team))
+    t = translator(home_locale(launches, staff, own_locale, vendor_locale))
+    return home_view(cards, why, now, t)
 
 
 def record_visit(session: Session, *, user: str, team: str | None, now: datetime) -> None:
@@ -191,8 +211,10 @@ def as_id(value: Any) -> int | None:
 
 
 def readiness_for(session: Session, roles: Roles, *, launch_ref: Any, user: str, team: str | None,
-                  members: Members) -> dict[str, Any]:
-    """The checklist modal for a person who may see the launch (admin, its CSM, or in its channel)."""
+                  members: Members, own_locale: str | None = None, vendor_locale: str = DEFAULT_LOCALE
+                  ) -> dict[str, Any]:
+    """The checklist modal for a person who may see the launch (admin, its CSM, or in its channel): for the
+    vendor's staff in their Home's language, for anyone else in the launch's."""
     launch_id = as_id(launch_ref)
     launch = session.get(Launch, launch_id) if launch_id is not None else None
     if launch is None:
@@ -206,6 +228,6 @@ def readiness_for(session: Session, roles: Roles, *, launch_ref: Any, user: str,
         raise NotAllowed("Only the launch's CSMs, admins and people in its channel can see its checklist.")
     items = list(session.exec(select(ReadinessItem).where(ReadinessItem.launch_id == launch.id)
                               .order_by(ReadinessItem.position, ReadinessItem.id)).all())
-    return readiness_view(launch, items)
+    return readiness_view(launch, items, translator(home_locale([launch], staff, own_locale, vendor_locale)))
 
 

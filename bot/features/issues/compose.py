@@ -7,6 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
+from bot.core.i18n import DEFAULT_LOCALE, translator
 from bot.features.issues.service import (
     FLAGGED_METHOD,
     UNREADABLE,
@@ -14,9 +15,8 @@ from bot.features.issues.service import (
     note_looks_like,
     open_issue,
     same_problem_candidates,
-    summary_text,
 )
-from bot.features.issues.views import card_blocks
+from bot.features.issues.views import card_blocks, card_summary
 from bot.features.launches.service import launch_for_channel
 from bot.features.themes.service import find_same_problem
 from bot.outbox.compose import Compose, ComposeContext
@@ -60,10 +60,10 @@ def compose_card(ctx: ComposeContext) -> tuple[str, dict] | None:
                                                      message_ts=issue.source_ts).get("permalink")
         except Exception:  # noqa: BLE001 - a card without a link beats no card
             permalink = None
+    t = translator(ctx.context.get("locale") or DEFAULT_LOCALE)  # the support channel: GOLIVE_LOCALE
     blocks = card_blocks(launch, issue, permalink, looks_like=numbers.get(issue.looks_like_id),
-                         parent=numbers.get(issue.parent_id), followers=followers)
-    payload = {"channel": ctx.payload["channel"], "blocks": blocks,
-               "text": summary_text(launch, issue)}
+                         parent=numbers.get(issue.parent_id), followers=followers, t=t)
+    payload = {"channel": ctx.payload["channel"], "blocks": blocks, "text": card_summary(launch, issue, t)}
     if "ts" in ctx.payload:
         payload["ts"] = ctx.payload["ts"]
         return "chat.update", payload

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.core import blocks as modals
 from bot.core.i18n import DEFAULT_LOCALE, NP_, Translator, translator
 from bot.core.ids import ActionId, CallbackId
-from bot.core.text import clip, escape, user_text
+from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI, SEVERITY_LABELS
 from storage.models import Issue, IssueEvent, IssueStatus, Launch
 
@@ -46,54 +46,88 @@ def report_modal(metadata: dict, initial_text: str = "", t: Translator | None = 
     }
 
 
+# The severities as support reads them on the card's select (vendor-facing: GOLIVE_LOCALE).
+SEVERITY_OPTIONS = {"sev1": NP_("option", "sev1 · blocking"), "sev2": NP_("option", "sev2 · slowing down"),
+                    "sev3": NP_("option", "sev3 · question")}
+
+
+def severity_label(severity: str, t: Translator | None = None) -> str:
+    label = SEVERITY_OPTIONS.get(severity)
+    return _english(t).pgettext("option", label) if label else SEVERITY_LABELS.get(severity, severity)
+
+
 def card_blocks(launch: Launch, issue: Issue, permalink: str | None, *, looks_like: int | None = None,
-                parent: int | None = None, followers: int = 0) -> list[dict]:
-    """The support card. `looks_like`: the number of an open issue this one reads like (offered with a
-    *Same problem* button); `parent`: the number of the issue it is linked to; `followers`: issues linked
-    to this one."""
-    state = {IssueStatus.OPEN: ":hourglass_flowing_sand: open, not acknowledged",
-             IssueStatus.ACKNOWLEDGED: f":eyes: acknowledged by <@{issue.acknowledged_by}>",
-             IssueStatus.RESOLVED: f":white_check_mark: resolved by <@{issue.resolved_by}>"}[IssueStatus(issue.status)]
-    source = f"<{permalink}|source message>" if permalink else f"via {issue.source}"
-    header = (f"{SEVERITY_EMOJI[issue.severity]} *Issue #{issue.number}* · *{escape(launch.customer)}* · "
-              f"{SEVERITY_LABELS[issue.severity]}\nReported by <@{issue.reporter}> · {source} · {state}")
+                parent: int | None = None, followers: int = 0, t: Translator | None = None) -> list[dict]:
+    """The support card, in the vendor's language (`t`: GOLIVE_LOCALE). `looks_like`: the number of an open
+    issue this one reads like (offered with a *Same problem* button); `parent`: the number of the issue it is
+    linked to; `followers`: issues linked to this one. What the customer wrote is shown as written."""
+    t = _english(t)
+    status = IssueStatus(issue.status)
+    if status == IssueStatus.OPEN:
+        state = t.gettext(":hourglass_flowing_sand: open, not acknowledged")
+    elif status == IssueStatus.ACKNOWLEDGED:
+        state = t.gettext(":eyes: acknowledged by {person}", person=mention(issue.acknowledged_by or ""))
+    else:
+        state = t.gettext(":white_check_mark: resolved by {person}", person=mention(issue.resolved_by or ""))
+    if permalink:
+        # TRANSLATORS: keep <{url}|…>: Slack shows the text after | as the link.
+        source = t.gettext("<{url}|source message>", url=permalink)
+    else:
+        source = t.gettext("via {source}", source=escape(issue.source))
+    # TRANSLATORS: the support card's first lines; {severity} is e.g. "sev2 · slowing down".
+    header = t.gettext("{emoji} *Issue #{number}* · *{customer}* · {severity}\nReported by {reporter} · {source} · "
+                       "{state}", emoji=SEVERITY_EMOJI[issue.severity], number=issue.number,
+                       customer=escape(launch.customer), severity=severity_label(issue.severity, t),
+                       reporter=mention(issue.reporter), source=source, state=state)
     if issue.escalation_count:
-        header += f" · escalated {issue.escalation_count}×"
+        header = t.gettext("{header} · escalated {count}×", header=header,
+                           count=t.format_number(issue.escalation_count))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": "issue_header", "text": {"type": "mrkdwn", "text": header}},
         {"type": "section", "block_id": "issue_text", "text": {"type": "mrkdwn", "text": user_text(issue.text, 2900)}},
     ]
     if issue.resolution:
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": "Resolution: " + user_text(issue.resolution, 2800)}]})
+            {"type": "mrkdwn", "text": t.gettext("Resolution: {note}", note=user_text(issue.resolution, 2800))}]})
     if parent is not None:
-        blocks.append({"type": "context", "block_id": "issue_parent", "elements": [{"type": "mrkdwn", "text": (
-            f":link: Same problem as *#{parent}*: it follows #{parent} (its reporter hears when #{parent} is "
-            "acknowledged or resolved).")}]})
+        blocks.append({"type": "context", "block_id": "issue_parent", "elements": [{"type": "mrkdwn", "text": t.gettext(
+            ":link: Same problem as *#{parent}*: it follows #{parent} (its reporter hears when #{parent} is "
+            "acknowledged or resolved).", parent=parent)}]})
     elif looks_like is not None and issue.status != IssueStatus.RESOLVED:
         blocks.append({"type": "section", "block_id": "issue_looks_like",
-                       "text": {"type": "mrkdwn", "text": f":mag: Looks like *#{looks_like}*."},
+                       "text": {"type": "mrkdwn",
+                                "text": t.gettext(":mag: Looks like *#{number}*.", number=looks_like)},
                        "accessory": {"type": "button", "action_id": ActionId.ISSUE_SAME,
                                      "value": f"{issue.id}:{issue.looks_like_id}",
-                                     "text": {"type": "plain_text", "text": f"Same problem as #{looks_like}"}}})
+                                     "text": {"type": "plain_text", "text": t.pgettext(
+                                         "button", "Same problem as #{number}", number=looks_like)}}})
     if followers:
         blocks.append({"type": "context", "block_id": "issue_followers", "elements": [{"type": "mrkdwn", "text": (
-            f":busts_in_silhouette: {followers} more report(s) linked as the same problem.")}]})
+            t.ngettext(":busts_in_silhouette: {count} more report linked as the same problem.",
+                       ":busts_in_silhouette: {count} more reports linked as the same problem.", followers))}]})
     if issue.status != IssueStatus.RESOLVED:
-        options = [{"text": {"type": "plain_text", "text": SEVERITY_LABELS[s]}, "value": s} for s in SEVERITIES]
+        options = [{"text": {"type": "plain_text", "text": severity_label(s, t)}, "value": s} for s in SEVERITIES]
         elements: list[dict[str, Any]] = []
         if issue.status == IssueStatus.OPEN:
             elements.append({"type": "button", "action_id": ActionId.ISSUE_ACK, "value": str(issue.id),
-                             "style": "primary", "text": {"type": "plain_text", "text": "Acknowledge"}})
+                             "style": "primary", "text": {"type": "plain_text",
+                                                          "text": t.pgettext("button", "Acknowledge")}})
         elements.append({"type": "button", "action_id": ActionId.ISSUE_RESOLVE, "value": str(issue.id),
-                         "text": {"type": "plain_text", "text": "Resolve"}})
+                         "text": {"type": "plain_text", "text": t.pgettext("button", "Resolve")}})
         elements.append({"type": "static_select", "action_id": ActionId.ISSUE_SEVERITY, "options": options,
                          "initial_option": options[SEVERITIES.index(issue.severity)],
-                         "placeholder": {"type": "plain_text", "text": "Severity"}})
+                         "placeholder": {"type": "plain_text", "text": t.pgettext("option", "Severity")}})
         blocks.append({"type": "actions", "block_id": f"issue_triage_{issue.id}", "elements": elements})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": t.gettext(
         "Reply in this thread starting with `>>` to answer the customer; other replies stay internal.")}]})
     return blocks
+
+
+def card_summary(launch: Launch, issue: Issue, t: Translator | None = None) -> str:
+    """The support card's notification text, in the vendor's language."""
+    return _english(t).gettext("Issue #{number} · {customer} · {severity} · reported by {reporter}: {text}",
+                               number=issue.number, customer=escape(launch.customer), severity=issue.severity,
+                               reporter=mention(issue.reporter), text=user_text(clip(issue.text, 300), 400))
 
 
 def resolve_modal(number: int, issue_id: int) -> dict:
@@ -189,7 +223,7 @@ def timeline_text(launch: Launch, issue: Issue, events: list[IssueEvent], zone: 
     if issue.parent_id is not None:
         lines.append("_Linked: it follows the issue it repeats._")
     for event in events[:60]:
-        at = event.at.astimezone(tz).strftime("%a %-d %b %H:%M")
+        at = _english(None).format_short_datetime(event.at, tz)
         who = f" <@{event.actor}>" if event.actor else ""
         detail = f" — {user_text(clip(event.detail, 200), 260)}" if event.detail else ""
         lines.append(f"• {at}{who} {escape(event.kind)}{detail}")

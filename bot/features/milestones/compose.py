@@ -3,6 +3,7 @@ goes out, the chart uploaded to the leadership channel first, once)."""
 
 from __future__ import annotations
 
+from bot.core.i18n import translator
 from bot.features.digest.chart import launch_series
 from bot.features.digest.service import upload_chart
 from bot.features.milestones.service import WRAPUP_METHOD
@@ -41,7 +42,7 @@ def compose_wrapup(ctx: ComposeContext) -> tuple[str, dict] | None:
             if row is not None:
                 row.payload = {**row.payload, "chart_note": chart_note}
                 s.add(row)
-    text, blocks = wrapup_blocks(launch, facts, chart_note)
+    text, blocks = wrapup_blocks(launch, facts, chart_note, translator(launch.locale))
     return "chat.postMessage", {"channel": channel_id, "text": text, "blocks": blocks}
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.i18n import person_locale, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
@@ -23,10 +24,13 @@ from bot.features.milestones.views import (
     goal_review_blocks,
     item_detail,
     live_announcement_blocks,
+    readiness_channel_text,
+    readiness_reminder_dm,
 )
 from bot.features.milestones.week import Adoption, adoption, launch_week
 from bot.features.milestones.week import duration_text as duration_text  # used from here by callers and tests
 from bot.outbox.queue import enqueue, post_message
+from bot.slack.directory import stored_locales
 from schedules.registry import Skip, WorkContext
 from storage.models import (
     CheckInAnswer,
@@ -249,34 +253,15 @@ def send_readiness_reminder(ctx: WorkContext) -> str | None:
         raise Skip("the launch is already live")
     items = checklist(s, launch.id)
     still_open = [i for i in items if not i.done]
-    day = launch.go_live_date.strftime("%A %-d %B")
-    when = "tomorrow" if int(ctx.work.payload.get("days_before", 1)) == 1 else "in three business days"
-    if still_open:
-        lines = [f":clipboard: Go-live for *{escape(launch.customer)}* is {when} ({day}); "
-                 f"{len(still_open)} of {len(items)} criteria are still open:"]
-        lines += [f"• {user_text(i.text, 300)} (`{i.key}`)" + (f" — owner {mention(i.owner)}" if i.owner else "")
-                  for i in still_open[:40]]
-        lines.append(f"Tick them with `/golive ready` in <#{launch.channel}>, or "
-                     f"`golive launch criteria {launch.id} --done KEY`.")
-    else:
-        lines = [f":white_check_mark: Go-live for *{escape(launch.customer)}* is {when} ({day}) and all "
-                 f"{len(items)} criteria are met. Declare it live with `/golive live` in <#{launch.channel}>."]
-    text = clip("\n".join(lines), 3900)
+    days_before = int(ctx.work.payload.get("days_before", 1))
     recipients = csms_or_admins(s, launch, ctx.admins)
+    locales = stored_locales(s, recipients)  # each CSM's own Slack locale, else GOLIVE_LOCALE
     for user in recipients:
-        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, text=text, now=ctx.now, launch_id=launch.id)
-    done = len(items) - len(still_open)
-    if still_open:
-        public = (f":rocket: Go-live for *{escape(launch.customer)}* is {when} ({day})! {done} of {len(items)} "
-                  "go-live criteria are done; still to do:\n"
-                  + "\n".join(f"• {user_text(i.text, 200)}" for i in still_open[:15])
-                  + ("\n…and more." if len(still_open) > 15 else "")
-                  + "\nYour launch team is on it — shout here if you can help with any of them.")
-    else:
-        public = (f":rocket: Go-live for *{escape(launch.customer)}* is {when} ({day}), and every go-live "
-                  "criterion is met. See you on the day!")
-    post_message(s, key=f"{ctx.work.key}:channel", channel=launch.channel, text=clip(public, 3900), now=ctx.now,
-                 launch_id=launch.id)
+        t = translator(person_locale(locales.get(user), ctx.locale))
+        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, now=ctx.now, launch_id=launch.id,
+                     text=readiness_reminder_dm(launch, items, days_before, t))
+    post_message(s, key=f"{ctx.work.key}:channel", channel=launch.channel, now=ctx.now, launch_id=launch.id,
+                 text=readiness_channel_text(launch, items, days_before, translator(launch.locale)))
     return f"{len(still_open)} open, sent to {len(recipients)} person(s) and the channel"
 
 
@@ -307,7 +292,8 @@ def live_announcement(session: Session, launch: Launch, now: datetime) -> tuple[
     signed them off, the fallback, support hours, the 30-day goals). Launch week's numbers come later, in
     the wrap-up."""
     return live_announcement_blocks(launch, checklist(session, launch.id), launches.goals(session, launch.id),
-                                    launches.members(session, launch.id, MemberRole.LEADER), now)
+                                    launches.members(session, launch.id, MemberRole.LEADER), now,
+                                    translator(launch.locale))
 
 
 def leadership_key(launch_id: int, what: str) -> str:

@@ -121,7 +121,7 @@ def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
 
 
 def _when(instant: datetime | None, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M") if instant else ""
+    return translator(DEFAULT_LOCALE).format_short_datetime(instant, zone) if instant else ""
 
 
 def item_detail(item: ReadinessItem, zone: str) -> str:
@@ -137,84 +137,118 @@ def item_detail(item: ReadinessItem, zone: str) -> str:
 def checklist_summary(launch: Launch, items: list[ReadinessItem]) -> str:
     done = sum(item.done for item in items)
     return (f"*Go-live checklist — {escape(launch.customer)}* · go-live "
-            f"{launch.go_live_date.strftime('%a %-d %b %Y')} · {done} of {len(items)} done")
+            f"{translator(DEFAULT_LOCALE).format_short_day(launch.go_live_date)} · {done} of {len(items)} done")
 
 
 # -- the posts to the customer's leadership -----------------------------------------------------------
 
 
-def _who(user: str | None) -> str:
+def _who(user: str | None, t: Translator | None = None) -> str:
     if not user:
-        return "someone"
+        return (t if t is not None else translator(DEFAULT_LOCALE)).gettext("someone")
     return mention(user) if re.fullmatch(r"[UW][A-Z0-9]+", user) else escape(user)
 
 
-def support_hours_text(launch: Launch) -> str:
+def support_hours_text(launch: Launch, t: Translator | None = None) -> str:
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     if not launch.support_hours:
-        return "around the clock, every day"
+        return t.gettext("around the clock, every day")
     zone = launch.support_tz or launch.timezone
-    return f"{escape(launch.support_hours)} on business days ({escape(zone)})"
+    return t.gettext("{hours} on business days ({zone})", hours=escape(launch.support_hours), zone=escape(zone))
 
 
 def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: list[Goal], leaders: list[str],
-                             now: datetime) -> tuple[str, list[dict[str, Any]]]:
-    """What is true at go-live: the criteria met and who signed them off, the fallback, support hours and
-    the goals for the first 30 days. No launch-week numbers: the week has not happened yet."""
-    day = now.astimezone(ZoneInfo(launch.timezone)).strftime("%A %-d %B %Y")
+                             now: datetime, t: Translator | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """What is true at go-live, for the customer's leadership in the launch's language (`t`): the criteria met
+    and who signed them off, the fallback, support hours and the goals for the first 30 days. No launch-week
+    numbers: the week has not happened yet. Criteria and goals are shown as the launch team wrote them."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    day = t.format_full_day(now.astimezone(ZoneInfo(launch.timezone)).date())
     hello = " ".join(mention(u) for u in leaders[:20])
-    head = f":tada: *We are live!* {hello}".rstrip() + f"\n*{escape(launch.customer)}* went live on {day}."
+    if hello:
+        head = t.gettext(":tada: *We are live!* {leaders}\n*{customer}* went live on {day}.", leaders=hello,
+                         customer=escape(launch.customer), day=day)
+    else:
+        head = t.gettext(":tada: *We are live!*\n*{customer}* went live on {day}.", customer=escape(launch.customer),
+                         day=day)
     met = [i for i in items if i.done]
     signers: dict[str, int] = {}
     for item in met:
         signers[item.changed_by or ""] = signers.get(item.changed_by or "", 0) + 1
     if items:
-        lines = [f"*Go-live criteria:* {len(met)} of {len(items)} met"
-                 + (" — signed off by " + ", ".join(f"{_who(u)} ({n})" for u, n in signers.items()) if met else "")]
-        lines += [f":white_check_mark: {user_text(i.text, 200)} — {_who(i.changed_by)}"
-                  + (f", {_when(i.changed_at, launch.timezone)}" if i.changed_at else "") for i in met[:15]]
-        lines += [f":hourglass_flowing_sand: {user_text(i.text, 200)} — still in progress"
-                  for i in items if not i.done][:10]
+        counts = {"met": t.format_number(len(met))}
+        if met:
+            people = ", ".join(f"{_who(u, t)} ({n})" for u, n in signers.items())
+            lines = [t.ngettext("*Go-live criteria:* {met} of {count} met — signed off by {people}",
+                                "*Go-live criteria:* {met} of {count} met — signed off by {people}", len(items),
+                                people=people, **counts)]
+        else:
+            lines = [t.ngettext("*Go-live criteria:* {met} of {count} met", "*Go-live criteria:* {met} of {count} met",
+                                len(items), **counts)]
+        for i in met[:15]:
+            if i.changed_at:
+                lines.append(t.gettext(":white_check_mark: {criterion} — {person}, {when}",
+                                       criterion=user_text(i.text, 200), person=_who(i.changed_by, t),
+                                       when=t.format_short_datetime(i.changed_at, launch.timezone)))
+            else:
+                lines.append(t.gettext(":white_check_mark: {criterion} — {person}", criterion=user_text(i.text, 200),
+                                       person=_who(i.changed_by, t)))
+        lines += [t.gettext(":hourglass_flowing_sand: {criterion} — still in progress",
+                            criterion=user_text(i.text, 200)) for i in items if not i.done][:10]
     else:
-        lines = ["*Go-live criteria:* none were set for this launch."]
+        lines = [t.gettext("*Go-live criteria:* none were set for this launch.")]
     fallback_item = next((i for i in items if i.key == "fallback_agreed"), None)
     if launch.fallback_doc:
         url = escape(launch.fallback_doc).replace("|", "%7C")
-        fallback = f"*Fallback:* agreed, see the <{url}|fallback procedure>."
+        # TRANSLATORS: keep <{url}|…>: Slack shows the text after | as the link.
+        fallback = t.gettext("*Fallback:* agreed, see the <{url}|fallback procedure>.", url=url)
     elif fallback_item is not None and fallback_item.done:
-        fallback = f"*Fallback:* agreed (signed off by {_who(fallback_item.changed_by)})."
+        fallback = t.gettext("*Fallback:* agreed (signed off by {person}).", person=_who(fallback_item.changed_by, t))
     else:
-        fallback = "*Fallback:* not agreed yet — your CSM follows up."
-    support = f"*Support:* {support_hours_text(launch)}; report a problem in <#{launch.channel}>."
+        fallback = t.gettext("*Fallback:* not agreed yet — your CSM follows up.")
+    channel = f"<#{launch.channel}>"
+    support = t.gettext("*Support:* {hours}; report a problem in {channel}.", hours=support_hours_text(launch, t),
+                        channel=channel)
     if goals:
         body = "\n".join(f"{n}. {user_text(g.text, 400)}" for n, g in enumerate(goals[:20], start=1))
+        goals_text = t.gettext("*Here is what we expect to accomplish in the first 30 days:*\n{goals}", goals=body)
     else:
-        body = "_Your CSM will share the goals for the first 30 days shortly._"
+        goals_text = t.gettext("*Here is what we expect to accomplish in the first 30 days:*\n_Your CSM will share "
+                               "the goals for the first 30 days shortly._")
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 2900)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"{fallback}\n{support}", 2900)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            "*Here is what we expect to accomplish in the first 30 days:*\n" + body, 2900)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(goals_text, 2900)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": t.gettext(
             "How launch week went, in numbers, follows on the first business day after it.")}]},
     ]
-    text = f"We are live: {launch.customer}. {len(met)} of {len(items)} go-live criteria met. {hello}".strip()
+    text = t.ngettext("We are live: {customer}. {met} of {count} go-live criterion met. {leaders}",
+                      "We are live: {customer}. {met} of {count} go-live criteria met. {leaders}", len(items),
+                      customer=launch.customer, met=t.format_number(len(met)), leaders=hello).strip()
     return clip(text, 3900), blocks
 
 
-def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str) -> tuple[str, list[dict[str, Any]]]:
-    """The launch-week wrap-up for the customer's leadership."""
+def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str,
+                  t: Translator | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The launch-week wrap-up for the customer's leadership, in the launch's language (`t`)."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     first, last = facts.by_day[0][1] if facts.by_day else None, facts.by_day[-1][1] if facts.by_day else None
-    span = f" ({first:%a %-d %b} – {last:%a %-d %b})" if first and last else ""
-    head = f":bar_chart: *Launch week wrap-up — {escape(launch.customer)}*{span}"
+    if first and last:
+        head = t.gettext(":bar_chart: *Launch week wrap-up — {customer}* ({first} – {last})",
+                         customer=escape(launch.customer), first=t.format_short_day(first, year=False),
+                         last=t.format_short_day(last, year=False))
+    else:
+        head = t.gettext(":bar_chart: *Launch week wrap-up — {customer}*", customer=escape(launch.customer))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 2900)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(week_lines(facts)), 2900)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": clip(themes_text(facts.themes), 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(week_lines(facts, t)), 2900)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(themes_text(facts.themes, t=t), 2900)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(chart_note, 2900)}]},
     ]
-    text = (f"Launch week wrap-up for {launch.customer}: {facts.answers} check-in answers, {facts.issues} issues "
-            f"reported, {facts.resolved} resolved")
+    text = t.gettext("Launch week wrap-up for {customer}: {answers} check-in answers, {issues} issues reported, "
+                     "{resolved} resolved", customer=launch.customer, answers=t.format_number(facts.answers),
+                     issues=t.format_number(facts.issues), resolved=t.format_number(facts.resolved))
     return clip(text, 3900), blocks
 
 
@@ -223,3 +257,97 @@ def adoption_line(adoption: Adoption | None) -> str:
         return "_Adoption: no product usage data was shared with golive._"
     return (f"*Adoption:* {adoption.active} of {adoption.known} people used the product in the last "
             f"{ACTIVE_DAYS} days ({percent(adoption.active, adoption.known)}).")
+
+
+# -- readiness reminders before go-live ---------------------------------------------------------------
+
+
+def _open_lines(items: list[ReadinessItem], shown: int, size: int, t: Translator) -> str:
+    lines = [f"• {user_text(i.text, size)}" for i in items[:shown]]
+    if len(items) > shown:
+        lines.append(t.ngettext("…and {count} more.", "…and {count} more.", len(items) - shown))
+    return "\n".join(lines)
+
+
+def readiness_channel_text(launch: Launch, items: list[ReadinessItem], days_before: int,
+                           t: Translator | None = None) -> str:
+    """The friendly readiness summary posted in the customer's channel before go-live, in the launch's
+    language: how many criteria are done and which are still to do."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    still_open = [i for i in items if not i.done]
+    values = {"customer": escape(launch.customer), "day": t.format_day(launch.go_live_date)}
+    tomorrow = days_before == 1
+    if not still_open:
+        if tomorrow:
+            text = t.gettext(":rocket: Go-live for *{customer}* is tomorrow ({day}), and every go-live criterion is "
+                             "met. See you on the day!", **values)
+        else:
+            text = t.gettext(":rocket: Go-live for *{customer}* is in three business days ({day}), and every "
+                             "go-live criterion is met. See you on the day!", **values)
+        return clip(text, 3900)
+    values |= {"done": t.format_number(len(items) - len(still_open)), "items": _open_lines(still_open, 15, 200, t)}
+    if tomorrow:
+        # TRANSLATORS: {items} is the list of open criteria, one "• …" line each, as the launch team wrote them.
+        text = t.ngettext(
+            ":rocket: Go-live for *{customer}* is tomorrow ({day})! {done} of {count} go-live criterion is done; "
+            "still to do:\n{items}\nYour launch team is on it — shout here if you can help with any of them.",
+            ":rocket: Go-live for *{customer}* is tomorrow ({day})! {done} of {count} go-live criteria are done; "
+            "still to do:\n{items}\nYour launch team is on it — shout here if you can help with any of them.",
+            len(items), **values)
+    else:
+        text = t.ngettext(
+            ":rocket: Go-live for *{customer}* is in three business days ({day})! {done} of {count} go-live "
+            "criterion is done; still to do:\n{items}\nYour launch team is on it — shout here if you can help with "
+            "any of them.",
+            ":rocket: Go-live for *{customer}* is in three business days ({day})! {done} of {count} go-live "
+            "criteria are done; still to do:\n{items}\nYour launch team is on it — shout here if you can help with "
+            "any of them.",
+            len(items), **values)
+    return clip(text, 3900)
+
+
+def readiness_reminder_dm(launch: Launch, items: list[ReadinessItem], days_before: int,
+                          t: Translator | None = None) -> str:
+    """The CSM's readiness reminder by DM (vendor-facing: in the CSM's language): the open criteria with
+    their keys and owners, and how to tick them."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    still_open = [i for i in items if not i.done]
+    values = {"customer": escape(launch.customer), "day": t.format_day(launch.go_live_date),
+              "channel": f"<#{launch.channel}>"}
+    tomorrow = days_before == 1
+    if not still_open:
+        if tomorrow:
+            text = t.ngettext(":white_check_mark: Go-live for *{customer}* is tomorrow ({day}) and its {count} "
+                              "criterion is met. Declare it live with `/golive live` in {channel}.",
+                              ":white_check_mark: Go-live for *{customer}* is tomorrow ({day}) and all {count} "
+                              "criteria are met. Declare it live with `/golive live` in {channel}.",
+                              len(items), **values)
+        else:
+            text = t.ngettext(":white_check_mark: Go-live for *{customer}* is in three business days ({day}) and "
+                              "its {count} criterion is met. Declare it live with `/golive live` in {channel}.",
+                              ":white_check_mark: Go-live for *{customer}* is in three business days ({day}) and "
+                              "all {count} criteria are met. Declare it live with `/golive live` in {channel}.",
+                              len(items), **values)
+        return clip(text, 3900)
+    lines = []
+    for i in still_open[:40]:
+        line = f"• {user_text(i.text, 300)} (`{i.key}`)"
+        # TRANSLATORS: an open go-live criterion in the CSM's reminder; {criterion} is "• text (`key`)".
+        lines.append(t.gettext("{criterion} — owner {owner}", criterion=line, owner=mention(i.owner))
+                     if i.owner else line)
+    values |= {"open": t.format_number(len(still_open)), "items": "\n".join(lines), "id": launch.id}
+    if tomorrow:
+        text = t.ngettext(":clipboard: Go-live for *{customer}* is tomorrow ({day}); {open} of {count} criterion "
+                          "is still open:\n{items}\nTick them with `/golive ready` in {channel}, or "
+                          "`golive launch criteria {id} --done KEY`.",
+                          ":clipboard: Go-live for *{customer}* is tomorrow ({day}); {open} of {count} criteria "
+                          "are still open:\n{items}\nTick them with `/golive ready` in {channel}, or "
+                          "`golive launch criteria {id} --done KEY`.", len(items), **values)
+    else:
+        text = t.ngettext(":clipboard: Go-live for *{customer}* is in three business days ({day}); {open} of "
+                          "{count} criterion is still open:\n{items}\nTick them with `/golive ready` in {channel}, "
+                          "or `golive launch criteria {id} --done KEY`.",
+                          ":clipboard: Go-live for *{customer}* is in three business days ({day}); {open} of "
+                          "{count} criteria are still open:\n{items}\nTick them with `/golive ready` in {channel}, "
+                          "or `golive launch criteria {id} --done KEY`.", len(items), **values)
+    return clip(text, 3900)

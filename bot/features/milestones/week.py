@@ -14,9 +14,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
+from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.core.text import escape
 from bot.features.checkins.service import checkin_days
 from bot.features.launches.service import holidays_of
-from bot.features.themes.summary import ThemeLine, launch_themes, theme_line_text
+from bot.features.themes.summary import ThemeLine, launch_themes
 from storage.models import CheckIn, CheckInAnswer, Issue, IssueStatus, Launch, UsageRecord
 
 ACTIVE_DAYS = 7  # "active" in the 30-day outcome: used the product in the last week
@@ -128,49 +130,82 @@ def adoption(session: Session, launch_id: int, now: datetime) -> Adoption | None
 # -- the facts as text (mrkdwn), for the wrap-up, the retrospective and the 30-day outcome ------------
 
 
-def duration_text(delta: timedelta) -> str:
+def duration_text(delta: timedelta, t: Translator | None = None) -> str:
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     minutes = round(delta.total_seconds() / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return t.gettext("{minutes} min", minutes=t.format_number(minutes))
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes // 1440} days"
+        return t.gettext("{hours} h {minutes} min", hours=t.format_number(minutes // 60),
+                         minutes=t.format_number(minutes % 60))
+    return t.ngettext("{count} day", "{count} days", minutes // 1440)
 
 
-def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
+def percent(part: int, whole: int, t: Translator | None = None) -> str:
+    if not whole:
+        return "—"
+    return (t if t is not None else translator(DEFAULT_LOCALE)).format_percent(part / whole)
 
 
-def week_lines(facts: WeekFacts) -> list[str]:
-    """The week's numbers as mrkdwn bullets (shared by the wrap-up and the retrospective)."""
+def week_lines(facts: WeekFacts, t: Translator | None = None) -> list[str]:
+    """The week's numbers as mrkdwn bullets in `t`'s language (shared by the wrap-up, which the customer's
+    leadership reads in the launch's language, and the retrospective summary, in the CSM's)."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     if facts.audience:
-        participation = (f"{facts.people} of {facts.audience} people in the channel answered "
-                         f"({percent(facts.people, facts.audience)})")
+        participation = t.ngettext("{people} of {count} person in the channel answered ({percent})",
+                                   "{people} of {count} people in the channel answered ({percent})", facts.audience,
+                                   people=t.format_number(facts.people),
+                                   percent=percent(facts.people, facts.audience, t))
     else:
-        participation = f"{facts.people} {'person' if facts.people == 1 else 'people'} answered"
-    days = len(facts.by_day)
-    lines = [f"• *Check-ins:* {facts.answers} answer{'s' if facts.answers != 1 else ''} over {days} "
-             f"day{'s' if days != 1 else ''}; {participation}"]
+        participation = t.ngettext("{count} person answered", "{count} people answered", facts.people)
+    # TRANSLATORS: {answers} is "40 answers", {days} "5 days", {participation} "9 of 12 people … answered (75%)".
+    lines = [t.gettext("• *Check-ins:* {answers} over {days}; {participation}",
+                       answers=t.ngettext("{count} answer", "{count} answers", facts.answers),
+                       days=t.ngettext("{count} day", "{count} days", len(facts.by_day)), participation=participation)]
     blocked = facts.most_blocked_day()
     if blocked:
-        lines.append(f"• *Most blocked:* {blocked[2]} on day {blocked[0]} ({blocked[1]:%a %-d %b})")
-    lines.append(f"• *Issues:* {facts.issues} reported, {facts.resolved} resolved"
-                 + (f", {facts.open_sev1} sev1 still open" if facts.open_sev1 else ""))
-    first = duration_text(facts.median_first_response) if facts.median_first_response else "—"
-    fixed = duration_text(facts.median_resolution) if facts.median_resolution else "—"
-    lines.append(f"• *Median time* to first response: {first} · to resolution: {fixed}")
-    if facts.sla_breaches:
-        lines.append(f"• *SLA breaches:* {len(facts.sla_breaches)} ("
-                     + ", ".join(f"#{n}" for n in facts.sla_breaches[:10]) + ")")
+        lines.append(t.gettext("• *Most blocked:* {count} on day {day} ({date})", count=t.format_number(blocked[2]),
+                               day=blocked[0], date=t.format_short_day(blocked[1], year=False)))
+    values = {"reported": t.format_number(facts.issues), "resolved": t.format_number(facts.resolved)}
+    if facts.open_sev1:
+        lines.append(t.gettext("• *Issues:* {reported} reported, {resolved} resolved, {open} sev1 still open",
+                               open=t.format_number(facts.open_sev1), **values))
     else:
-        lines.append("• *SLA breaches:* none")
+        lines.append(t.gettext("• *Issues:* {reported} reported, {resolved} resolved", **values))
+    first = duration_text(facts.median_first_response, t) if facts.median_first_response else "—"
+    fixed = duration_text(facts.median_resolution, t) if facts.median_resolution else "—"
+    lines.append(t.gettext("• *Median time* to first response: {first} · to resolution: {fixed}", first=first,
+                           fixed=fixed))
+    if facts.sla_breaches:
+        lines.append(t.gettext("• *SLA breaches:* {count} ({issues})", count=t.format_number(len(facts.sla_breaches)),
+                               issues=", ".join(f"#{n}" for n in facts.sla_breaches[:10])))
+    else:
+        lines.append(t.gettext("• *SLA breaches:* none"))
     rated = facts.satisfied + facts.unsatisfied
-    lines.append(f"• *Satisfaction:* :thumbsup: {facts.satisfied} · :thumbsdown: {facts.unsatisfied}"
-                 + (f" ({percent(facts.satisfied, rated)} helpful)" if rated else " (no ratings yet)"))
+    values = {"up": t.format_number(facts.satisfied), "down": t.format_number(facts.unsatisfied)}
+    if rated:
+        lines.append(t.gettext("• *Satisfaction:* :thumbsup: {up} · :thumbsdown: {down} ({percent} helpful)",
+                               percent=percent(facts.satisfied, rated, t), **values))
+    else:
+        lines.append(t.gettext("• *Satisfaction:* :thumbsup: {up} · :thumbsdown: {down} (no ratings yet)", **values))
     return lines
 
 
-def themes_text(themes: list[ThemeLine], *, title: str = "Top themes") -> str:
+def themes_text(themes: list[ThemeLine], *, title: str | None = None, t: Translator | None = None) -> str:
+    """The themes as mrkdwn under `title` (default "Top themes", in `t`'s language); theme names and quotes
+    are the customer's words."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    title = title if title is not None else t.gettext("Top themes")
     if not themes:
-        return f"*{title}:* nothing came up more than once."
-    return f"*{title}:*\n" + "\n".join(f"• {theme_line_text(t)}" for t in themes)
+        return t.gettext("*{title}:* nothing came up more than once.", title=title)
+    return t.gettext("*{title}:*\n{themes}", title=title, themes="\n".join(f"• {theme_text(x, t)}" for x in themes))
+
+
+def theme_text(line: ThemeLine, t: Translator) -> str:
+    """One theme in `t`'s language: `*SSO login* — 4× · new — “can't log in…”`; the name and the quote are the
+    customer's words, escaped."""
+    values = {"name": escape(line.name), "count": t.format_number(line.count)}
+    # TRANSLATORS: a theme of the week: {name} is a key phrase from what customers wrote, {count} how often.
+    text = t.gettext("*{name}* — {count}× · new", **values) if line.is_new else \
+        t.gettext("*{name}* — {count}× · ongoing", **values)
+    return text + (f" — “{escape(line.quotes[0])}”" if line.quotes else "")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.i18n import DEFAULT_LOCALE, N_, translator
+from bot.core.i18n import DEFAULT_LOCALE, N_, person_locale, translator
 from bot.core.text import clip, escape
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
@@ -22,6 +22,8 @@ from bot.features.milestones.service import MAX_CRITERION, csms_or_admins, db_id
 from bot.features.milestones.week import WeekFacts, duration_text, launch_week, week_facts
 from bot.features.retro.model import RATINGS, tallies
 from bot.features.retro.views import (
+    csm_prompt_fallback,
+    csm_prompt_text,
     launch_facts,
     prompt_blocks,
     prompt_fallback,
@@ -29,9 +31,11 @@ from bot.features.retro.views import (
     reminder_fallback,
     reminder_text,
     summary_blocks,
+    summary_fallback,
 )
 from bot.features.themes.summary import ThemeLine, launch_themes
 from bot.outbox.queue import post_message
+from bot.slack.directory import stored_locales
 from schedules.registry import Skip, WorkContext
 from storage.models import ChecklistTemplateItem, Launch, LaunchStatus, OutboxMessage, RetroAnswer, RetroSummary
 
@@ -91,17 +95,18 @@ def post_prompt(ctx: WorkContext) -> str | None:
         raise Skip("the retrospective is already summarised")
     plan = retro_plan(launch)
     closing_day = plan.summary.astimezone(parse_zone(launch.timezone)).date()
-    closes = translator(DEFAULT_LOCALE).format_day(closing_day)  # the CSMs' DM below is vendor-facing: English
     t = translator(launch.locale)
     facts = launch_facts(week_facts(s, launch, now=ctx.now, themes=1), t=t)
     text = prompt_text(launch, facts, closing_day, t)
     post_message(s, key=prompt_key(launch.id), channel=launch.channel, text=prompt_fallback(t),
                  blocks=prompt_blocks(launch, text, t), now=ctx.now, launch_id=launch.id)
-    for user in csms_or_admins(s, launch, ctx.admins):
+    csms = csms_or_admins(s, launch, ctx.admins)
+    locales = stored_locales(s, csms)  # vendor-facing: each CSM's own Slack locale, else GOLIVE_LOCALE
+    for user in csms:
+        mine = translator(person_locale(locales.get(user), ctx.locale))
         post_message(s, key=f"{prompt_key(launch.id)}:{user}", channel=user, now=ctx.now, launch_id=launch.id,
-                     text="The retrospective is open", blocks=prompt_blocks(
-                         launch, f"The retrospective for *{escape(launch.customer)}* is open in <#{launch.channel}> "
-                                 f"until {closes}; the summary comes to you then. Add your own answer here."))
+                     text=csm_prompt_fallback(mine),
+                     blocks=prompt_blocks(launch, csm_prompt_text(launch, closing_day, mine), mine))
     # A launch nobody declared live still has its retrospective; it moves on from planned as well.
     s.execute(update(Launch).where(Launch.id == launch.id,
                                    Launch.status.in_([LaunchStatus.PLANNED, LaunchStatus.LIVE]))
@@ -269,7 +274,7 @@ def summary_message(session: Session, launch: Launch) -> tuple[str, list[dict[st
     facts, themes = launch_story(session, launch, kept.created_at)
     lessons = list(kept.lessons or [])
     blocks = summary_blocks(launch, rows, facts, themes, lessons, added_lessons(session, launch.id, lessons))
-    return f"Retrospective summary for {launch.customer}: {len(rows)} answers", blocks
+    return summary_fallback(launch, len(rows)), blocks
 
 
 def lesson_ref(value: Any) -> tuple[int, int]:
@@ -312,10 +317,14 @@ def close(ctx: WorkContext) -> str | None:
                                                                       themes=themes, lessons=lessons),
                        lessons=lessons, created_at=ctx.now))
     s.flush()
-    blocks = summary_blocks(launch, rows, facts, themes, lessons, added_lessons(s, launch.id, lessons))
-    for user in csms_or_admins(s, launch, ctx.admins):
-        post_message(s, key=f"launch:{launch.id}:retro:summary:{user}", channel=user, blocks=blocks, now=ctx.now,
-                     launch_id=launch.id, text=f"Retrospective summary for {launch.customer}: {len(rows)} answers")
+    added = added_lessons(s, launch.id, lessons)
+    csms = csms_or_admins(s, launch, ctx.admins)
+    locales = stored_locales(s, csms)
+    for user in csms:
+        mine = translator(person_locale(locales.get(user), ctx.locale))
+        post_message(s, key=f"launch:{launch.id}:retro:summary:{user}", channel=user, now=ctx.now,
+                     launch_id=launch.id, blocks=summary_blocks(launch, rows, facts, themes, lessons, added, mine),
+                     text=summary_fallback(launch, len(rows), mine))
     s.execute(update(Launch).where(Launch.id == launch.id,
                                    Launch.status.in_([LaunchStatus.PLANNED, LaunchStatus.LIVE, LaunchStatus.RETRO]))
               .values(status=LaunchStatus.DONE, updated_at=ctx.now).execution_options(synchronize_session=False))
@@ -342,6 +351,7 @@ def state_text(session: Session, launch: Launch, now: datetime) -> str:
     rows = answers(session, launch.id)
     t = tallies(rows)
     rating = f", average rating {t.average:.1f} / 5" if t.average is not None else ""
+    english = translator(DEFAULT_LOCALE)  # what /golive retro answers is not translated yet
     if kept is not None:
         body = "\n".join(b["text"]["text"] for b in summary_blocks(launch, rows) if b["type"] == "section")
         return clip(f"The retrospective for *{escape(launch.customer)}* is closed.\n{body}\n"
@@ -349,10 +359,10 @@ def state_text(session: Session, launch: Launch, now: datetime) -> str:
     if is_started(session, launch.id):
         return (f"The retrospective for *{escape(launch.customer)}* is open: {t.count} "
                 f"{'answer' if t.count == 1 else 'answers'} so far{rating}. It closes "
-                f"{plan.summary.astimezone(zone).strftime('%a %-d %b %H:%M')}, and the summary goes to the CSMs. "
+                f"{english.format_short_datetime(plan.summary, zone)}, and the summary goes to the CSMs. "
                 "Use the button on the prompt in this channel to add your own answer.")
     return (f"The retrospective for *{escape(launch.customer)}* starts "
-            f"{plan.prompt.astimezone(zone).strftime('%a %-d %b %H:%M')} ({launch.timezone}), "
+            f"{english.format_short_datetime(plan.prompt, zone)} ({launch.timezone}), "
             f"{launch.retro_after_days} days after go-live, with a prompt in this channel; answers are collected "
             f"for {launch.retro_window_days} business days.")
 

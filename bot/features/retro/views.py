@@ -154,11 +154,17 @@ def launch_facts(facts: WeekFacts, limit: int = 3, t: Translator | None = None) 
     return out[:limit]
 
 
-def lesson_blocks(launch: Launch, lessons: list[str], added: dict[int, ChecklistTemplateItem]) -> list[dict]:
+def _added_by(item: ChecklistTemplateItem, t: Translator) -> str:
+    return mention(item.added_by) if item.added_by else t.gettext("the command line")
+
+
+def lesson_blocks(launch: Launch, lessons: list[str], added: dict[int, ChecklistTemplateItem],
+                  t: Translator | None = None) -> list[dict]:
     """Each proposed lesson with its *Add to every future checklist* button, or who added it and when."""
+    t = _english(t)
     if not lessons:
         return []
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": (
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": t.gettext(
         "*Proposed lessons* — one click makes a lesson a go-live criterion of every future launch.")}}]
     for index, lesson in enumerate(lessons[:5]):
         section: dict[str, Any] = {"type": "section", "block_id": f"lesson:{launch.id}:{index}",
@@ -167,43 +173,59 @@ def lesson_blocks(launch: Launch, lessons: list[str], added: dict[int, Checklist
         if item is None:
             section["accessory"] = {"type": "button", "action_id": MilestoneAction.LESSON_ADD_TEMPLATE,
                                     "value": f"{launch.id}:{index}",
-                                    "text": {"type": "plain_text", "text": "Add to every future checklist"}}
+                                    "text": {"type": "plain_text",
+                                             "text": t.pgettext("button", "Add to every future checklist")}}
             blocks.append(section)
             continue
         blocks.append(section)
-        when = item.created_at.strftime("%a %-d %b %Y") if item.created_at else ""
-        who = mention(item.added_by) if item.added_by else "the command line"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(
-            f":white_check_mark: On every future checklist — added by {who} {when}".rstrip(), 2900)}]})
+        if item.created_at:
+            note = t.gettext(":white_check_mark: On every future checklist — added by {person} {day}",
+                             person=_added_by(item, t), day=t.format_short_day(item.created_at.date()))
+        else:
+            note = t.gettext(":white_check_mark: On every future checklist — added by {person}",
+                             person=_added_by(item, t))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(note, 2900)}]})
     return blocks
+
+
+def summary_fallback(launch: Launch, count: int, t: Translator | None = None) -> str:
+    return _english(t).ngettext("Retrospective summary for {customer}: {count} answer",
+                                "Retrospective summary for {customer}: {count} answers", count,
+                                customer=launch.customer)
 
 
 def summary_blocks(launch: Launch, rows: list[RetroAnswer], facts: WeekFacts | None = None,
                    themes: list[ThemeLine] | None = None, lessons: list[str] | None = None,
-                   added: dict[int, ChecklistTemplateItem] | None = None) -> list[dict[str, Any]]:
-    """The CSMs' DM: the launch's numbers, themes, SLA breaches and satisfaction next to the answers, and
-    the proposed lessons; inside Slack's limits however many or long the answers are."""
+                   added: dict[int, ChecklistTemplateItem] | None = None,
+                   t: Translator | None = None) -> list[dict[str, Any]]:
+    """The CSMs' DM, in the reader's language (`t`): the launch's numbers, themes, SLA breaches and satisfaction
+    next to the answers, and the proposed lessons; inside Slack's limits however many or long the answers are.
+    The answers are shown as written."""
+    tr = _english(t)
     t = tallies(rows)
-    head = f":mag: *Retrospective summary — {escape(launch.customer)}*\n{t.count} answers"
+    head = tr.ngettext(":mag: *Retrospective summary — {customer}*\n{count} answer",
+                       ":mag: *Retrospective summary — {customer}*\n{count} answers", t.count,
+                       customer=escape(launch.customer))
     if t.average is not None:
-        head += f", average rating *{t.average:.1f} / 5* (" + ", ".join(
-            f"{v}★×{n}" for v, n in t.distribution.items() if n) + ")"
+        head = tr.gettext("{head}, average rating *{average} / 5* ({ratings})", head=head,
+                          average=tr.format_number(t.average, "0.0"),
+                          ratings=", ".join(f"{v}★×{n}" for v, n in t.distribution.items() if n))
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     if facts is not None:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            "*Launch week in numbers*\n" + "\n".join(week_lines(facts)), 2900)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(tr.gettext(
+            "*Launch week in numbers*\n{lines}", lines="\n".join(week_lines(facts, tr))), 2900)}})
     if themes is not None:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            themes_text(themes, title="Themes (issues, notes and answers)"), 2900)}})
-    tail = lesson_blocks(launch, lessons or [], added or {})
+            themes_text(themes, title=tr.gettext("Themes (issues, notes and answers)"), t=tr), 2900)}})
+    tail = lesson_blocks(launch, lessons or [], added or {}, tr)
     budget = SLACK_BUDGET - sum(len(json_text(b)) for b in blocks + tail)
     left_out = 0
-    for title, field in (("What went well", "went_well"), ("What should improve", "improve")):
+    for title, field in ((tr.gettext("What went well"), "went_well"), (tr.gettext("What should improve"), "improve")):
         bullets = [f"• {user_text(' '.join(getattr(r, field).split()), SLACK_ANSWER_LIMIT)} — <@{r.user_id}>"
                    for r in rows if getattr(r, field).strip()]
         chunk = f"*{title}*"
         if not bullets:
-            chunk += "\n_(nothing)_"
+            chunk += "\n" + tr.gettext("_(nothing)_")
         for bullet in bullets:
             if budget - len(chunk) - len(bullet) < 0 or len(blocks) + len(tail) >= 45:
                 left_out += 1
@@ -217,11 +239,27 @@ def summary_blocks(launch: Launch, rows: list[RetroAnswer], facts: WeekFacts | N
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
             budget -= len(chunk)
     blocks += tail
-    note = f"Full report: `golive retro report --launch {launch.id}`"
     if left_out:
-        note = f"{left_out} more answers did not fit here. " + note
+        note = tr.ngettext("{count} more answer did not fit here. Full report: `golive retro report --launch {id}`",
+                           "{count} more answers did not fit here. Full report: `golive retro report --launch {id}`",
+                           left_out, id=launch.id)
+    else:
+        note = tr.gettext("Full report: `golive retro report --launch {id}`", id=launch.id)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     return blocks
+
+
+def csm_prompt_text(launch: Launch, closes: date, t: Translator | None = None) -> str:
+    """The CSMs' DM when the retrospective opens, in their language."""
+    t = _english(t)
+    channel = f"<#{launch.channel}>"
+    return t.gettext("The retrospective for *{customer}* is open in {channel} until {closes}; the summary comes to "
+                     "you then. Add your own answer here.", customer=escape(launch.customer), channel=channel,
+                     closes=t.format_day(closes))
+
+
+def csm_prompt_fallback(t: Translator | None = None) -> str:
+    return _english(t).gettext("The retrospective is open")
 
 
 def json_text(block: dict[str, Any]) -> str:
@@ -231,10 +269,13 @@ def json_text(block: dict[str, Any]) -> str:
     return " ".join(str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict))
 
 
-def lesson_already_there(item: ChecklistTemplateItem | None) -> str:
+def lesson_already_there(item: ChecklistTemplateItem | None, t: Translator | None = None) -> str:
     """The answer to a second click: nothing was added twice."""
+    t = _english(t)
     if item is None:
-        return "Every launch's checklist already has that criterion built in. Nothing was added."
-    when = item.created_at.strftime("%a %-d %b %Y") if item.created_at else "earlier"
-    who = mention(item.added_by) if item.added_by else "the command line"
-    return f"That lesson is on every future checklist already (added by {who}, {when}). Nothing was added twice."
+        return t.gettext("Every launch's checklist already has that criterion built in. Nothing was added.")
+    if item.created_at:
+        return t.gettext("That lesson is on every future checklist already (added by {person}, {day}). Nothing was "
+                         "added twice.", person=_added_by(item, t), day=t.format_short_day(item.created_at.date()))
+    return t.gettext("That lesson is on every future checklist already (added by {person}). Nothing was added "
+                     "twice.", person=_added_by(item, t))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.core.i18n import DEFAULT_LOCALE, translator
 from bot.core.text import escape
 from bot.features.issues.service import counts_by_status
 from bot.features.launches import service as launches
@@ -20,7 +20,7 @@ KIND_LABELS = {"heads_up": "heads-up to the CSMs", "checkin": "check-in", "check
 
 
 def local_time(instant: datetime, zone: str) -> str:
-    return instant.astimezone(ZoneInfo(zone)).strftime("%a %-d %b %H:%M")
+    return translator(DEFAULT_LOCALE).format_short_datetime(instant, zone)
 
 
 def next_step(session: Session, launch: Launch) -> PlannedWork | None:
@@ -43,7 +43,7 @@ def status_text(session: Session, launch: Launch) -> str:
     csms = launches.members(session, launch.id, MemberRole.CSM)
     upcoming = next_step(session, launch)
     lines = [
-        f"*{escape(launch.customer)}* — go-live {launch.go_live_date.strftime('%a %-d %b %Y')} "
+        f"*{escape(launch.customer)}* — go-live {translator(DEFAULT_LOCALE).format_short_day(launch.go_live_date)} "
         f"({launch.timezone}), status *{launch.status}*",
         f"CSMs: {', '.join(f'<@{u}>' for u in csms) or 'none yet'}",
         f"Support channel: {f'<#{launch.support_channel}>' if launch.support_channel else 'not set'}",

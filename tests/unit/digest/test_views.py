@@ -26,11 +26,11 @@ def test_digest_puts_stuck_launches_first_and_counts_each_health() -> None:
     assert_message_ok(blocks)
     assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith("Standup digest — ")
     body = mrkdwn(blocks)
-    assert "3 launch(es): 1 stuck · 1 at risk · 1 on track" in body and "Chart: answers per day" in body
+    assert "3 launches: 1 stuck · 1 at risk · 1 on track" in body and "Chart: answers per day" in body
     assert body.index("Customer 2") < body.index("Customer 3") < body.index("Customer 1")
     assert "*Talking points*\n1. Ask what works well" in body
     assert [b["type"] for b in blocks].count("divider") == 3
-    assert text.startswith("Standup digest for ") and text.endswith("3 launch(es): 1 stuck · 1 at risk · 1 on track")
+    assert text.startswith("Standup digest for ") and text.endswith("3 launches: 1 stuck · 1 at risk · 1 on track")
 
 
 def test_digest_preface_comes_before_the_launches() -> None:
@@ -42,7 +42,7 @@ def test_digest_preface_comes_before_the_launches() -> None:
 def test_digest_of_no_launches_is_still_a_valid_message() -> None:
     _, blocks = digest_blocks([], TODAY, "no chart")
     assert_message_ok(blocks)
-    assert "0 launch(es)" in mrkdwn(blocks)
+    assert "0 launches" in mrkdwn(blocks)
 
 
 def test_digest_launch_shows_the_days_answers_and_open_issues() -> None:
@@ -86,7 +86,7 @@ def test_digest_with_5000_character_customer_names_is_valid() -> None:
     _, blocks = digest_blocks(items, TODAY, "note")
     assert_message_ok(blocks)
     assert_inert(blocks)
-    assert "30 launch(es): 30 on track" in mrkdwn(blocks)
+    assert "30 launches: 30 on track" in mrkdwn(blocks)
 
 
 def test_digest_of_200_launches_ends_with_a_pointer_to_the_rest() -> None:

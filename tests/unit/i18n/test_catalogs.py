@@ -68,6 +68,9 @@ def _edit(path: Path, change) -> None:  # noqa: ANN001
         write_po(handle, catalog)
 
 
+FR_ANSWERS = "Jour {day} de la semaine de lancement\u00a0: {count} réponses"
+
+
 def test_the_checker_names_the_catalog_and_the_id_of_each_problem(tmp_path: Path) -> None:
     locales = _copy_locales(tmp_path)
     de = locales / "de" / "LC_MESSAGES" / "golive.po"
@@ -75,20 +78,21 @@ def test_the_checker_names_the_catalog_and_the_id_of_each_problem(tmp_path: Path
     ja = locales / "ja" / "LC_MESSAGES" / "golive.po"
 
     def break_de(catalog) -> None:  # noqa: ANN001
-        catalog.delete("We are live!")
-        catalog.get("Thanks, {name}! Your answer is recorded.").string = "Danke! Ihre Antwort ist gespeichert."
-        catalog.get("Day {day} of {total}").string = "Tag {day} von {gesamt}"
+        catalog.delete("Thanks for telling us!")
+        catalog.get("We are live, {customer}! Here is how to get help.").string = "Wir sind live!"
+        catalog.get("launch week, day {day} of {total}").string = "Launch-Woche, Tag {day} von {gesamt}"
         catalog.get("What happened?").string = ""
         catalog.get("How bad is it?").flags.add("fuzzy")
-        catalog.get("Blocked", context="button").string = "Ich komme leider gerade überhaupt nicht weiter, " * 2
+        stuck = "Ich komme leider gerade überhaupt nicht weiter, " * 2
+        catalog.get(":red_circle: Blocked", context="button").string = stuck
         catalog.get("Report a problem", context="modal-title").string = "Ein Problem an den Support melden"
         catalog.add("Not in the template", "Nicht in der Vorlage")
 
     def break_ja(catalog) -> None:  # noqa: ANN001
-        catalog.get(("{count} open issue", "{count} open issues")).string = ("未解決の問題 {n}件",)
+        catalog.get(("*{count} more launch*", "*{count} more launches*")).string = ("*ほか {n} 件のローンチ*",)
 
     _edit(de, break_de)
-    fr.write_text(fr.read_text(encoding="utf-8").replace('msgstr[2] "{count} réponses"\n', "", 1), encoding="utf-8")
+    fr.write_text(fr.read_text(encoding="utf-8").replace(f'msgstr[2] "{FR_ANSWERS}"\n', "", 1), encoding="utf-8")
     _edit(ja, break_ja)
     (locales / "it" / "LC_MESSAGES").mkdir(parents=True)
     shutil.rmtree(locales / "es")
@@ -99,16 +103,17 @@ def test_the_checker_names_the_catalog_and_the_id_of_each_problem(tmp_path: Path
     def has(*parts: str) -> bool:
         return any(all(part in problem for part in parts) for problem in problems)
 
-    assert has(str(de), "'We are live!'", "missing"), text
-    assert has(str(de), "'Thanks, {name}! Your answer is recorded.'", "placeholders [] differ from ['name']"), text
-    assert has(str(de), "'Day {day} of {total}'", "['day', 'gesamt']"), text
+    assert has(str(de), "'Thanks for telling us!'", "missing"), text
+    live = "'We are live, {customer}! Here is how to get help.'"
+    assert has(str(de), live, "placeholders [] differ from ['customer']"), text
+    assert has(str(de), "'launch week, day {day} of {total}'", "['day', 'gesamt']"), text
     assert has(str(de), "'What happened?'", "not translated"), text
     assert has(str(de), "'How bad is it?'", "fuzzy"), text
-    assert has(str(de), "'Blocked'", "context 'button'", "at most 75"), text
+    assert has(str(de), "':red_circle: Blocked'", "context 'button'", "at most 75"), text
     assert has(str(de), "'Report a problem'", "context 'modal-title'", "at most 24"), text
     assert has(str(de), "'Not in the template'", "not in the template"), text
-    assert has(str(fr), "'{count} answer' form 2", "not translated"), text  # Babel pads missing forms
-    assert has(str(ja), "'{count} open issue'", "['n'] differ from ['count']"), text
+    assert has(str(fr), "'Day {day} of launch week: {count} answer' form 2", "not translated"), text  # Babel pads
+    assert has(str(ja), "'*{count} more launch*'", "['n'] differ from ['count']"), text
     assert has(str(locales / "it"), "not in SUPPORTED_LOCALES"), text
     assert has(str(locales / "es" / "LC_MESSAGES" / "golive.po"), "missing"), text
     assert not any(str(locales / "en") in problem or str(locales / "pt_BR") in problem for problem in problems), text
@@ -180,15 +185,15 @@ def test_the_template_checker_names_new_and_vanished_ids(tmp_path: Path) -> None
     (tmp_path / "bot").mkdir()
     (tmp_path / "bot" / "posts.py").write_text(
         "def post(t):\n"
-        "    t.gettext('How is it going today?')\n"
+        "    t.gettext('Thanks for telling us!')\n"
         "    t.gettext('A brand new string')\n"
-        "    t.ngettext('{count} answer', '{count} replies', 2)\n",
+        "    t.ngettext('*{count} more launch*', '*{count} more replies*', 2)\n",
         encoding="utf-8",
     )
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("t.gettext('only in tests')\n", encoding="utf-8")
     problems = check_template(tmp_path, LOCALES_DIR / "golive.pot")
     assert any("'A brand new string' is in the code but not the template" in p for p in problems), problems
-    assert any("'We are live!' is no longer in the code" in p for p in problems), problems
-    assert any("'{count} answer': the plural differs" in p for p in problems), problems
-    assert not any("'How is it going today?'" in p or "only in tests" in p for p in problems), problems
+    assert any("'What happened?' is no longer in the code" in p for p in problems), problems
+    assert any("'*{count} more launch*': the plural differs" in p for p in problems), problems
+    assert not any("'Thanks for telling us!'" in p or "only in tests" in p for p in problems), problems

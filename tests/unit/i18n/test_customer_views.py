@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,8 @@ from bot.features.adoption import views as adoption_views
 from bot.features.checkins import views as checkin_views
 from bot.features.checkins.model import Tally
 from bot.features.help_post import views as help_views
+from bot.features.home import views as home_views
+from bot.features.home.model import HomeCard, NextStep, Stage
 from bot.features.issues import views as issue_views
 from bot.features.milestones import views as milestone_views
 from bot.features.milestones.week import WeekFacts
@@ -25,7 +27,7 @@ from bot.features.retro import views as retro_views
 from bot.features.themes.summary import ThemeLine
 from storage.models import CheckIn, RetroAnswer
 from tests.unit.blockkit import HOSTILE, assert_message_ok, assert_view_ok, long_hostile, text_objects
-from tests.unit.factories import launch
+from tests.unit.factories import goal, item, launch
 
 OPEN, CLOSE = "⟦", "⟧"
 
@@ -52,6 +54,23 @@ def _facts(answers_only: bool = False) -> WeekFacts:
 
 
 NAMES = {"good": ["U0ANA"], "friction": ["U0BEN"], "blocked": ["U0CAI", "U0DAN"]}
+
+
+def _card(n: int, stage: Stage, tally: Tally | None = None, step: str | None = "checkin", status: str = "live",
+          customer: str = "Acme Logistics GmbH") -> HomeCard:
+    due = datetime.now(UTC) + timedelta(hours=n)
+    return HomeCard(n, customer, f"C0CH{n:04d}", stage, date.today(), status, tally,
+                    {"sev1": 1, "sev2": 0, "sev3": 1_234}, NextStep(step, 2, due, "Asia/Tokyo") if step else None,
+                    f"https://slack.com/app_redirect?channel=C0CH{n:04d}", n % 3, 5 if n % 2 else 0)
+
+
+STAGES = [Stage("countdown", 1), Stage("countdown", 12), Stage("week", 2, 5, live=True), Stage("over", 5, 5),
+          Stage("retro"), Stage("done")]
+CARDS = [_card(n, STAGES[n % len(STAGES)], Tally(good=n, friction=1) if n % 2 else None,
+               [None, "checkin", "digest", "retro_prompt", "some_future_kind"][n % 5],
+               ["planned", "live", "retro", "done"][n % 4]) for n in range(1, 31)]
+CRITERIA = [item(1, done=True, changed_by="U0ANA", owner="U0OWN"), item(2, owner="U0BEN"),
+            item(3, done=True, changed_by="U0CAI"), item(4, text="שלום 日本語")]
 
 # name → a function of a translator giving (kind, rendering): kind "message" (blocks), "view" (a modal), "text".
 VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
@@ -114,6 +133,36 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "adoption getting started": lambda t: ("message", adoption_views.getting_started_blocks(
         launch(training_link="https://learn.example.com/start"), "U0ANA", t)[1]),
     "adoption opt-out confirmation": lambda t: ("text", adoption_views.opt_out_confirmation("Acme", t)),
+    "readiness summary, tomorrow, open": lambda t: ("text", milestone_views.readiness_channel_text(
+        launch(), CRITERIA, 1, t)),
+    "readiness summary, three days, many open": lambda t: ("text", milestone_views.readiness_channel_text(
+        launch(), [item(n, text=long_hostile(300)) for n in range(40)], 3, t)),
+    "readiness summary, one criterion": lambda t: ("text", milestone_views.readiness_channel_text(
+        launch(), [item(1)], 3, t)),
+    "readiness summary, all met, tomorrow": lambda t: ("text", milestone_views.readiness_channel_text(
+        launch(), [item(1, done=True)], 1, t)),
+    "readiness summary, all met, three days": lambda t: ("text", milestone_views.readiness_channel_text(
+        launch(), [item(1, done=True), item(2, done=True)], 3, t)),
+    "home, customer, launches": lambda t: ("view", home_views.home_view(CARDS[:3], "member", datetime.now(UTC), t)),
+    "home, customer, crowded": lambda t: ("view", home_views.home_view(CARDS * 4, "member", datetime.now(UTC), t)),
+    "home, empty": lambda t: ("view", home_views.home_view([], "member", datetime.now(UTC), t)),
+    "home, a card of each stage": lambda t: ("message", [b for c in CARDS[:12] for b in home_views.card_blocks(c, t)]),
+    "home readiness checklist": lambda t: ("view", home_views.readiness_view(launch(), CRITERIA, t)),
+    "home readiness checklist, none": lambda t: ("view", home_views.readiness_view(launch(), [], t)),
+    "go-live announcement to leadership": lambda t: ("message", milestone_views.live_announcement_blocks(
+        launch(support_hours="09:00-18:00"), CRITERIA, [goal(1), goal(2)], ["U0BOSS"], datetime.now(UTC), t)[1]),
+    "go-live announcement, nothing set": lambda t: ("message", milestone_views.live_announcement_blocks(
+        launch(fallback_doc=None), [], [], [], datetime.now(UTC), t)[1]),
+    "go-live announcement notification": lambda t: ("text", milestone_views.live_announcement_blocks(
+        launch(), CRITERIA, [], ["U0BOSS"], datetime.now(UTC), t)[0]),
+    # The chart's note comes from the digest's upload (bot/features/digest/service.py), so it is left out here.
+    "launch-week wrap-up": lambda t: ("message", milestone_views.wrapup_blocks(
+        launch(), _facts(), ":bar_chart:", t)[1]),
+    "launch-week wrap-up, quiet week": lambda t: ("message", milestone_views.wrapup_blocks(
+        launch(), WeekFacts(answers=1, people=1, audience=12, satisfied=3, unsatisfied=1, open_sev1=1,
+                            median_resolution=timedelta(days=3)), ":bar_chart:", t)[1]),
+    "launch-week wrap-up notification": lambda t: ("text", milestone_views.wrapup_blocks(
+        launch(), _facts(), ":bar_chart:", t)[0]),
 }
 
 

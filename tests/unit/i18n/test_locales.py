@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.core import i18n
-from bot.core.i18n import SUPPORTED_LOCALES, default_locale, parse_locale, translator
+from bot.core.i18n import SUPPORTED_LOCALES, default_locale, parse_locale, person_locale, translator
 
 
 @pytest.mark.parametrize(
@@ -60,6 +61,27 @@ def test_default_locale_reads_golive_locale() -> None:
     assert default_locale({"GOLIVE_LOCALE": "pt_br"}) == "pt-BR"
     with pytest.raises(ValueError, match=r"^GOLIVE_LOCALE: unsupported locale 'zh'; supported: "):
         default_locale({"GOLIVE_LOCALE": "zh"})
+
+
+@pytest.mark.parametrize(("slack", "default", "expected"), [
+    ("fr-FR", "de", "fr"), ("ja-JP", "en", "ja"), ("pt-BR", "en", "pt-BR"), ("en-US", "de", "en"),
+    ("ko-KR", "de", "de"), ("pt-PT", "es", "es"), (None, "fr", "fr"), ("", "ja", "ja"), ("!!", "en", "en"),
+])
+def test_a_persons_slack_locale_wins_when_golive_speaks_it(slack: str | None, default: str, expected: str) -> None:
+    assert person_locale(slack, default) == expected
+
+
+def test_short_days_follow_the_locale_and_english_keeps_its_old_form() -> None:
+    day = date(2027, 3, 8)
+    assert translator("en").format_short_day(day) == "Mon 8 Mar 2027"
+    assert translator("en").format_short_day(day, year=False) == "Mon 8 Mar"
+    assert translator("de").format_short_day(day) == "Mo., 8. März 2027"
+    assert translator("ja").format_short_day(day) == "2027年3月8日(月)"
+    assert translator("en").format_full_day(day) == "Monday 8 March 2027"
+    assert translator("fr").format_full_day(day) == "lundi 8 mars 2027"
+    noon = datetime(2027, 3, 8, 12, 0, tzinfo=UTC)
+    assert translator("fr").format_short_datetime(noon, "Europe/Paris") == "lun. 8 mars 13:00"
+    assert translator("en").format_short_datetime(noon.replace(tzinfo=None), "Asia/Tokyo") == "Mon 8 Mar 21:00"
 
 
 def test_translator_is_cached_per_locale_and_shared_between_threads() -> None:

@@ -67,7 +67,7 @@ def test_card_offers_same_problem_while_open_and_says_whom_a_linked_issue_follow
     linked = card_blocks(launch(), issue(looks_like_id=12, parent_id=12), None, looks_like=3, parent=3)
     assert ActionId.ISSUE_SAME not in action_ids(linked) and "Same problem as *#3*" in mrkdwn(linked)
     parent = card_blocks(launch(), issue(), None, followers=4)
-    assert "4 more report(s) linked" in mrkdwn(parent)
+    assert "4 more reports linked" in mrkdwn(parent)
 
 
 def test_timeline_is_in_the_launch_zone_clipped_and_inert() -> None:

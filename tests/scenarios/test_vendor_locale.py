@@ -1,0 +1,95 @@
+"""Posts to the vendor's own people speak GOLIVE_LOCALE, and a CSM's own Slack locale (users.info with
+include_locale, kept in the stored directory) wins for their DMs — while the launch's customers keep the launch's
+language. Through the real app: signed requests, the simulator, the scheduler's tick and the outbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.features.launches.service import LaunchInput
+from bot.flows.launches import save_launch
+from bot.flows.planning import replan
+from storage.models import SlackPerson
+from tests.conftest import CUSTOMER_TEAM
+
+MON_CHECKIN = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 in Berlin on go-live Monday (the world's fake clock)
+TUE_DIGEST = datetime(2027, 3, 9, 7, 30, tzinfo=UTC)  # 08:30 in Berlin
+
+
+@pytest.fixture
+def env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "GOLIVE_LOCALE": "de"}
+
+
+def _add_launch(world, **overrides) -> int:  # noqa: ANN001
+    raw = {"customer": "Acme Corp", "channel": "C0ACME", "go_live": "2027-03-08", "tz": "Europe/Berlin",
+           "csm": ["U0CSM", "U0CSM2"], "support_channel": "C0SUP", "locale": "es", **overrides}
+    with world.runtime.db.session() as s:
+        launch, _ = save_launch(s, LaunchInput.parse(raw), now=world.clock())
+        replan(s, launch, now=world.clock())
+        return launch.id
+
+
+def _shown(message) -> str:  # noqa: ANN001
+    return json.dumps({"text": message.get("text"), "blocks": message.blocks}, ensure_ascii=False)
+
+
+def _digests(world, user: str) -> list:  # noqa: ANN001
+    return [m for m in world.sim.dm_messages(user) if m.blocks and m.blocks[0].get("type") == "header"]
+
+
+def test_a_french_csm_reads_their_digest_in_french_while_support_cards_speak_golive_locale(world):  # noqa: ANN001
+    world.sim.update_user("U0CSM", locale="fr-FR")  # Carla's Slack speaks French
+    world.sim.update_user("U0CSM2", locale="ko-KR")  # Omar's speaks a language golive does not: GOLIVE_LOCALE
+    _add_launch(world)
+    world.tick(MON_CHECKIN)
+    world.clock.set(MON_CHECKIN + timedelta(hours=1))
+    words = "Le SSO boucle — ログインできない"
+    asked = world.sim.post_as_user("C0ACME", "U0CUST1", f"<@UBOT> {words}")
+    world.slack.app_mention(asked["text"], user_id="U0CUST1", channel_id="C0ACME", ts=asked["ts"],
+                            user_team=CUSTOMER_TEAM)
+    world.deliver()
+
+    # The support card, in the support channel: GOLIVE_LOCALE (German), the customer's words as written.
+    [card] = [m for m in world.sim.messages("C0SUP") if not m.is_reply]
+    shown = _shown(card)
+    assert "*Ticket #1* · *Acme Corp*" in shown and "Gemeldet von <@U0CUST1>" in shown and words in shown
+    buttons = [e["text"]["text"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]
+               if e["type"] == "button"]
+    assert buttons == ["Übernehmen", "Lösen"]
+    assert "Reported by" not in shown and "Acknowledge" not in shown
+    # The customer's own thread stays in the launch's language (Spanish).
+    notice = [m for m in world.sim.messages("C0ACME") if m.is_reply and m["thread_ts"] == asked["ts"]]
+    assert notice and "incidencia *#1*" in notice[0]["text"]
+
+    world.tick(TUE_DIGEST)
+    world.tick(TUE_DIGEST + timedelta(minutes=1))
+    carla = _digests(world, "U0CSM")[-1]  # Tuesday's (Monday's went out with the first tick)
+    assert carla.blocks[0]["text"]["text"] == "Digest du stand-up — mar. 9 mars 2027"
+    assert "1 lancement\u00a0:" in _shown(carla) and "Standup digest" not in _shown(carla)
+    omar = _digests(world, "U0CSM2")[-1]
+    assert omar.blocks[0]["text"]["text"] == "Standup-Digest — Di., 9. März 2027"
+    assert "1 Launch:" in _shown(omar)
+    # What golive learned of each CSM is kept in the stored directory, as Slack said it.
+    with world.runtime.db.read() as s:
+        locales = dict(s.exec(select(SlackPerson.user_id, SlackPerson.locale)
+                              .where(SlackPerson.user_id.in_(["U0CSM", "U0CSM2"]))).all())
+    assert locales == {"U0CSM": "fr-FR", "U0CSM2": "ko-KR"}
+
+
+def test_a_csms_readiness_reminder_follows_their_slack_locale_and_the_channels_summary_the_launchs(world):  # noqa: ANN001
+    world.sim.update_user("U0CSM", locale="ja-JP")
+    # Slack tells golive of the change (user_change); the stored directory keeps the locale for the worker.
+    assert world.slack.user_change(world.sim.user_object("U0CSM")).status == 200
+    _add_launch(world, csm=["U0CSM"], locale="pt-BR", criterion=["SSO configured"])
+    world.tick(datetime(2027, 3, 5, 13, 0, tzinfo=UTC))  # Friday 14:00 in Berlin: one business day before
+    dm = [m["text"] for m in world.sim.dm_messages("U0CSM") if "の本番稼働は明日" in (m.get("text") or "")]
+    assert len(dm) == 1 and "• SSO configured (`sso_configured`)" in dm[0] and "Go-live for" not in dm[0]
+    public = [m for m in world.sim.messages("C0ACME") if ":rocket:" in (m.get("text") or "")]
+    assert len(public) == 1
+    assert "O go-live de *Acme Corp* é amanhã (segunda-feira, 8 de março)!" in public[0]["text"]
+    assert "• SSO configured" in public[0]["text"]  # the launch team's own words, as written
