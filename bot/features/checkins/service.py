@@ -173,9 +173,10 @@ def _upsert_answer(dialect: str):  # noqa: ANN202
 
 
 _UPSERT_ANSWER = {dialect: _upsert_answer(dialect) for dialect in ("sqlite", "postgresql")}
-TALLY_SUPERSEDE_BUCKETS = 100  # how far back (in buckets: 5 minutes) a new refresh looks for waiting ones
+TALLY_SUPERSEDE_BUCKETS = 20  # how far back (in buckets: one minute) a new refresh looks for waiting ones
+# A fixed list of keys (not an expanding IN): compiled once, and each key an index lookup.
 _SUPERSEDE = (update(OutboxMessage)
-              .where(OutboxMessage.dedupe_key.in_(bindparam("keys", expanding=True)),
+              .where(OutboxMessage.dedupe_key.in_([bindparam(f"k{i}") for i in range(TALLY_SUPERSEDE_BUCKETS)]),
                      OutboxMessage.status == OutboxStatus.PENDING)
               .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error="superseded by a newer tally")
               .execution_options(synchronize_session=False))
@@ -236,8 +237,8 @@ def queue_tally_update(session: Session, checkin: OpenCheckIn | CheckIn, *, now:
                now=now, launch_id=checkin.launch_id, not_before=send_at):
         # The newest refresh shows everything the older ones would: those still waiting (chat.update is
         # Tier 3, ~50 a minute for the whole workspace, so on a busy morning they queue) are not sent.
-        older = [f"tally:{checkin.id}:{b}" for b in range(bucket - 1, bucket - 1 - TALLY_SUPERSEDE_BUCKETS, -1)]
-        session.execute(_SUPERSEDE, {"keys": older, "now": now})
+        older = {f"k{i}": f"tally:{checkin.id}:{bucket - 1 - i}" for i in range(TALLY_SUPERSEDE_BUCKETS)}
+        session.execute(_SUPERSEDE, {**older, "now": now})
 
 
 def record_mute(session: Session, *, launch_id: int, user: str, now: datetime) -> None:
