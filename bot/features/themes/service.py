@@ -595,7 +595,7 @@ def _as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
-_RESULTS_LIMIT = 256  # inputs whose themes are remembered (a few KB each for a launch's texts)
+_RESULTS_LIMIT = 1024  # inputs whose themes are remembered (a few KB each; a digest needs two per launch)
 _results_lock = threading.Lock()
 _results: OrderedDict[bytes, tuple[Theme, ...]] = OrderedDict()
 
