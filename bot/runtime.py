@@ -18,6 +18,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.core.clock import utcnow
 from bot.core.settings import Settings
+from bot.features.digest import service as digest_service
 from bot.features.usage.service import usage_route
 from bot.outbox.sender import DeliveryStats, Sender
 from bot.slack.after_ack import AfterAck
@@ -176,6 +177,12 @@ class Runtime:
         channels = {c for row in rows for c in row if c}
         return self.directory.reconcile(channels, max_channels=DIRECTORY_CHANNELS_PER_RUN)
 
+    def warm_digests(self) -> int:
+        """The digests due in the next minutes, built ahead so their send-time build finds their themes in
+        memory (bot/features/digest/service.py `warm_digests`)."""
+        with self.db.read() as s:
+            return digest_service.warm_digests(s, self.clock())
+
     def start_worker(self) -> BackgroundScheduler:
         """APScheduler only calls tick/deliver on an interval; the database claim is the real guard."""
         scheduler = BackgroundScheduler(timezone="UTC")
@@ -188,6 +195,8 @@ class Runtime:
         scheduler.add_job(self._safe(self.reconcile_directory), "interval", seconds=DIRECTORY_SECONDS,
                           id="golive-directory", replace_existing=True, coalesce=True, max_instances=1,
                           next_run_time=utcnow())
+        scheduler.add_job(self._safe(self.warm_digests), "interval", seconds=digest_service.WARM_SECONDS,
+                          id="golive-digest-warm", replace_existing=True, coalesce=True, max_instances=1)
         scheduler.start()
         self.scheduler = scheduler
         return scheduler

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.features.digest.service import build_launch_digest
+from bot.features.themes.service import clear_caches
 from storage.models import Issue, Launch
 from tests.conftest import CUSTOMER_TEAM
 from tests.scenarios.test_digest import (
@@ -93,3 +94,28 @@ def test_an_issue_text_changed_in_place_changes_the_themes_of_the_same_minute(wo
     after = build(world, launch_id)
     [invoice] = [t for t in after.themes if "invoice" in t.name.casefold()]
     assert invoice.count == 2
+
+
+def test_the_worker_builds_a_digest_ahead_and_the_digest_still_follows_what_came_after(world):
+    """The worker builds the digests due in the next minutes ahead of time (their themes are then remembered):
+    the digest built at its time is the one a fresh process would build, and a report that arrives after the
+    warm-up shows in it."""
+    launch_id = add_launch(world)
+    monday_with_answers(world)
+    world.clock.set(TUE_DIGEST - timedelta(hours=1))
+    assert world.runtime.warm_digests() == 0  # not due in the next minutes yet
+    world.clock.set(TUE_DIGEST - timedelta(minutes=10))
+    assert world.runtime.warm_digests() == 1  # the CSM's digest of 08:30
+    warmed = build(world, launch_id)
+    clear_caches()
+    assert build(world, launch_id) == warmed  # nothing remembered: the very same digest
+
+    world.clock.set(TUE_DIGEST - timedelta(minutes=5))
+    report(world, "U0CUST1", "CSV export times out for the big monthly report")
+    report(world, "U0CUST2", "The CSV export of the monthly report times out again")
+    world.deliver()
+    world.tick(TUE_DIGEST)
+    [digest] = digests_to(world, "U0CSM")
+    [themes_line] = [line for line in digest_section(digest, "Acme Corp").splitlines()
+                     if line.startswith("*Themes this week:*")]
+    assert "export" in themes_line.casefold() and "sso" in themes_line.casefold()

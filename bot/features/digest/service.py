@@ -7,24 +7,26 @@ with several launches gets one digest); the content is composed at send time fro
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import and_, case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.text import clip, escape, user_text
 from bot.features.checkins.service import checkin_days, launch_week_last_day
-from bot.features.digest.chart import MAX_PANELS, launch_series, render_png
+from bot.features.digest.chart import MAX_PANELS, launch_series_many, render_png
 from bot.features.digest.model import HEALTH_ORDER, SECTION, IssueLine, LaunchDigest
 from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
-from bot.features.issues.service import age_text, problem_groups
+from bot.features.issues.service import age_text, open_problem_groups
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
 from bot.features.themes.service import ThemeText, group_themes
-from bot.features.themes.summary import launch_themes, theme_line_text
+from bot.features.themes.summary import launch_themes_by_launch, theme_line_text
 from bot.outbox.compose import ComposeContext
 from bot.outbox.files import share_file_once
 from bot.outbox.queue import enqueue
@@ -98,74 +100,109 @@ def sla_state(issue: Issue, now: datetime) -> tuple[str, bool]:
 
 def build_launch_digest(session: Session, launch: Launch, now: datetime, since: datetime,
                         channel_customers: list[str] | None = None) -> LaunchDigest:
-    """Everything the digest says about one launch (indexed reads only: launch, check-in, issue ids)."""
+    """Everything the digest says about one launch (see `build_digests`)."""
+    return build_digests(session, [launch], now, since, {launch.id: channel_customers})[0]
 
-    today = local_today(launch, now)
-    live_text = "not live yet"
-    if launch.status != LaunchStatus.PLANNED:
-        when = f" since {launch.live_at.astimezone(ZoneInfo(launch.timezone)):%a %-d %b %H:%M}" \
-            if launch.live_at else ""
-        live_text = f"{launch.status}{when}"
-    digest = LaunchDigest(launch_id=launch.id, customer=launch.customer, channel=launch.channel,
-                          stage=stage_text(launch, today), go_live=launch.go_live_date, status=launch.status,
-                          live_text=live_text)
-    last = session.exec(select(CheckIn).where(CheckIn.launch_id == launch.id, CheckIn.local_date < today)
-                        .order_by(CheckIn.local_date.desc()).limit(1)).first()
-    blocked_notes: list[str] = []
-    friction_notes: list[str] = []
-    if last is not None:
-        digest.last_day, digest.last_day_number = last.local_date, last.day_number
-        rows = session.exec(select(CheckInAnswer.user_id, CheckInAnswer.answer, CheckInAnswer.note)
-                            .where(CheckInAnswer.check_in_id == last.id).order_by(CheckInAnswer.recorded_at)).all()
-        answered = set()
-        for user, answer, note in rows:
-            digest.counts[answer] = digest.counts.get(answer, 0) + 1
-            answered.add(user)
-            if answer == "blocked":
-                digest.blocked_people.append(user)
-                if note:
-                    blocked_notes.append(note)
-            elif answer == "friction" and note:
-                friction_notes.append(note)
-        if channel_customers is not None:
-            digest.missing = [u for u in channel_customers if u not in answered]
-    for group in problem_groups(session, launch.id):  # issues linked as the same problem count once
-        issue = group.issue
-        sla, breached = sla_state(issue, now)
-        digest.issues.append(IssueLine(issue.number, issue.severity, issue.status, age_text(now - issue.created_at),
-                                       sla, breached, issue.text, people=group.people))
-    digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
-    escalated = session.exec(
-        select(Issue.number, IssueEvent.detail, IssueEvent.at).join(IssueEvent, IssueEvent.issue_id == Issue.id)
-        .where(Issue.launch_id == launch.id, IssueEvent.kind == "escalated", IssueEvent.at > since,
-               IssueEvent.at <= now).order_by(IssueEvent.at)).all()
-    digest.escalations = [f"#{number} {detail or ''}".strip() for number, detail, _ in escalated]
-    work = session.exec(select(PlannedWork).where(
-        PlannedWork.launch_id == launch.id, PlannedWork.finished_at > since, PlannedWork.finished_at <= now,
-        PlannedWork.kind != "digest",  # this very digest's own lateness is no news to its reader
-        PlannedWork.status.in_([WorkStatus.SKIPPED, WorkStatus.FAILED, WorkStatus.DONE]))
-        .order_by(PlannedWork.due_at)).all()
 
-    for item in work:
-        late = item.status == WorkStatus.DONE and item.note and "late" in item.note
-        if item.status != WorkStatus.DONE or late:
-            digest.missed_work.append(f"{describe_work(item)}: {item.note or item.status}")
-    total, done = session.exec(select(func.count(ReadinessItem.id), func.sum(case((ReadinessItem.done, 1), else_=0)))
-                               .where(ReadinessItem.launch_id == launch.id)).one()
-    digest.readiness_total = int(total or 0)
-    digest.readiness_open = digest.readiness_total - int(done or 0)
-    # What the blocked people and the open issues have in common (a theme needs two texts alike).
-    blocked_texts = [ThemeText(t) for t in dict.fromkeys(blocked_notes + [i.text for i in digest.issues])]
-    blocked = group_themes(blocked_texts, max_themes=1) if digest.blocked_people else []
-    digest.blocked_theme = blocked[0].name if blocked else None
+def build_digests(session: Session, chosen: Sequence[Launch], now: datetime, since: datetime,
+                  customers: dict[int, list[str] | None] | None = None) -> list[LaunchDigest]:
+    """Everything the digest says about each launch, in the same order. All the launches are read together,
+    a few statements in all (WHERE launch_id IN (...), grouped here), each an index lookup; columns, not
+    entities, where only columns are shown. `customers`: the channel's customers per launch id (None or
+    missing: unknown)."""
+    customers = customers or {}
+    ids = [launch.id for launch in chosen]
+    if not ids:
+        return []
+    run = session.connection().execute  # Core rows where only columns are shown, no entities built
+    todays = {launch.id: local_today(launch, now) for launch in chosen}
+    last: dict[int, tuple[int, date, int]] = {}  # launch id -> the check-in before today: id, date, day number
+    for check_in_id, launch_id, local_date, day_number in run(
+            select(CheckIn.id, CheckIn.launch_id, CheckIn.local_date, CheckIn.day_number)
+            .where(col(CheckIn.launch_id).in_(ids)).order_by(CheckIn.launch_id, CheckIn.local_date.desc())).all():
+        if local_date < todays[launch_id] and launch_id not in last:
+            last[launch_id] = (check_in_id, local_date, day_number)
+    answers: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    if last:
+        for check_in_id, user, answer, note in run(
+                select(CheckInAnswer.check_in_id, CheckInAnswer.user_id, CheckInAnswer.answer, CheckInAnswer.note)
+                .where(col(CheckInAnswer.check_in_id).in_([c for c, _, _ in last.values()]))
+                .order_by(CheckInAnswer.check_in_id, CheckInAnswer.recorded_at)).all():
+            answers[check_in_id].append((user, answer, note))
+    groups = open_problem_groups(session, ids)  # issues linked as the same problem count once
+    escalated: dict[int, list[str]] = defaultdict(list)
+    for launch_id, number, detail in run(
+            select(Issue.launch_id, Issue.number, IssueEvent.detail).join(IssueEvent, IssueEvent.issue_id == Issue.id)
+            .where(col(Issue.launch_id).in_(ids), IssueEvent.kind == "escalated", IssueEvent.at > since,
+                   IssueEvent.at <= now).order_by(IssueEvent.at)).all():
+        escalated[launch_id].append(f"#{number} {detail or ''}".strip())
+    work: dict[int, list[PlannedWork]] = defaultdict(list)
+    for item in session.exec(select(PlannedWork).where(
+            col(PlannedWork.launch_id).in_(ids), PlannedWork.finished_at > since, PlannedWork.finished_at <= now,
+            PlannedWork.kind != "digest",  # this very digest's own lateness is no news to its reader
+            col(PlannedWork.status).in_([WorkStatus.SKIPPED, WorkStatus.FAILED, WorkStatus.DONE]))
+            .order_by(PlannedWork.due_at)).all():
+        work[item.launch_id].append(item)
+    readiness = {launch_id: (int(total or 0), int(done or 0)) for launch_id, total, done in run(
+        select(ReadinessItem.launch_id, func.count(ReadinessItem.id), func.sum(case((ReadinessItem.done, 1), else_=0)))
+        .where(col(ReadinessItem.launch_id).in_(ids)).group_by(ReadinessItem.launch_id)).all()}
     # Themes of the last seven days (friction notes, issues, retro answers), new or ongoing against the week before.
-    digest.themes = launch_themes(session, launch.id, start=now - timedelta(days=THEME_DAYS), end=now,
-                                  limit=3).themes
-    top = digest.themes[0] if digest.themes else None
-    digest.friction_theme = (top.name, top.count) if top and top.count >= 2 else None
-    assess(digest, launch, today)
-    digest.talking_points = talking_points(digest, launch, today)
-    return digest
+    themes = launch_themes_by_launch(session, ids, start=now - timedelta(days=THEME_DAYS), end=now, limit=3)
+
+    digests = []
+    for launch in chosen:
+        today = todays[launch.id]
+        live_text = "not live yet"
+        if launch.status != LaunchStatus.PLANNED:
+            when = f" since {launch.live_at.astimezone(ZoneInfo(launch.timezone)):%a %-d %b %H:%M}" \
+                if launch.live_at else ""
+            live_text = f"{launch.status}{when}"
+        digest = LaunchDigest(launch_id=launch.id, customer=launch.customer, channel=launch.channel,
+                              stage=stage_text(launch, today), go_live=launch.go_live_date, status=launch.status,
+                              live_text=live_text)
+        blocked_notes: list[str] = []
+        friction_notes: list[str] = []
+        if launch.id in last:
+            check_in_id, digest.last_day, digest.last_day_number = last[launch.id]
+            answered = set()
+            for user, answer, note in answers.get(check_in_id, []):
+                digest.counts[answer] = digest.counts.get(answer, 0) + 1
+                answered.add(user)
+                if answer == "blocked":
+                    digest.blocked_people.append(user)
+                    if note:
+                        blocked_notes.append(note)
+                elif answer == "friction" and note:
+                    friction_notes.append(note)
+            channel = customers.get(launch.id)
+            if channel is not None:
+                digest.missing = [u for u in channel if u not in answered]
+        for group in groups.get(launch.id, []):
+            issue = group.issue
+            sla, breached = sla_state(issue, now)
+            digest.issues.append(IssueLine(issue.number, issue.severity, issue.status,
+                                           age_text(now - issue.created_at), sla, breached, issue.text,
+                                           people=group.people))
+        digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
+        digest.escalations = escalated.get(launch.id, [])
+        for item in work.get(launch.id, []):
+            late = item.status == WorkStatus.DONE and item.note and "late" in item.note
+            if item.status != WorkStatus.DONE or late:
+                digest.missed_work.append(f"{describe_work(item)}: {item.note or item.status}")
+        total, done = readiness.get(launch.id, (0, 0))
+        digest.readiness_total = total
+        digest.readiness_open = total - done
+        # What the blocked people and the open issues have in common (a theme needs two texts alike).
+        blocked_texts = [ThemeText(t) for t in dict.fromkeys(blocked_notes + [i.text for i in digest.issues])]
+        blocked = group_themes(blocked_texts, max_themes=1) if digest.blocked_people else []
+        digest.blocked_theme = blocked[0].name if blocked else None
+        digest.themes = themes[launch.id].themes
+        top = digest.themes[0] if digest.themes else None
+        digest.friction_theme = (top.name, top.count) if top and top.count >= 2 else None
+        assess(digest, launch, today)
+        digest.talking_points = talking_points(digest, launch, today)
+        digests.append(digest)
+    return digests
 
 
 def assess(digest: LaunchDigest, launch: Launch, today: date) -> None:
@@ -344,6 +381,43 @@ def queue_digests(ctx: WorkContext) -> str | None:
     return None if queued else "already queued by another launch of the same CSM"
 
 
+# -- ahead of time: the themes a digest will need ---------------------------------------------------
+
+# How far ahead the worker reads the digests due soon, and how often (bot/runtime.py).
+WARM_AHEAD = timedelta(minutes=15)
+WARM_SECONDS = 300.0
+
+
+def warm_digests(session: Session, now: datetime, *, ahead: timedelta = WARM_AHEAD) -> int:
+    """Build, and throw away, the digests due in (now, now + ahead] as they would be at their due time: the
+    theme groupings they need are then remembered in this process (`group_themes` keeps its answer per
+    input), so the send-time build mostly reads from memory. A text added or changed in between is a new
+    input, grouped at send time as before: the digest says exactly what it would have said. Returns the
+    digests built."""
+    due = session.exec(select(PlannedWork.launch_id, PlannedWork.due_at).where(
+        PlannedWork.status == WorkStatus.PENDING, PlannedWork.due_at > now, PlannedWork.due_at <= now + ahead,
+        PlannedWork.kind == "digest").order_by(PlannedWork.due_at)).all()
+    built: set[tuple[str, datetime]] = set()
+    for launch_id, due_at in due:
+        launch = session.get(Launch, launch_id)
+        if launch is None or launch.status == LaunchStatus.DONE:
+            continue
+        recipients = [launch.csm_channel] if launch.csm_channel else launches.members(session, launch.id,
+                                                                                      MemberRole.CSM)
+        for recipient in recipients:
+            if (recipient, due_at) in built:
+                continue
+            built.add((recipient, due_at))
+            warm_recipient(session, recipient, due_at, fallback=launch)
+    return len(built)
+
+
+def warm_recipient(session: Session, recipient: str, at: datetime, *, fallback: Launch | None = None) -> None:
+    """The recipient's digest as it would be built at `at`, thrown away (see `warm_digests`)."""
+    chosen = recipient_launches(session, recipient, at) or ([fallback] if fallback is not None else [])
+    build_digests(session, chosen, at, at - timedelta(hours=24))
+
+
 # -- send time: compose, upload the chart, fall back ----------------------------------------------
 
 
@@ -371,9 +445,9 @@ def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], 
     with ctx.read() as s:
         chosen = recipient_launches(s, launch_owner, ctx.now)
         since = previous_digest_at(s, ctx.payload["channel"], ctx.now) or ctx.now - timedelta(hours=24)
-        digests = [build_launch_digest(s, launch, ctx.now, since, members.get(launch.id)) for launch in chosen]
+        digests = build_digests(s, chosen, ctx.now, since, members)
         order = {d.launch_id: (HEALTH_ORDER[d.health], d.go_live) for d in digests}
-        series = [launch_series(s, launch, ctx.now) for launch in sorted(chosen, key=lambda lnch: order[lnch.id])]
+        series = launch_series_many(s, sorted(chosen, key=lambda lnch: order[lnch.id]), ctx.now)
     return digests, series
 
 

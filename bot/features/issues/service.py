@@ -543,9 +543,32 @@ def problem_groups(session: Session, launch_id: int, *, include_resolved: bool =
     query = select(Issue).where(Issue.launch_id == launch_id)
     if not include_resolved:
         query = query.where(Issue.status != IssueStatus.RESOLVED)
-    rows = list(session.exec(query.order_by(Issue.number)).all())
+    return _problem_groups(list(session.exec(query.order_by(Issue.number)).all()))
+
+
+# The columns `open_problem_groups` reads: what the digest shows of an issue and what links it to another.
+GROUP_COLUMNS = (Issue.id, Issue.launch_id, Issue.number, Issue.parent_id, Issue.reporter, Issue.severity,
+                 Issue.status, Issue.text, Issue.created_at, Issue.escalation_count, Issue.next_escalation_at)
+
+
+def open_problem_groups(session: Session, launch_ids: list[int]) -> dict[int, list[ProblemGroup]]:
+    """`problem_groups` of several launches (open and acknowledged issues) in one statement, by launch id.
+    Each group's `issue` is then a row of GROUP_COLUMNS, not an entity (the digest reads only those)."""
+    if not launch_ids:
+        return {}
+    rows = session.connection().execute(select(*GROUP_COLUMNS).where(col(Issue.launch_id).in_(launch_ids),
+                                                      Issue.status != IssueStatus.RESOLVED)
+                        .order_by(Issue.launch_id, Issue.number)).all()
+    by_launch: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_launch[row.launch_id].append(row)
+    return {launch_id: _problem_groups(issues) for launch_id, issues in by_launch.items()}
+
+
+def _problem_groups(rows: list[Any]) -> list[ProblemGroup]:
+    """Issues (ordered by number) grouped under the issue they follow."""
     by_id = {issue.id: issue for issue in rows}
-    members: dict[int, list[Issue]] = defaultdict(list)
+    members: dict[int, list[Any]] = defaultdict(list)
     for issue in rows:
         root = issue
         seen = {issue.id}

@@ -9,6 +9,7 @@ or `themes_of`; views render `ThemeLine`s with `theme_lines_text`."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,9 +56,25 @@ def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: date
     """The dated texts of the launches (all launches for None) from `start` (the beginning for None) to
     `end` (no end for None). A friction or blocked note that also became an issue (same person, same
     words) counts once."""
+    return _texts(session, launch_ids, start=start, end=end, sources=sources, per_launch=False).get(None, [])
+
+
+def texts_by_launch(session: Session, launch_ids: Iterable[int], *, start: datetime | None, end: datetime | None,
+                    sources: Sequence[str] = SOURCES) -> dict[int, list[ThemeText]]:
+    """`texts_for` of each launch on its own (the same texts in the same order), read for all of them with
+    one statement per source; a launch without texts has an empty list."""
+    ids = list(launch_ids)
+    found = _texts(session, ids, start=start, end=end, sources=sources, per_launch=True)
+    return {launch_id: found.get(launch_id, []) for launch_id in ids}
+
+
+def _texts(session: Session, launch_ids: Iterable[int] | None, *, start: datetime | None, end: datetime | None,
+           sources: Sequence[str], per_launch: bool) -> dict[int | None, list[ThemeText]]:
+    """The texts, in one list (key None) or one per launch id (each with its own "counts once" check)."""
     ids = None if launch_ids is None else list(launch_ids)
-    out: list[ThemeText] = []
-    seen: set[tuple[str, str]] = set()
+    run = session.connection().execute  # Core rows: only columns are read, no entities built
+    out: dict[int | None, list[ThemeText]] = defaultdict(list)
+    seen: dict[int | None, set[tuple[str, str]]] = defaultdict(set)
 
     def within(query, column, launch_column):  # noqa: ANN001, ANN202
         if ids is not None:
@@ -67,29 +84,33 @@ def texts_for(session: Session, launch_ids: Iterable[int] | None, *, start: date
         return query.where(column < end) if end is not None else query
 
     if "issue" in sources:
-        rows = session.exec(within(select(Issue.id, Issue.text, Issue.reporter, Issue.created_at),
+        rows = run(within(select(Issue.launch_id, Issue.id, Issue.text, Issue.reporter, Issue.created_at),
                                    Issue.created_at, Issue.launch_id).order_by(Issue.created_at, Issue.id)).all()
-        for issue_id, text, reporter, at in rows:
+        for launch_id, issue_id, text, reporter, at in rows:
             if not (text or "").strip() or PLACEHOLDER.match(text.strip()):
                 continue
-            seen.add((reporter, " ".join(text.split()).casefold()))
-            out.append(ThemeText(text, at, f"issue:{issue_id}"))
+            key = launch_id if per_launch else None
+            seen[key].add((reporter, " ".join(text.split()).casefold()))
+            out[key].append(ThemeText(text, at, f"issue:{issue_id}"))
     if "friction" in sources:
-        rows = session.exec(within(select(CheckInAnswer.id, CheckInAnswer.note, CheckInAnswer.user_id,
-                                          CheckInAnswer.recorded_at), CheckInAnswer.recorded_at,
-                                   CheckInAnswer.launch_id)
+        rows = run(within(select(CheckInAnswer.launch_id, CheckInAnswer.id, CheckInAnswer.note,
+                                          CheckInAnswer.user_id, CheckInAnswer.recorded_at),
+                                   CheckInAnswer.recorded_at, CheckInAnswer.launch_id)
                             .where(CheckInAnswer.answer.in_(("friction", "blocked")), CheckInAnswer.note.is_not(None))
                             .order_by(CheckInAnswer.recorded_at, CheckInAnswer.id)).all()
-        for answer_id, note, user, at in rows:
-            if not (note or "").strip() or (user, " ".join(note.split()).casefold()) in seen:
+        for launch_id, answer_id, note, user, at in rows:
+            key = launch_id if per_launch else None
+            if not (note or "").strip() or (user, " ".join(note.split()).casefold()) in seen[key]:
                 continue
-            out.append(ThemeText(note, at, f"friction:{answer_id}"))
+            out[key].append(ThemeText(note, at, f"friction:{answer_id}"))
     if "retro" in sources:
-        rows = session.exec(within(select(RetroAnswer.id, RetroAnswer.improve, RetroAnswer.submitted_at),
+        rows = run(within(select(RetroAnswer.launch_id, RetroAnswer.id, RetroAnswer.improve,
+                                          RetroAnswer.submitted_at),
                                    RetroAnswer.submitted_at, RetroAnswer.launch_id)
                             .order_by(RetroAnswer.submitted_at, RetroAnswer.id)).all()
-        out += [ThemeText(improve, at, f"retro:{answer_id}") for answer_id, improve, at in rows
-                if (improve or "").strip()]
+        for launch_id, answer_id, improve, at in rows:
+            if (improve or "").strip():
+                out[launch_id if per_launch else None].append(ThemeText(improve, at, f"retro:{answer_id}"))
     return out
 
 
@@ -128,6 +149,16 @@ def launch_themes(session: Session, launch_id: int | Iterable[int] | None, *, st
         previous = start - (end - start if end > start else timedelta(days=7))
     texts = texts_for(session, ids, start=previous, end=end, sources=sources)
     return themes_of(texts, start=start, end=end, limit=limit)
+
+
+def launch_themes_by_launch(session: Session, launch_ids: Iterable[int], *, start: datetime, end: datetime,
+                            previous: datetime | None = None, limit: int = 5,
+                            sources: Sequence[str] = SOURCES) -> dict[int, ThemeSummary]:
+    """`launch_themes` of each launch on its own, the texts of all of them read together."""
+    if previous is None:
+        previous = start - (end - start if end > start else timedelta(days=7))
+    texts = texts_by_launch(session, launch_ids, start=previous, end=end, sources=sources)
+    return {launch_id: themes_of(found, start=start, end=end, limit=limit) for launch_id, found in texts.items()}
 
 
 def _line(theme: Theme, count: int) -> ThemeLine:
