@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,9 +67,9 @@ class GroupCommitter:
         self._max_age = max_age
         self._on_commit = on_commit
         self._before_commit = before_commit  # fault injection and observation (tests), called holding the turn
-        lock = threading.Lock()
-        self._turn = threading.Condition(lock)  # a thread's turn has come
-        self._queued = threading.Condition(lock)  # one more thread waits for its turn (wait_for_waiting)
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[int, threading.Event]] = deque()  # threads waiting for the turn, in order
+        self._queued = threading.Condition(self._lock)  # one more thread waits for its turn (wait_for_waiting)
         self._holder: int | None = None
         self._waiting = 0
         self._batch: Batch | None = None
@@ -103,31 +104,52 @@ class GroupCommitter:
     # -- the turn ---------------------------------------------------------------------------------------
 
     def _take_turn(self, me: int) -> None:
-        with self._turn:
+        """Wait for this thread's turn. Turns are handed over in arrival order: a thread that has just
+        written cannot take the turn again ahead of those already waiting (a busy tick would otherwise
+        keep the outbox's sender, or a request, waiting for seconds)."""
+        with self._lock:
+            if self._holder is None and not self._queue:
+                self._holder = me
+                return
+            gate = threading.Event()
+            self._queue.append((me, gate))
             self._waiting += 1
             self._queued.notify_all()
-            try:
-                while self._holder is not None:
-                    self._turn.wait()
-            finally:
-                self._waiting -= 1
-            self._holder = me
+        try:
+            gate.wait()
+        except BaseException:
+            with self._lock:
+                handed = gate.is_set()
+                if not handed:
+                    self._queue.remove((me, gate))
+                    self._waiting -= 1
+            if handed:  # the turn came with the interruption: pass it on
+                self._hand_over()
+            raise
 
     def _end_turn(self) -> None:
-        """Commit the open batch if nobody is waiting to add to it (or it is big or old enough), then let
-        the next thread in. Committing while still holding the turn: SQLite could not start the next
-        transaction before this one ends anyway."""
+        """Commit the open batch if nobody is waiting to add to it (or it is big or old enough), then hand
+        the turn to the next thread. Committing while still holding the turn: SQLite could not start the
+        next transaction before this one ends anyway."""
         batch = self._batch
         if batch is not None:
-            with self._turn:
+            with self._lock:
                 waiting = self._waiting
             if (waiting == 0 or batch.members == 0 or batch.members >= self._max_members
                     or time.monotonic() - batch.opened >= self._max_age):
                 self._batch = None
                 self._close(batch)
-        with self._turn:
-            self._holder = None
-            self._turn.notify()
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            if self._queue:
+                ident, gate = self._queue.popleft()
+                self._waiting -= 1
+                self._holder = ident
+                gate.set()
+            else:
+                self._holder = None
 
     # -- the transaction --------------------------------------------------------------------------------
 
@@ -167,7 +189,7 @@ class GroupCommitter:
 
     def close(self) -> None:
         """Let go of the kept connection (Database.dispose)."""
-        with self._turn:
+        with self._lock:
             if self._holder is None and self._connection is not None:
                 self._connection.close()
                 self._connection = None

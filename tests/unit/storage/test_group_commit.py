@@ -147,3 +147,34 @@ def test_a_write_that_fails_alone_leaves_nothing_and_the_next_write_is_recorded(
         say(s, "next")
     assert stored(db) == {"next": "hello"}
     assert [r.members for r in reports] == [1]
+
+
+def test_a_thread_that_just_wrote_cannot_take_the_turn_again_ahead_of_one_already_waiting(tmp_path):
+    db, _ = make_db(tmp_path)
+    db._committer._max_age = 0  # every batch commits as its body ends, as a tick's long transactions do
+    gate, order = Gate(), []
+
+    def busy() -> None:  # like a tick writing item after item
+        for n in range(3):
+            with db.session() as s:
+                order.append(f"busy-{n}")
+                say(s, f"busy-{n}")
+                if n == 0:
+                    gate.entered.set()
+                    assert gate.open.wait(30)
+
+    def other() -> None:  # like the outbox's sender, arriving while the first item is written
+        with db.session() as s:
+            order.append("other")
+            say(s, "other")
+
+    first = threading.Thread(target=busy)
+    first.start()
+    assert gate.entered.wait(30)
+    second = threading.Thread(target=other)
+    second.start()
+    assert db._committer.wait_for_waiting(1, timeout=30)
+    gate.open.set()
+    first.join(30)
+    second.join(30)
+    assert order == ["busy-0", "other", "busy-1", "busy-2"]
