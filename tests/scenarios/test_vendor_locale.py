@@ -11,9 +11,10 @@ import pytest
 from sqlmodel import select
 
 from bot.features.launches.service import LaunchInput
+from bot.features.milestones.service import set_done
 from bot.flows.launches import save_launch
 from bot.flows.planning import replan
-from storage.models import SlackPerson
+from storage.models import Launch, SlackPerson
 from tests.conftest import CUSTOMER_TEAM
 
 MON_CHECKIN = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 in Berlin on go-live Monday (the world's fake clock)
@@ -127,6 +128,7 @@ def test_an_escalation_page_speaks_golive_locale_to_support_and_the_csms_while_t
 
 def test_a_french_csm_hears_of_an_undeliverable_post_and_a_thumbs_down_in_french(world):  # noqa: ANN001
     world.sim.update_user("U0CSM", locale="fr-CA")  # Carla's Slack speaks French (Canada): golive's fr
+    assert world.slack.user_change(world.sim.user_object("U0CSM")).status == 200  # kept in the stored directory
     _add_launch(world, csm=["U0CSM"], sla={"sev2": 30}, urgent_channel="C0GONE")  # a channel that does not exist
     world.tick(MON_CHECKIN)
     world.clock.set(MON_CHECKIN + timedelta(minutes=5))
@@ -165,3 +167,37 @@ def test_a_french_csm_hears_of_an_undeliverable_post_and_a_thumbs_down_in_french
     assert "indique que la correction du problème *n°1* (Acme Corp) n’a pas vraiment aidé" in dm["text"]
     assert "*Problème\u00a0:* La exportación falla" in shown and "Fixed in 4.2.1" in shown  # their words as typed
     assert "Rouvrir n°1" in shown and "Reopen" not in shown and "did not really help" not in shown
+
+
+def test_a_japanese_csm_reviews_the_goals_in_japanese_and_hears_in_japanese_that_leadership_posts_wait(world):  # noqa: ANN001
+    world.sim.update_user("U0CSM", locale="ja-JP")
+    assert world.slack.user_change(world.sim.user_object("U0CSM")).status == 200  # kept in the stored directory
+    _add_launch(world, csm=["U0CSM"], goal=["40 of 50 users active", "Month-end close in the product"])
+    world.clock.set(datetime(2027, 3, 12, 15, 0, tzinfo=UTC))  # Friday of launch week
+    with world.runtime.db.session() as s:  # every go-live criterion met
+        set_done(s, launch=s.get(Launch, 1), keys=[], all_items=True, done=True, actor="U0CSM", now=world.clock())
+    assert "Acme Corp" in world.slack.slash_command("live", user_id="U0CSM", channel_id="C0ACME").json()["text"]
+    world.deliver()
+    notes = [m["text"] for m in world.sim.dm_messages("U0CSM") if ":warning:" in (m.get("text") or "")]
+    assert len(notes) == 1 and "*Acme Corp* の経営陣向け本番開始のお知らせが保留中です" in notes[0]
+
+    world.tick(datetime(2027, 4, 12, 8, 0, tzinfo=UTC))  # 30 days live: the review
+    [review] = [m for m in world.sim.dm_messages("U0CSM") if "30 日レビュー" in m.plain_text()]
+    assert "Acme Corp の 30 日レビュー" in review["text"] and "40 of 50 users active" in review.plain_text()
+    buttons = [e for b in review.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [e["text"]["text"] for e in buttons] == ["達成", "未達成", "進行中"] * 2 + ["確定して投稿"]
+
+    def click(action_id: str, value: str) -> dict:
+        world.slack.block_action(action_id, user_id="U0CSM", channel_id=review["channel"], message_ts=review["ts"],
+                                 value=value)
+        return world.sim.responses[-1]
+
+    updated = click("goal_met", buttons[0]["value"])
+    assert ":white_check_mark: 達成" in json.dumps(updated["blocks"], ensure_ascii=False)
+    click("goal_not_met", buttons[3]["value"])
+    confirmed = json.dumps(click("goals_confirm", buttons[-1]["value"])["blocks"], ensure_ascii=False)
+    assert "結果を 経営陣用チャンネル に投稿しました。" in confirmed
+    assert "ローンチに経営陣用チャンネルが設定されるまで保留されます" in confirmed and "It waits" not in confirmed
+    world.deliver()
+    notes = [m["text"] for m in world.sim.dm_messages("U0CSM") if ":warning:" in (m.get("text") or "")]
+    assert len(notes) == 2 and "*Acme Corp* の経営陣向け 30 日目標の結果が保留中です" in notes[1]
