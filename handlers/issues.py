@@ -389,7 +389,8 @@ def on_satisfaction(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa:
     ack()
     person = person_from(body)
     with deps.db.session() as s:
-        issue = issues.record_satisfaction(s, value=_value(body), user=person.user_id, now=deps.clock())
+        issue = issues.record_satisfaction(s, value=_value(body), user=person.user_id, now=deps.clock(),
+                                           locale=deps.settings.locale)
         verdict = issue.satisfaction
         launch = s.get(Launch, issue.launch_id)
         t = translator(launch.locale if launch is not None else DEFAULT_LOCALE)

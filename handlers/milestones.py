@@ -11,7 +11,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core import blocks as modals
 from bot.core.errors import GoliveError, InvalidInput, NotAllowed, parse_id
-from bot.core.i18n import N_, translator
+from bot.core.i18n import N_, Translator, person_locale, translator
 from bot.core.ids import ActionId
 from bot.core.roles import Person
 from bot.core.text import escape
@@ -24,6 +24,7 @@ from bot.features.milestones.views import live_confirm_modal
 from bot.features.retro import service as retro
 from bot.features.retro import views as retro_views
 from bot.flows import going_live
+from bot.slack.directory import stored_locales
 from handlers.deps import Deps, Subcommand, channel_members, in_channel, person_from
 from storage.models import Launch
 
@@ -134,7 +135,8 @@ def slash_live(deps: Deps, body: dict, rest: str) -> str:
         if not deps.roles.may_manage(s, launch, person):
             return MANAGERS_ONLY.format(what="declare a launch live")
         try:
-            result = going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock())
+            result = going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(),
+                                              locale=deps.settings.locale)
         except milestones.CriteriaOpen as refused:
             view = live_confirm_modal(launch, refused.items)
             message = str(refused)
@@ -160,7 +162,8 @@ def submit_live(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: 
         with deps.db.session() as s:
             launch = launches.get_launch(s, milestones.db_id(meta.get("launch"), "That launch does not exist."))
             _require_manager(deps, s, launch, person, "declare a launch live")
-            going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(), force_reason=reason)
+            going_live.declare_live(s, launch=launch, actor=person.user_id, now=deps.clock(), force_reason=reason,
+                                    locale=deps.settings.locale)
     except GoliveError as err:
         ack(response_action="errors", errors={"reason": str(err)[:150]})
         return
@@ -168,6 +171,11 @@ def submit_live(ack: Ack, body: dict, view: dict, deps: Deps) -> None:  # noqa: 
 
 
 # -- the 30-day goal review -------------------------------------------------------------------------
+
+
+def _reader(deps: Deps, s, user: str) -> Translator:  # noqa: ANN001
+    """What a CSM reads the review in: their stored Slack locale, else GOLIVE_LOCALE (local data only)."""
+    return translator(person_locale(stored_locales(s, [user]).get(user), deps.settings.locale))
 
 
 def on_goal_state(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: ANN001
@@ -180,8 +188,9 @@ def on_goal_state(ack: Ack, body: dict, deps: Deps, respond) -> None:  # noqa: A
         launch = launches.get_launch(s, goal.launch_id)
         _require_manager(deps, s, launch, person, "review the goals")
         milestones.set_goal_state(s, goal=goal, state=state, actor=person.user_id, now=deps.clock())
-        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=False)
-        text = f"30-day review for {launch.customer}"
+        t = _reader(deps, s, person.user_id)
+        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=False, t=t)
+        text = milestones_views.goal_review_text(launch, t=t)
     respond(text=text, blocks=blocks, replace_original=True)
 
 
@@ -192,12 +201,13 @@ def on_goals_confirm(ack: Ack, body: dict, deps: Deps, context, respond) -> None
     with deps.db.session() as s:
         launch = launches.get_launch(s, launch_id)
         _require_manager(deps, s, launch, person, "confirm the goal review")
-        waiting = milestones.confirm_goal_review(s, launch=launch, actor=person.user_id, now=deps.clock())
-        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=True)
-        text = f"30-day review for {launch.customer}: confirmed"
+        waiting = milestones.confirm_goal_review(s, launch=launch, actor=person.user_id, now=deps.clock(),
+                                                 locale=deps.settings.locale)
+        t = _reader(deps, s, person.user_id)
+        blocks = milestones_views.goal_review_blocks(launch, launches.goals(s, launch.id), confirmed=True, t=t)
+        text = milestones_views.goal_review_text(launch, confirmed=True, t=t)
     if waiting:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            "It waits until the launch has a leadership channel; see the note golive sent you.")}]})
+        blocks.append(milestones_views.goal_review_waiting(t))
     respond(text=text, blocks=blocks, replace_original=True)
 
 

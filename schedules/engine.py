@@ -79,15 +79,16 @@ def tick(db: Database, now: datetime, *, schedule: Schedule, worker_id: str,
             if progress is not None and len(result.done) > done:
                 progress()
     for sweeper in schedule.sweepers:
-        result.swept[sweeper.name] = _sweep(db, sweeper, now)
+        result.swept[sweeper.name] = _sweep(db, sweeper, now, locale)
     metrics.TICK_SECONDS.observe(time.perf_counter() - started)
     return result
 
 
-def _sweep(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
+def _sweep(db: Database, sweeper, now: datetime, locale: str = "en") -> int:  # noqa: ANN001
     chunk = sweeper.chunk
+    extra = {"locale": locale} if sweeper.speaks else {}
     if chunk is None:
-        return _sweep_each(db, sweeper, now)
+        return _sweep_each(db, sweeper, now, extra)
     # Set-based: chunk after chunk in id order (a cursor, so an item is visited at most once per tick),
     # each chunk one transaction (a crash loses nothing; on PostgreSQL a second worker skips the rows
     # this one has locked), until nothing is due: no per-tick cap.
@@ -95,24 +96,24 @@ def _sweep(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
     while True:
         try:
             with db.session() as s:
-                done = chunk(s, now, after, SWEEP_CHUNK)
+                done = chunk(s, now, after, SWEEP_CHUNK, **extra)
         except Exception:  # a chunk that cannot be written: one item at a time, isolated, for this tick
             log.exception("%s failed for the chunk after id %s; sweeping item by item", sweeper.name, after)
-            return count + _sweep_each(db, sweeper, now)
+            return count + _sweep_each(db, sweeper, now, extra)
         if done.last_id is None:
             return count
         count += done.done
         after = done.last_id
 
 
-def _sweep_each(db: Database, sweeper, now: datetime) -> int:  # noqa: ANN001
+def _sweep_each(db: Database, sweeper, now: datetime, extra: dict | None = None) -> int:  # noqa: ANN001
     with db.session() as s:
         ids = sweeper.due(s, now)
     count = 0
     for item_id in ids:
         try:
             with db.session() as s:
-                count += bool(sweeper.run(s, item_id, now))
+                count += bool(sweeper.run(s, item_id, now, **(extra or {})))
         except Exception:  # one bad row must not stop the others
             log.exception("%s failed for %s", sweeper.name, item_id)
     return count

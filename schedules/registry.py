@@ -60,12 +60,16 @@ class Sweeper:
     `due(session, now)` lists ids, `run(session, id, now)` does one, guarded by its own conditional UPDATE.
 
     A sweeper may also run set-based (`chunk`): the engine then calls it chunk after chunk, each in its
-    own transaction, until nothing is due (the per-item runner stays the fallback)."""
+    own transaction, until nothing is due (the per-item runner stays the fallback).
+
+    `speaks`: what it posts is for the vendor's people; the engine then passes `locale=` (GOLIVE_LOCALE) to
+    `run` and `chunk`."""
 
     name: str
     due: Callable[[Session, datetime], list[int]]
-    run: Callable[[Session, int, datetime], bool]
+    run: Callable[..., bool]
     chunk: ChunkRunner | None = None
+    speaks: bool = False
 
 
 @dataclass(frozen=True)

@@ -335,7 +335,7 @@ def launch_live(
         launch = launch_domain.get_launch(s, launch_id)
         result = going_live.declare_live(s, launch=launch, actor=CLI_ACTOR, now=utcnow(),
                                          force_reason=reason if force else None,
-                                         how_to_force="use --force --reason TEXT")
+                                         how_to_force="use --force --reason TEXT", locale=settings().locale)
         customer, live_at, leadership = launch.customer, launch.live_at, launch.leadership_channel
     if not result.declared:
         print(f"{customer} is live already (since {live_at:%Y-%m-%d %H:%M} UTC); nothing was changed.")

@@ -44,7 +44,7 @@ from storage.models import (
 
 
 def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime, force_reason: str | None = None,
-                 how_to_force: str = "go live anyway with a reason") -> LiveResult:
+                 how_to_force: str = "go live anyway with a reason", locale: str | None = None) -> LiveResult:
     """planned → live, once (a conditional UPDATE), with the announcement and the customer post queued in
     the same transaction. Refused while criteria are open unless a reason is given."""
     if launch.status != LaunchStatus.PLANNED:
@@ -63,7 +63,9 @@ def declare_live(session: Session, *, launch: Launch, actor: str, now: datetime,
     if claimed.rowcount != 1:
         return LiveResult(launch, declared=False, forced=False, leadership_waiting=False)
     text, blocks = live_announcement(session, launch, now)
-    waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now)
+    # `locale`: GOLIVE_LOCALE, what the CSMs read when the announcement waits for a leadership channel
+    waiting = queue_leadership_post(session, launch, what="announcement", text=text, blocks=blocks, now=now,
+                                    **({"locale": locale} if locale else {}))
     post_message(session, key=f"launch:{launch.id}:live:customer", channel=launch.channel, now=now,
                  launch_id=launch.id, blocks=customer_live_blocks(launch, translator(launch.locale)),
                  text=customer_live_fallback(launch, translator(launch.locale)))

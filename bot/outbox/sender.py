@@ -19,15 +19,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core import metrics
+from bot.core.i18n import DEFAULT_LOCALE, Translator, person_locale, translator
 from bot.core.ids import EventType
 from bot.core.retry import retry_after_seconds
 from bot.outbox.compose import CONNECTION_ERRORS, ComposeContext, ComposeLater, Composers
 from bot.outbox.queue import WRITE_BACK_TARGETS, post_message
 from storage.db import Database
-from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus
+from storage.models import LaunchMember, MemberRole, OutboxMessage, OutboxStatus, SlackPerson
 
 log = logging.getLogger("golive.sender")
 
@@ -78,6 +79,20 @@ class _Outcome:
     ts: str | None = None
     uncertain: bool = False  # no clear answer: Slack may have posted it
     method: str | None = None  # the Slack method called (a composer decides it at send time)
+
+
+def alert_text(kind: str, *, channel: str, error: str, attempts: int, row_id: int | None,
+               t: Translator | None = None) -> str:
+    """The DM to a CSM about a post golive cannot deliver: `fixable` (it waits) or dead (it gave up)."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    if kind == "fixable":
+        return t.gettext(":warning: golive cannot post in <#{channel}> yet ({error}). Invite the bot there "
+                         "(`/invite @golive`) or fix the channel id; the message is waiting and will go out once.",
+                         channel=channel, error=error)
+    return t.ngettext(":x: golive gave up delivering a message to <#{channel}> after {count} attempt: `{error}`. It is "
+                      "kept as a dead letter (outbox id {id}).",
+                      ":x: golive gave up delivering a message to <#{channel}> after {count} attempts: `{error}`. It "
+                      "is kept as a dead letter (outbox id {id}).", attempts, channel=channel, error=error, id=row_id)
 
 
 class Sender:
@@ -534,21 +549,22 @@ class Sender:
         s.add(obj)
 
     def _alert_csms(self, s: Any, row: OutboxMessage, error: str, kind: str, now: datetime) -> None:
+        """A delivery that waits for a fix, or gave up: the launch's CSMs hear (else the admins), each in their
+        stored Slack locale, else GOLIVE_LOCALE (the sender's context `locale`)."""
         channel = row.payload.get("channel", "?")
-        if kind == "fixable":
-            text = (f":warning: golive cannot post in <#{channel}> yet ({error}). Invite the bot there "
-                    f"(`/invite @golive`) or fix the channel id; the message is waiting and will go out once.")
-        else:
-            text = (f":x: golive gave up delivering a message to <#{channel}> after {row.attempts + 1} "
-                    f"attempt(s): `{error}`. It is kept as a dead letter (outbox id {row.id}).")
         recipients: list[str] = []
         if row.launch_id is not None:
             recipients = list(s.exec(select(LaunchMember.user_id).where(
                 LaunchMember.launch_id == row.launch_id, LaunchMember.role == MemberRole.CSM)).all())
-        recipients = recipients or list(self.admins)
+        recipients = [user for user in recipients or list(self.admins) if user != channel]
+        if not recipients:
+            return
+        default = self.context.get("locale") or DEFAULT_LOCALE
+        stored = dict(s.exec(select(SlackPerson.user_id, SlackPerson.locale)
+                             .where(col(SlackPerson.user_id).in_(recipients))).all())
         for user in recipients:
-            if user == channel:
-                continue
+            text = alert_text(kind, channel=channel, error=error, attempts=row.attempts + 1, row_id=row.id,
+                              t=translator(person_locale(stored.get(user), default)))
             post_message(s, key=f"alert:{kind}:{row.id}:{user}", channel=user, text=text, now=now,
                          launch_id=row.launch_id)
 

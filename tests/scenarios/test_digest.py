@@ -83,7 +83,7 @@ def test_one_digest_per_csm_covers_all_their_launches_with_yesterdays_answers_is
     for method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
         assert world.sim.calls_to(method), method
     world.sim.flush_shares()  # Slack shares the file into the DM a moment after the upload returns
-    [chart] = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
+    [chart] = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(Tue 9 Mar)" in m["text"]]
     assert world.sim.file(chart.files[0]["id"])["data"].startswith(b"\x89PNG")
     assert "chart" in text and "missing" not in text
 
@@ -107,7 +107,7 @@ def test_a_chart_that_cannot_be_uploaded_leaves_a_text_digest_saying_so(world, m
     world.tick(TUE_DIGEST)
     [digest] = digests_to(world, "U0CSM")
     assert "The chart is missing today" in digest.plain_text()
-    assert not [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
+    assert not [m for m in world.sim.dm_messages("U0CSM") if m.files and "(Tue 9 Mar)" in m["text"]]
 
 
 @pytest.mark.parametrize("after_effect", [True, False], ids=["slack-shared-it", "slack-did-not"])
@@ -123,7 +123,7 @@ def test_a_chart_whose_completion_answer_is_lost_is_shared_exactly_once(world, a
     assert digests_to(world, "U0CSM") == []  # unconfirmed: the digest waits for the check
     world.tick(TUE_DIGEST + timedelta(minutes=1))
     world.sim.flush_shares()
-    charts = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(2027-03-09)" in m["text"]]
+    charts = [m for m in world.sim.dm_messages("U0CSM") if m.files and "(Tue 9 Mar)" in m["text"]]
     assert len(charts) == 1
     assert world.sim.file(charts[0].files[0]["id"])["data"].startswith(b"\x89PNG")
     [digest] = digests_to(world, "U0CSM")

@@ -33,15 +33,15 @@ def compose_digest(ctx: ComposeContext) -> tuple[str, dict] | None:
             return fall_back(ctx, error)
     else:
         channel_id = recipient
+    t = translator(reader_locale(ctx, recipient))
     chart_note = payload.get("chart_note")
     if chart_note is None:
-        _, chart_note = upload_chart(ctx, channel_id, series, day)
+        _, chart_note = upload_chart(ctx, channel_id, series, day, t=t)
         with ctx.write() as s:
             row = s.get(OutboxMessage, ctx.row.id)
             if row is not None:  # a retried send does not upload the chart twice
                 row.payload = {**row.payload, "chart_note": chart_note}
                 s.add(row)
-    t = translator(reader_locale(ctx, recipient))
     preface = None
     if payload.get("on_behalf_of"):
         preface = digest_preface(payload["on_behalf_of"], str(payload.get("reason", "unknown error")), t)

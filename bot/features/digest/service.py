@@ -17,16 +17,26 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
-from bot.core.text import clip, escape, user_text
+from bot.core.clock import parse_date
+from bot.core.i18n import Translator
 from bot.features.checkins.service import checkin_days, launch_week_last_day
+from bot.features.digest import views
 from bot.features.digest.chart import MAX_PANELS, launch_series_many, render_png
-from bot.features.digest.model import HEALTH_ORDER, SECTION, IssueLine, LaunchDigest
-from bot.features.issues.model import SEVERITIES, SEVERITY_EMOJI
-from bot.features.issues.service import age_text, open_problem_groups
+from bot.features.digest.model import HEALTH_ORDER, IssueLine, LaunchDigest
+from bot.features.digest.views import (  # noqa: F401 - the rules' texts live in views; these names stay here too
+    HEALTH_EMOJI,
+    assess,
+    compact_line,
+    launch_section,
+    points_section,
+    talking_points,
+)
+from bot.features.issues.model import SEVERITIES
+from bot.features.issues.service import open_problem_groups
 from bot.features.launches import service as launches
 from bot.features.status.service import describe_work
 from bot.features.themes.service import ThemeText, group_themes
-from bot.features.themes.summary import launch_themes_by_launch, theme_line_text
+from bot.features.themes.summary import launch_themes_by_launch
 from bot.outbox.compose import ComposeContext
 from bot.outbox.files import share_file_once
 from bot.outbox.queue import enqueue
@@ -51,7 +61,6 @@ from storage.models import (
 
 log = logging.getLogger("golive.digest")
 
-HEALTH_EMOJI = {"stuck": ":red_circle:", "at risk": ":large_yellow_circle:", "on track": ":large_green_circle:"}
 # A launch is in a CSM's digest from two weeks before go-live until the end of launch week.
 LEAD_DAYS = 14
 # DM failures that mean the person is gone or cannot be written to: their digest goes to the admins.
@@ -79,23 +88,21 @@ def is_active(launch: Launch, now: datetime) -> bool:
 def stage_text(launch: Launch, today: date) -> str:
     days = checkin_days(launch)
     if today < days[0]:
-        left = (days[0] - today).days
-        return f"go-live in {left} day{'s' if left != 1 else ''}"
+        return views.stage_phrase(left=(days[0] - today).days)
     done = [d for d in days if d <= today]
     if len(done) == len(days) and today > days[-1]:
-        return "launch week is over"
-    return f"launch week, day {len(done)} of {len(days)}"
+        return views.stage_phrase(over=True)
+    return views.stage_phrase(day=len(done), days=len(days))
 
 
 def sla_state(issue: Issue, now: datetime) -> tuple[str, bool]:
     if issue.status == IssueStatus.ACKNOWLEDGED:
-        return "acknowledged", False
+        return views.sla_phrase(True, 0, None), False
     if issue.escalation_count:
-        return f"SLA breached, escalated {issue.escalation_count}×", True
+        return views.sla_phrase(False, issue.escalation_count, None), True
     if issue.next_escalation_at is None or issue.next_escalation_at <= now:
-        return "SLA breached", True
-    left = issue.next_escalation_at - now
-    return f"acknowledge within {age_text(left)}", False
+        return views.sla_phrase(False, 0, None), True
+    return views.sla_phrase(False, 0, issue.next_escalation_at - now), False
 
 
 def build_launch_digest(session: Session, launch: Launch, now: datetime, since: datetime,
@@ -135,7 +142,7 @@ def build_digests(session: Session, chosen: Sequence[Launch], now: datetime, sin
             select(Issue.launch_id, Issue.number, IssueEvent.detail).join(IssueEvent, IssueEvent.issue_id == Issue.id)
             .where(col(Issue.launch_id).in_(ids), IssueEvent.kind == "escalated", IssueEvent.at > since,
                    IssueEvent.at <= now).order_by(IssueEvent.at)).all():
-        escalated[launch_id].append(f"#{number} {detail or ''}".strip())
+        escalated[launch_id].append(views.escalation_phrase(number, detail))
     work: dict[int, list[PlannedWork]] = defaultdict(list)
     for item in session.exec(select(PlannedWork).where(
             col(PlannedWork.launch_id).in_(ids), PlannedWork.finished_at > since, PlannedWork.finished_at <= now,
@@ -152,11 +159,7 @@ def build_digests(session: Session, chosen: Sequence[Launch], now: datetime, sin
     digests = []
     for launch in chosen:
         today = todays[launch.id]
-        live_text = "not live yet"
-        if launch.status != LaunchStatus.PLANNED:
-            when = f" since {launch.live_at.astimezone(ZoneInfo(launch.timezone)):%a %-d %b %H:%M}" \
-                if launch.live_at else ""
-            live_text = f"{launch.status}{when}"
+        live_text = views.live_phrase(launch.status, launch.live_at, launch.timezone)
         digest = LaunchDigest(launch_id=launch.id, customer=launch.customer, channel=launch.channel,
                               stage=stage_text(launch, today), go_live=launch.go_live_date, status=launch.status,
                               live_text=live_text)
@@ -181,7 +184,7 @@ def build_digests(session: Session, chosen: Sequence[Launch], now: datetime, sin
             issue = group.issue
             sla, breached = sla_state(issue, now)
             digest.issues.append(IssueLine(issue.number, issue.severity, issue.status,
-                                           age_text(now - issue.created_at), sla, breached, issue.text,
+                                           views.age_phrase(now - issue.created_at), sla, breached, issue.text,
                                            people=group.people))
         digest.issues.sort(key=lambda i: (SEVERITIES.index(i.severity), i.number))
         digest.escalations = escalated.get(launch.id, [])
@@ -203,143 +206,6 @@ def build_digests(session: Session, chosen: Sequence[Launch], now: datetime, sin
         digest.talking_points = talking_points(digest, launch, today)
         digests.append(digest)
     return digests
-
-
-def assess(digest: LaunchDigest, launch: Launch, today: date) -> None:
-    """On track / at risk / stuck, with the reasons, from blocked answers, sev1s, SLA breaches and criteria."""
-    stuck: list[str] = []
-    risk: list[str] = []
-    blocked = digest.counts.get("blocked", 0)
-    if blocked >= 2 and blocked * 2 >= digest.answered:
-        stuck.append(f"{blocked} of {digest.answered} people blocked on day {digest.last_day_number}")
-    elif blocked:
-        risk.append(f"{blocked} blocked on day {digest.last_day_number}")
-    sev1_breached = [i for i in digest.issues if i.severity == "sev1" and i.breached]
-    sev1_other = [i for i in digest.issues if i.severity == "sev1" and not i.breached]
-    if sev1_breached:
-        stuck.append(f"sev1 {', '.join(f'#{i.number}' for i in sev1_breached)} not acknowledged in time")
-    if sev1_other:
-        risk.append(f"{len(sev1_other)} open sev1")
-    breached = [i for i in digest.issues if i.breached and i.severity != "sev1"]
-    if breached:
-        risk.append(f"{len(breached)} issue(s) past their SLA")
-    if digest.readiness_open and launch.status == LaunchStatus.PLANNED:
-        if today > launch.go_live_date:
-            stuck.append(f"go-live date passed with {digest.readiness_open} criteria open")
-        elif (launch.go_live_date - today).days <= 2:
-            risk.append(f"{digest.readiness_open} go-live criteria open")
-    if digest.missed_work:
-        risk.append(f"{len(digest.missed_work)} scheduled step(s) missed or late")
-    if digest.missing and digest.answered < len(digest.missing):
-        risk.append(f"{len(digest.missing)} did not answer")
-    digest.health = "stuck" if stuck else "at risk" if risk else "on track"
-    digest.reasons = stuck + risk if stuck or risk else ["no blockers, no overdue issues"]
-
-
-def talking_points(digest: LaunchDigest, launch: Launch, today: date) -> list[str]:
-    """Three suggestions, most urgent first, each derived from the data."""
-    points: list[str] = []
-    blocked = digest.counts.get("blocked", 0)
-    if blocked:
-        on = f" on {escape(digest.blocked_theme)}" if digest.blocked_theme else ""
-        points.append(f"{blocked} {'people' if blocked != 1 else 'person'} blocked{on} — cover it first")
-    for issue in digest.issues:
-        if issue.severity == "sev1":
-            points.append(f"sev1 #{issue.number} has been open {issue.age} ({issue.sla}) — get an ETA from support "
-                          "before the standup")
-            break
-    late = [i for i in digest.issues if i.breached and i.severity != "sev1"]
-    if late:
-        points.append(f"{len(late)} issue(s) waited past their SLA ({', '.join(f'#{i.number}' for i in late[:5])}) "
-                      "— chase support")
-    if digest.readiness_open and launch.status == LaunchStatus.PLANNED:
-        if today >= launch.go_live_date:
-            points.append(f"Go-live was {launch.go_live_date:%a %-d %b} and {digest.readiness_open} criteria are "
-                          "still open — decide today: finish them or go live with a reason")
-        else:
-            points.append(f"{digest.readiness_open} go-live criteria still open — agree owners and dates")
-    if digest.friction_theme:
-        word, count = digest.friction_theme
-        points.append(f"“{escape(word)}” comes up {count}× in notes and issues — show the workaround or plan a "
-                      "session")
-    if digest.missing:
-        who = "people" if len(digest.missing) != 1 else "person"
-        points.append(f"{len(digest.missing)} {who} did not answer day {digest.last_day_number} — ask them directly")
-    if digest.escalations:
-        points.append(f"{len(digest.escalations)} escalation(s) since the last digest — review the response "
-                      "times with support")
-    if digest.missed_work:
-        points.append("A scheduled step was missed or late — check `golive launch show` and repost by hand if needed")
-    fallbacks = [
-        "Nothing is blocked — ask what works well and note a quote for the retrospective",
-        "Remind people of the *Report a problem* button and the :rotating_light: reaction",
-        "Review progress on the 30-day goals",
-    ]
-    if digest.last_day is None:
-        fallbacks.insert(0, "No check-in yet — tell the customer when the first one comes and what it asks")
-    for extra in fallbacks:
-        if len(points) >= 3:
-            break
-        points.append(extra)
-    return points[:3]
-
-
-# -- the message ------------------------------------------------------------------------------------
-
-
-def _mentions(users: list[str], limit: int = 10) -> str:
-    shown = ", ".join(f"<@{u}>" for u in users[:limit])
-    return shown + (f" and {len(users) - limit} more" if len(users) > limit else "")
-
-
-def launch_section(d: LaunchDigest) -> str:
-    lines = [f"{HEALTH_EMOJI[d.health]} *{escape(d.customer)}* (<#{d.channel}>) — *{d.health}*: "
-             f"{'; '.join(d.reasons)}",
-             f"{d.stage} · go-live {d.go_live:%a %-d %b} · {d.live_text} · readiness: "
-             + (f"{d.readiness_open} of {d.readiness_total} criteria open" if d.readiness_total else "no criteria")]
-    if d.last_day is None:
-        lines.append("*Yesterday:* no check-in yet")
-    else:
-        text = (f"*Day {d.last_day_number} ({d.last_day:%a}):* {d.counts.get('good', 0)} good · "
-                f"{d.counts.get('friction', 0)} friction · {d.counts.get('blocked', 0)} blocked")
-        if d.blocked_people:
-            text += f" — blocked: {_mentions(d.blocked_people)}"
-        lines.append(text)
-        if d.missing is None:
-            lines.append("*No answer yet:* unknown (could not read the channel's members)")
-        elif d.missing:
-            lines.append(f"*No answer yet:* {_mentions(d.missing)}")
-        else:
-            lines.append("*No answer yet:* nobody — everyone answered")
-    if d.issues:
-        by = d.open_by_severity()
-        summary = " · ".join(f"{SEVERITY_EMOJI[s]} {s} {n}" for s, n in by.items() if n)
-        lines.append(f"*Open issues:* {summary}")
-        for issue in d.issues[:6]:
-            people = f" · {issue.people} people affected" if issue.people > 1 else ""
-            lines.append(f"    #{issue.number} {issue.severity} · {issue.age} old · {issue.sla}{people} · "
-                         f"{user_text(clip(issue.text, 70), 110)}")
-        if len(d.issues) > 6:
-            lines.append(f"    …and {len(d.issues) - 6} more")
-    else:
-        lines.append("*Open issues:* none")
-    if d.themes:
-        lines.append("*Themes this week:* " + " · ".join(theme_line_text(t, quotes=0) for t in d.themes))
-    if d.escalations:
-        lines.append(f"*Escalations since the last digest:* {', '.join(d.escalations[:10])}")
-    if d.missed_work:
-        lines.append("*Missed or late:* " + "; ".join(escape(w) for w in d.missed_work[:4]))
-    return clip("\n".join(lines), SECTION)
-
-
-def points_section(d: LaunchDigest) -> str:
-    return clip("*Talking points*\n" + "\n".join(f"{n}. {p}" for n, p in enumerate(d.talking_points, 1)), SECTION)
-
-
-def compact_line(d: LaunchDigest) -> str:
-    by = d.open_by_severity()
-    return (f"{HEALTH_EMOJI[d.health]} *{escape(clip(d.customer, 60))}* — {d.health} · {d.stage} · "
-            f"{sum(by.values())} open issue(s) · {d.counts.get('blocked', 0)} blocked")
 
 
 # -- scheduled: queue the digests -------------------------------------------------------------------
@@ -453,32 +319,31 @@ def gather(ctx: ComposeContext, launch_owner: str) -> tuple[list[LaunchDigest], 
 
 def upload_chart(ctx: ComposeContext, channel_id: str, series: list[Any], day: str, *,
                  comment: str | None = None, title: str | None = None, filename: str | None = None,
-                 what: str = "today's digest") -> tuple[str | None, str]:
+                 what: str | None = None, t: Translator | None = None) -> tuple[str | None, str]:
     """(file id, note for the post that follows). The PNG goes through Slack's external upload flow into
-    `channel_id`; any failure leaves a note that the chart is missing."""
+    `channel_id`; any failure leaves a note that the chart is missing. The caption and the note are in `t`'s
+    language (the digest's reader; English when not given); `comment`, `title` and `what` replace the
+    digest's own."""
 
     try:
         png = render_png(series)
     except Exception as err:  # noqa: BLE001 - a post without a picture beats no post
         log.warning("chart rendering failed: %r", err)
-        return None, f":warning: The chart is missing: it could not be drawn ({type(err).__name__})." \
-            if comment else f":warning: The chart is missing today: it could not be drawn ({type(err).__name__})."
+        return None, views.chart_missing(type(err).__name__, drawn=False, today=not comment, t=t)
+    caption = views.chart_caption(parse_date(day), t)
     try:
         file_id = share_file_once(
             ctx, channel=channel_id, data=png, filename=filename or f"launch-week-{day}.png",
-            title=title or f"Launch week — {day}",
-            alt_txt="Check-in answers per launch-week day (good, friction, blocked) and open issues",
-            initial_comment=comment or f":bar_chart: Launch week so far ({day}) — today's standup digest follows.")
+            title=title or caption["title"], alt_txt=caption["alt_txt"],
+            initial_comment=comment or caption["initial_comment"])
     except CHART_ERRORS as err:
         error = (err.response.get("error") if isinstance(err, SlackApiError) and err.response is not None
                  else type(err).__name__)
         log.warning("chart upload failed: %s", error)
-        return None, (f":warning: The chart is missing: Slack did not take the upload ({error})." if comment else
-                      f":warning: The chart is missing today: Slack did not take the upload ({error}).")
-    more = f" (the {MAX_PANELS} most urgent launches)" if len(series) > MAX_PANELS else ""
+        return None, views.chart_missing(str(error), drawn=True, today=not comment, t=t)
     # Slack shares an uploaded file into the conversation a moment after the upload returns, so the note says
     # where the chart is, not that it is already above.
-    return file_id, f":bar_chart: The launch-week chart{more} is shared in this conversation with {what}."
+    return file_id, views.chart_shared(MAX_PANELS if len(series) > MAX_PANELS else None, what, t)
 
 
 def fall_back(ctx: ComposeContext, error: str) -> tuple[str, dict]:

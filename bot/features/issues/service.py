@@ -23,12 +23,13 @@ from sqlmodel import Session, col, select
 from bot.core import metrics
 from bot.core.clock import parse_date, parse_support_hours
 from bot.core.errors import InvalidInput, NotAllowed, NotFound, parse_id
-from bot.core.i18n import DEFAULT_LOCALE, N_, Translator, translator
+from bot.core.i18n import DEFAULT_LOCALE, N_, Translator, person_locale, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.issues import views
 from bot.features.issues.model import NO_DETAILS, SEVERITIES
 from bot.features.launches import service as launches
 from bot.outbox.queue import URGENT, enqueue, enqueue_many, message_payload, outbox_row, post_message
+from bot.slack.directory import stored_locales
 from schedules.registry import SweepChunk
 from storage.models import Issue, IssueEvent, IssueStatus, Launch, LaunchMember, MemberRole, OutboxMessage
 
@@ -367,7 +368,10 @@ def resolve(session: Session, *, issue: Issue, actor: str, note: str | None, now
     return issue
 
 
-def record_satisfaction(session: Session, *, value: str, user: str, now: datetime) -> Issue:
+def record_satisfaction(session: Session, *, value: str, user: str, now: datetime,
+                        locale: str = DEFAULT_LOCALE) -> Issue:
+    """The reporter's 👍/👎 on a resolved issue; a new 👎 tells the CSMs (`locale`: GOLIVE_LOCALE, the default
+    language of the DMs)."""
     issue_ref, _, verdict = value.partition(":")
     issue = get_issue(session, issue_ref)
     if verdict not in ("up", "down"):
@@ -381,17 +385,21 @@ def record_satisfaction(session: Session, *, value: str, user: str, now: datetim
     session.add(issue)
     event = add_event(session, issue, now, user, "satisfaction", verdict)
     if verdict == "down" and previous != "down":
-        tell_csms_unsatisfied(session, issue, event, now=now)
+        tell_csms_unsatisfied(session, issue, event, now=now, locale=locale)
     return issue
 
 
-def tell_csms_unsatisfied(session: Session, issue: Issue, event: EventRef, *, now: datetime) -> None:
-    """A 👎: each CSM of the launch hears by DM, with the issue, its resolution and a *Reopen* button; with no
-    CSM, the support card's thread hears instead."""
+def tell_csms_unsatisfied(session: Session, issue: Issue, event: EventRef, *, now: datetime,
+                          locale: str = DEFAULT_LOCALE) -> None:
+    """A 👎: each CSM of the launch hears by DM, with the issue, its resolution and a *Reopen* button, in their
+    own Slack locale (else `locale`, GOLIVE_LOCALE); with no CSM, the support card's thread hears instead, in
+    `locale`."""
     launch = session.get(Launch, issue.launch_id)
-    text, blocks = views.unsatisfied_blocks(launch, issue)
     csms = launches.members(session, launch.id, MemberRole.CSM)
+    stored = stored_locales(session, csms)
+    text, blocks = views.unsatisfied_blocks(launch, issue, translator(locale))
     for csm in csms:
+        text, blocks = views.unsatisfied_blocks(launch, issue, translator(person_locale(stored.get(csm), locale)))
         post_message(session, key=f"issue:{issue.id}:unsatisfied:{event.id}:{csm}", channel=csm, text=text,
                      blocks=blocks, now=now, launch_id=launch.id, priority=URGENT)
     if not csms and issue.support_channel:
@@ -618,17 +626,10 @@ def paged(launch: Launch, step: int) -> str:
 SECOND_LEVEL_FROM_STEP = 2
 
 
-def escalation_text(launch: Launch, issue: Issue, step: int, waited: timedelta) -> str:
-    minutes = int(waited.total_seconds() // 60)
-    if step <= launch.escalation_steps:
-        label = f"*Escalation {step}/{launch.escalation_steps}*"
-    else:
-        every = int(sla_minutes(launch, issue.severity))
-        label = f"*Escalation {step}* (past the last step: paging every {every} min until someone acknowledges)"
-    return (f":rotating_light: {paged(launch, step)}{label}: issue #{issue.number} for "
-            f"*{escape(launch.customer)}* ({issue.severity}) has waited {minutes} min without acknowledgement. "
-            f"Open it in <#{issue.support_channel or launch.support_channel or launch.channel}>.\n"
-            f"{user_text(clip(issue.text, 300), 400)}")
+def escalation_text(launch: Launch, issue: Issue, step: int, waited: timedelta, t: Translator | None = None) -> str:
+    """The escalation page in `t`'s language (GOLIVE_LOCALE; English when not given)."""
+    return views.escalation_text(launch, issue, step, waited, paged=paged(launch, step),
+                                 every=int(sla_minutes(launch, issue.severity)), t=t)
 
 
 def next_escalation(launch: Launch, issue: Issue, step: int, now: datetime | None = None) -> datetime | None:
@@ -702,7 +703,8 @@ def _ladders(session: Session, launch_ids: set[int]) -> dict[int, _Ladder]:
                             zone=row[10] or row[11], holidays=_holiday_setting(row[12])) for row in rows}
 
 
-def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> SweepChunk:
+def escalate_due(session: Session, now: datetime, after_id: int, limit: int,
+                 locale: str = DEFAULT_LOCALE) -> SweepChunk:
     """The escalation sweep, set-based: up to `limit` due issues with ids above `after_id` move one step up
     their ladder in this session's transaction, with exactly `escalate_one`'s effects (the urgent/support
     post, a DM per CSM, an "escalated" event, a card update, the breach metric), in a fixed handful of
@@ -712,7 +714,8 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
     unchanged, still due), so only what it returns is escalated, once per step; the next deadlines (one
     executemany UPDATE; on PostgreSQL claim and deadlines in one statement, `_claim_with_deadlines`); the
     events (one INSERT … SELECT … RETURNING); the outbox rows through `enqueue_many` (one executemany
-    INSERT; same keys as `escalate_one`, so a repeat queues nothing)."""
+    INSERT; same keys as `escalate_one`, so a repeat queues nothing). The pages speak `locale`
+    (GOLIVE_LOCALE), its translator resolved once per chunk."""
     issue_t = Issue.__table__
     # Plain rows of what escalation reads of an issue: they stand in for the Issue in escalation_text,
     # escalation_channel and card_update.
@@ -735,6 +738,7 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
             .order_by(LaunchMember.id)).all():
         csms[launch_id].append(user)
 
+    t = translator(locale)  # the vendor's language: once per chunk, not per issue
     plans: dict[int, tuple[int, datetime, str]] = {}
     by_step: dict[int, list[int]] = defaultdict(list)
     for issue in due:
@@ -742,7 +746,7 @@ def escalate_due(session: Session, now: datetime, after_id: int, limit: int) -> 
             launch = launch_of[issue.launch_id]
             step = issue.escalation_count + 1
             plans[issue.id] = (step, launch.following(issue, now),
-                               escalation_text(launch, issue, step, now - issue.created_at))
+                               escalation_text(launch, issue, step, now - issue.created_at, t))
         except Exception:  # one bad row (say, unreadable support hours) must not stop the others
             log.exception("escalation failed for issue %s", issue.id)
             continue
@@ -817,7 +821,7 @@ def _claim_with_deadlines(session: Session, now: datetime, ladder: list[tuple[in
         .returning(issue_t.c.id)).scalars())
 
 
-def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
+def escalate_one(session: Session, issue_id: int, now: datetime, locale: str = DEFAULT_LOCALE) -> bool:
     """Move one issue one step up its ladder, at most once per step (a conditional UPDATE on the step).
     The sweep runs `escalate_due` (the same, set-based); this is its one-at-a-time fallback."""
     issue = session.get(Issue, issue_id)
@@ -835,7 +839,7 @@ def escalate_one(session: Session, issue_id: int, now: datetime) -> bool:
     if claimed.rowcount != 1:
         return False
     session.refresh(issue)
-    text = escalation_text(launch, issue, step, now - issue.created_at)
+    text = escalation_text(launch, issue, step, now - issue.created_at, translator(locale))
     channel = escalation_channel(launch, issue)
     if channel:
         post_message(session, key=f"issue:{issue.id}:escalation:{step}", channel=channel, text=text, now=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -194,20 +195,24 @@ def blocked_details_modal(number: int, issue_id: int, t: Translator | None = Non
 # -- closing the loop with the CSMs -------------------------------------------------------------------
 
 
-def unsatisfied_blocks(launch: Launch, issue: Issue) -> tuple[str, list[dict]]:
-    """The DM each CSM gets on a 👎: the issue, its resolution, and a way to reopen it."""
-    text = (f":thumbsdown: <@{issue.reporter}> says the fix for issue *#{issue.number}* "
-            f"({escape(launch.customer)}) did not really help.")
-    body = f"*Problem:* {user_text(clip(issue.text, 1200), 1400)}"
-    resolution = (f"*Resolution* (by <@{issue.resolved_by}>): {user_text(clip(issue.resolution, 1200), 1400)}"
-                  if issue.resolution else f"*Resolution:* resolved by <@{issue.resolved_by}> without a note.")
+def unsatisfied_blocks(launch: Launch, issue: Issue, t: Translator | None = None) -> tuple[str, list[dict]]:
+    """The DM each CSM gets on a 👎: the issue, its resolution, and a way to reopen it, in the CSM's language
+    (`t`: their Slack locale, else GOLIVE_LOCALE). The reporter's and resolver's words are shown as written."""
+    t = _english(t)
+    text = t.gettext(":thumbsdown: <@{reporter}> says the fix for issue *#{number}* ({customer}) did not really help.",
+                     reporter=issue.reporter, number=issue.number, customer=escape(launch.customer))
+    body = t.gettext("*Problem:* {text}", text=user_text(clip(issue.text, 1200), 1400))
+    resolution = (t.gettext("*Resolution* (by <@{resolver}>): {note}", resolver=issue.resolved_by,
+                            note=user_text(clip(issue.resolution, 1200), 1400))
+                  if issue.resolution else
+                  t.gettext("*Resolution:* resolved by <@{resolver}> without a note.", resolver=issue.resolved_by))
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "section", "text": {"type": "mrkdwn", "text": body}},
         {"type": "section", "text": {"type": "mrkdwn", "text": resolution}},
         {"type": "actions", "block_id": f"reopen_{issue.id}", "elements": [
             {"type": "button", "action_id": ActionId.ISSUE_REOPEN, "value": str(issue.id), "style": "danger",
-             "text": modals.plain(f"Reopen #{issue.number}")}]},
+             "text": modals.plain(t.pgettext("button", "Reopen #{number}", number=issue.number))}]},
     ]
     return text, blocks
 
@@ -300,3 +305,24 @@ def relayed_to_customer(author: str, reporter: str, number: int, body: str, t: T
     # TRANSLATORS: header of a support engineer's reply relayed to the customer; {body} is their text as written.
     return _english(t).gettext("*<@{author}> from support* to <@{reporter}> (issue #{number}):\n{body}",
                                author=author, reporter=reporter, number=number, body=user_text(body, 2800))
+
+
+def escalation_text(launch: Any, issue: Any, step: int, waited: timedelta, *, paged: str, every: int,
+                    t: Translator | None = None) -> str:
+    """An escalation page (the urgent/support channel and each CSM), in the vendor's language (`t`:
+    GOLIVE_LOCALE). `launch` and `issue` may be plain rows; `paged` is the mentions, `every` the SLA minutes
+    the ladder keeps paging at past its last step. The issue's text is shown whole up to 300 characters."""
+    t = _english(t)
+    values = {"paged": paged, "step": step, "steps": launch.escalation_steps, "every": every,
+              "number": issue.number, "customer": escape(launch.customer), "severity": issue.severity,
+              "minutes": int(waited.total_seconds() // 60),
+              "channel": f"<#{issue.support_channel or launch.support_channel or launch.channel}>"}
+    if step <= launch.escalation_steps:
+        head = t.gettext(":rotating_light: {paged}*Escalation {step}/{steps}*: issue #{number} for *{customer}* "
+                         "({severity}) has waited {minutes} min without acknowledgement. Open it in {channel}.",
+                         **values)
+    else:
+        head = t.gettext(":rotating_light: {paged}*Escalation {step}* (past the last step: paging every {every} min "
+                         "until someone acknowledges): issue #{number} for *{customer}* ({severity}) has waited "
+                         "{minutes} min without acknowledgement. Open it in {channel}.", **values)
+    return f"{head}\n{user_text(clip(issue.text, 300), 400)}"

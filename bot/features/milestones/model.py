@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core.i18n import N_
+
 
 class MilestoneAction(StrEnum):
     READINESS_TOGGLE = "readiness_toggle"
@@ -21,8 +23,9 @@ GOAL_STATES = {MilestoneAction.GOAL_MET: "met", MilestoneAction.GOAL_NOT_MET: "n
                MilestoneAction.GOAL_IN_PROGRESS: "in_progress"}
 
 
-GOAL_LABELS = {"open": ":white_circle: not reviewed yet", "met": ":white_check_mark: met",
-               "not_met": ":x: not met", "in_progress": ":hourglass_flowing_sand: in progress"}
+# TRANSLATORS: a 30-day goal's state, in the review DM and the outcome post.
+GOAL_LABELS = {"open": N_(":white_circle: not reviewed yet"), "met": N_(":white_check_mark: met"),
+               "not_met": N_(":x: not met"), "in_progress": N_(":hourglass_flowing_sand: in progress")}
 
 
 class MilestoneCallback(StrEnum):

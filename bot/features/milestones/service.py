@@ -13,21 +13,23 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone, previous_business_day
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.i18n import person_locale, translator
-from bot.core.text import clip, escape, mention, user_text
+from bot.core.i18n import DEFAULT_LOCALE, person_locale, translator
+from bot.core.text import clip, escape, user_text
 from bot.features.launches import service as launches
 from bot.features.launches.service import holidays_of
-from bot.features.milestones.model import GOAL_LABELS
 from bot.features.milestones.views import (
-    adoption_line,
+    adoption_line,  # noqa: F401 - used from here by callers
     checklist_summary,
+    goal_outcome,
     goal_review_blocks,
+    goal_review_text,
     item_detail,
+    leadership_waiting_note,
     live_announcement_blocks,
     readiness_channel_text,
     readiness_reminder_dm,
 )
-from bot.features.milestones.week import Adoption, adoption, launch_week
+from bot.features.milestones.week import adoption, launch_week
 from bot.features.milestones.week import duration_text as duration_text  # used from here by callers and tests
 from bot.outbox.queue import enqueue, post_message
 from bot.slack.directory import stored_locales
@@ -302,10 +304,11 @@ def leadership_key(launch_id: int, what: str) -> str:
 
 def queue_leadership_post(session: Session, launch: Launch, *, what: str, text: str, blocks: list[dict], now: datetime,
                           admins: tuple[str, ...] = (), composer: str | None = None,
-                          payload: dict[str, Any] | None = None) -> bool:
+                          payload: dict[str, Any] | None = None, locale: str = DEFAULT_LOCALE) -> bool:
     """Queue a post to the leadership channel once (a message, or a `composer` row rendered at send time
     from `payload`). Without a channel it waits in the outbox (held until one is set) and the CSMs are
-    told how to fix it. Returns True when it is waiting for a channel."""
+    told how to fix it, each in their own Slack locale, else `locale` (GOLIVE_LOCALE). Returns True when it
+    is waiting for a channel."""
     channel = launch.leadership_channel
     hold = None if channel else HOLD_UNTIL
     if composer:
@@ -316,13 +319,10 @@ def queue_leadership_post(session: Session, launch: Launch, *, what: str, text: 
                                blocks=blocks, now=now, launch_id=launch.id, not_before=hold)
     if not created or channel:
         return False
-    label = {"announcement": "go-live announcement", "goals": "30-day goal outcome",
-             "wrapup": "launch-week wrap-up"}.get(what, what)
-    note = (f":warning: The {label} for *{escape(launch.customer)}*'s leadership is waiting: the launch has no "
-            "leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
-            "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out once, as "
-            "soon as the channel is set.")
-    for user in csms_or_admins(session, launch, admins):
+    recipients = csms_or_admins(session, launch, admins)
+    locales = stored_locales(session, recipients)
+    for user in recipients:
+        note = leadership_waiting_note(launch, what, translator(person_locale(locales.get(user), locale)))
         post_message(session, key=f"{leadership_key(launch.id, what)}:waiting:{user}", channel=user, text=note,
                      now=now, launch_id=launch.id)
     return True
@@ -389,10 +389,13 @@ def send_goal_review(ctx: WorkContext) -> str | None:
     if not goals:
         raise Skip("the launch has no goals to review")
     recipients = csms_or_admins(s, launch, ctx.admins)
-    blocks = goal_review_blocks(launch, goals, confirmed=goals_confirmed(s, launch.id))
+    confirmed = goals_confirmed(s, launch.id)
+    locales = stored_locales(s, recipients)  # each CSM's own Slack locale, else GOLIVE_LOCALE
     for user in recipients:
-        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, blocks=blocks, now=ctx.now, launch_id=launch.id,
-                     text=f"30-day review for {launch.customer}: how did the goals go?")
+        t = translator(person_locale(locales.get(user), ctx.locale))
+        post_message(s, key=f"{ctx.work.key}:{user}", channel=user, now=ctx.now, launch_id=launch.id,
+                     blocks=goal_review_blocks(launch, goals, confirmed=confirmed, t=t),
+                     text=goal_review_text(launch, t=t))
     return f"sent to {len(recipients)} person(s)"
 
 
@@ -415,22 +418,10 @@ def set_goal_state(session: Session, *, goal: Goal, state: str, actor: str, now:
     return goal
 
 
-def goal_outcome(launch: Launch, goals: list[Goal], leaders: list[str], actor: str,
-                 usage: Adoption | None = None) -> tuple[str, list[dict]]:
-    hello = " ".join(mention(u) for u in leaders[:20])
-    met = sum(g.state == "met" for g in goals)
-    lines = [f":dart: *30 days live — {escape(launch.customer)}* {hello}".rstrip(),
-             f"{met} of {len(goals)} goals for the first 30 days met:"]
-    lines += [f"{GOAL_LABELS.get(g.state, g.state)} — {user_text(g.text, 400)}" for g in goals[:20]]
-    lines.append(adoption_line(usage))
-    lines.append(f"_Reviewed by {mention(actor)}._")
-    text = clip("\n".join(lines), 2900)
-    return clip(f"30 days live: {launch.customer} — {met} of {len(goals)} goals met. {hello}", 3900), [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-
-
-def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: datetime) -> bool:
-    """Post the outcome to leadership, once. Returns True when it waits for a leadership channel."""
+def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: datetime,
+                        locale: str = DEFAULT_LOCALE) -> bool:
+    """Post the outcome to leadership (in the launch's language), once. Returns True when it waits for a
+    leadership channel (the CSMs are told, in their language, else `locale`: GOLIVE_LOCALE)."""
     goals = launches.goals(session, launch.id)
     if not goals:
         raise InvalidInput("This launch has no goals to review.")
@@ -441,8 +432,8 @@ def confirm_goal_review(session: Session, *, launch: Launch, actor: str, now: da
     if goals_confirmed(session, launch.id):
         raise InvalidInput("This review was confirmed and posted already. Nothing was posted again.")
     text, blocks = goal_outcome(launch, goals, launches.members(session, launch.id, MemberRole.LEADER), actor,
-                                adoption(session, launch.id, now))
-    return queue_leadership_post(session, launch, what="goals", text=text, blocks=blocks, now=now)
+                                adoption(session, launch.id, now), translator(launch.locale))
+    return queue_leadership_post(session, launch, what="goals", text=text, blocks=blocks, now=now, locale=locale)
 
 
 # -- export -----------------------------------------------------------------------------------------
@@ -464,6 +455,6 @@ def queue_wrapup(ctx: WorkContext) -> str | None:
     if launch.status == LaunchStatus.PLANNED and not answered and not reported:
         raise Skip("the launch never went live and launch week left nothing to report")
     waiting = queue_leadership_post(s, launch, what="wrapup", text="", blocks=[], now=ctx.now, admins=ctx.admins,
-                                    composer=WRAPUP_METHOD,
+                                    composer=WRAPUP_METHOD, locale=ctx.locale,
                                     payload={"launch_id": launch.id, "date": week.days[-1].isoformat()})
     return "waiting for a leadership channel" if waiting else None

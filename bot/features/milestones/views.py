@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import blocks as modals
-from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
+from bot.core.i18n import DEFAULT_LOCALE, NP_, Translator, translator
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.help_post.views import report_button, ways_to_get_help
 from bot.features.milestones.model import (
@@ -93,27 +93,97 @@ def customer_live_fallback(launch: Launch, t: Translator | None = None) -> str:
     return t.gettext("We are live, {customer}! Here is how to get help.", customer=launch.customer)
 
 
-def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool) -> list[dict[str, Any]]:
-    where = f"<#{launch.leadership_channel}>" if launch.leadership_channel else "the leadership channel"
-    head = (f":dart: *30-day review — {escape(launch.customer)}*\n"
-            + (f"The outcome has been posted to {where}." if confirmed else
-               f"How did the first 30 days go? Set each goal, then *Confirm*; the outcome goes to {where}."))
+def goal_label(state: str, t: Translator | None = None) -> str:
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    return t.gettext(GOAL_LABELS[state]) if state in GOAL_LABELS else state
+
+
+# TRANSLATORS: buttons that set a 30-day goal's state.
+GOAL_BUTTONS = ((MilestoneAction.GOAL_MET, NP_("button", "Met")),
+                (MilestoneAction.GOAL_NOT_MET, NP_("button", "Not met")),
+                (MilestoneAction.GOAL_IN_PROGRESS, NP_("button", "In progress")))
+
+
+def goal_review_blocks(launch: Launch, goals: list[Goal], *, confirmed: bool,
+                       t: Translator | None = None) -> list[dict[str, Any]]:
+    """The 30-day review a CSM gets, in their language (`t`: their Slack locale, else GOLIVE_LOCALE)."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    where = f"<#{launch.leadership_channel}>" if launch.leadership_channel else t.gettext("the leadership channel")
+    customer = escape(launch.customer)
+    head = (t.gettext(":dart: *30-day review — {customer}*\nThe outcome has been posted to {where}.",
+                      customer=customer, where=where) if confirmed else
+            t.gettext(":dart: *30-day review — {customer}*\nHow did the first 30 days go? Set each goal, then "
+                      "*Confirm*; the outcome goes to {where}.", customer=customer, where=where))
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     for n, goal in enumerate(goals[:20], start=1):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(
-            f"*{n}.* {user_text(goal.text, 600)}\n{GOAL_LABELS.get(goal.state, goal.state)}", 2900)}})
+            f"*{n}.* {user_text(goal.text, 600)}\n{goal_label(goal.state, t)}", 2900)}})
         if not confirmed:
             blocks.append({"type": "actions", "block_id": f"goal:{goal.id}", "elements": [
                 {"type": "button", "action_id": action, "value": str(goal.id),
-                 "text": {"type": "plain_text", "text": label},
+                 "text": {"type": "plain_text", "text": t.pgettext("button", label)},
                  **({"style": "primary"} if goal.state == GOAL_STATES[action] else {})}
-                for action, label in ((MilestoneAction.GOAL_MET, "Met"), (MilestoneAction.GOAL_NOT_MET, "Not met"),
-                                      (MilestoneAction.GOAL_IN_PROGRESS, "In progress"))]})
+                for action, label in GOAL_BUTTONS]})
     if not confirmed:
         blocks.append({"type": "actions", "block_id": f"goals_confirm:{launch.id}", "elements": [
             {"type": "button", "action_id": MilestoneAction.GOALS_CONFIRM, "value": str(launch.id),
-             "style": "primary", "text": {"type": "plain_text", "text": "Confirm and post"}}]})
+             "style": "primary", "text": {"type": "plain_text", "text": t.pgettext("button", "Confirm and post")}}]})
     return blocks
+
+
+def goal_review_text(launch: Launch, *, confirmed: bool = False, t: Translator | None = None) -> str:
+    """The notification text of the review DM (and of its updates)."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    if confirmed:
+        return t.gettext("30-day review for {customer}: confirmed", customer=launch.customer)
+    return t.gettext("30-day review for {customer}: how did the goals go?", customer=launch.customer)
+
+
+def goal_review_waiting(t: Translator | None = None) -> dict[str, Any]:
+    """Under a confirmed review whose outcome waits for a leadership channel."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t.gettext(
+        "It waits until the launch has a leadership channel; see the note golive sent you.")}]}
+
+
+def goal_outcome(launch: Launch, goals: list[Goal], leaders: list[str], actor: str,
+                 usage: Adoption | None = None, t: Translator | None = None) -> tuple[str, list[dict]]:
+    """The 30-day outcome for the customer's leadership, in the launch's language."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    hello = " ".join(mention(u) for u in leaders[:20])
+    met = sum(g.state == "met" for g in goals)
+    values = {"customer": escape(launch.customer), "met": met, "count": len(goals)}
+    lines = [t.gettext(":dart: *30 days live — {customer}* {hello}", hello=hello, **values).rstrip(),
+             t.ngettext("{met} of {count} goal for the first 30 days met:",
+                        "{met} of {count} goals for the first 30 days met:", len(goals), met=met)]
+    lines += [f"{goal_label(g.state, t)} — {user_text(g.text, 400)}" for g in goals[:20]]
+    lines.append(adoption_line(usage, t))
+    lines.append(t.gettext("_Reviewed by {actor}._", actor=mention(actor)))
+    text = clip("\n".join(lines), 2900)
+    summary = t.ngettext("30 days live: {customer} — {met} of {count} goal met. {hello}",
+                         "30 days live: {customer} — {met} of {count} goals met. {hello}", len(goals),
+                         customer=launch.customer, met=met, hello=hello)
+    return clip(summary.rstrip(), 3900), [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def leadership_waiting_note(launch: Launch, what: str, t: Translator | None = None) -> str:
+    """The DM to the CSMs when a leadership post waits for a channel, in their language."""
+    t = t if t is not None else translator(DEFAULT_LOCALE)
+    customer = escape(launch.customer)
+    if what == "announcement":
+        return t.gettext(":warning: The go-live announcement for *{customer}*'s leadership is waiting: the launch has "
+                         "no leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
+                         "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out "
+                         "once, as soon as the channel is set.", customer=customer)
+    if what == "goals":
+        return t.gettext(":warning: The 30-day goal outcome for *{customer}*'s leadership is waiting: the launch has "
+                         "no leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
+                         "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out "
+                         "once, as soon as the channel is set.", customer=customer)
+    return t.gettext(":warning: The launch-week wrap-up for *{customer}*'s leadership is waiting: the launch has no "
+                     "leadership channel. Add `leadership_channel: C…` to the launch in your YAML file and run "
+                     "`golive launch import FILE.yml`, and invite the bot there (`/invite @golive`). It goes out "
+                     "once, as soon as the channel is set.", customer=customer)
 
 
 def block_id_for(launch_id: int, items: list[ReadinessItem]) -> str:
@@ -252,11 +322,13 @@ def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str,
     return clip(text, 3900), blocks
 
 
-def adoption_line(adoption: Adoption | None) -> str:
+def adoption_line(adoption: Adoption | None, t: Translator | None = None) -> str:
+    t = t if t is not None else translator(DEFAULT_LOCALE)
     if adoption is None:
-        return "_Adoption: no product usage data was shared with golive._"
-    return (f"*Adoption:* {adoption.active} of {adoption.known} people used the product in the last "
-            f"{ACTIVE_DAYS} days ({percent(adoption.active, adoption.known)}).")
+        return t.gettext("_Adoption: no product usage data was shared with golive._")
+    return t.gettext("*Adoption:* {active} of {known} people used the product in the last {days} days ({percent}).",
+                     active=adoption.active, known=adoption.known, days=ACTIVE_DAYS,
+                     percent=percent(adoption.active, adoption.known, t))
 
 
 # -- readiness reminders before go-live ---------------------------------------------------------------
