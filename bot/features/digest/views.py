@@ -392,10 +392,15 @@ def chart_missing(reason: str, *, drawn: bool, today: bool, t: Translator | None
                                     error=reason))
 
 
+WRAPUP = "wrap-up"  # chart_shared's `what` for the launch-week wrap-up (a whole sentence of its own)
+
+
 def chart_shared(panels: int | None, what: str | None, t: Translator | None = None) -> str:
     """The note that the chart is shared in the conversation (Slack shares it a moment after the upload);
     `panels`: how many launches it shows when not all of them; `what`: the post it goes with (None: the digest)."""
     t = _english(t)
+    if what == WRAPUP:
+        return t.gettext(":bar_chart: The launch-week chart is shared in this conversation with this wrap-up.")
     if what is not None:
         if panels:
             return t.gettext(":bar_chart: The launch-week chart (the {count} most urgent launches) is shared in this "

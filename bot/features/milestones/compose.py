@@ -6,8 +6,9 @@ from __future__ import annotations
 from bot.core.i18n import translator
 from bot.features.digest.chart import launch_series
 from bot.features.digest.service import upload_chart
+from bot.features.digest.views import WRAPUP
 from bot.features.milestones.service import WRAPUP_METHOD
-from bot.features.milestones.views import wrapup_blocks
+from bot.features.milestones.views import wrapup_blocks, wrapup_chart_words
 from bot.features.milestones.week import launch_week, week_facts
 from bot.outbox.compose import Compose, ComposeContext
 from bot.slack.directory import channel_customers
@@ -33,10 +34,10 @@ def compose_wrapup(ctx: ComposeContext) -> tuple[str, dict] | None:
     chart_note = payload.get("chart_note")
     if chart_note is None:  # a retried send does not upload the chart twice
         day = payload.get("date") or week.days[-1].isoformat()
-        _, chart_note = upload_chart(
-            ctx, channel_id, series, day, what="this wrap-up", filename=f"launch-week-{launch.id}-{day}.png",
-            title=f"{launch.customer} — launch week", comment=f":bar_chart: {launch.customer}: launch week, day by "
-                                                              "day — the wrap-up follows.")
+        t = translator(launch.locale)
+        title, comment = wrapup_chart_words(launch.customer, t)
+        _, chart_note = upload_chart(ctx, channel_id, series, day, what=WRAPUP, t=t, title=title, comment=comment,
+                                     filename=f"launch-week-{launch.id}-{day}.png")
         with ctx.write() as s:
             row = s.get(OutboxMessage, ctx.row.id)
             if row is not None:

@@ -299,6 +299,12 @@ def live_announcement_blocks(launch: Launch, items: list[ReadinessItem], goals: 
     return clip(text, 3900), blocks
 
 
+def wrapup_chart_words(customer: str, t: Translator) -> tuple[str, str]:
+    """The wrap-up chart's file title and the comment it is shared with, in the launch's language."""
+    return (t.gettext("{customer} — launch week", customer=customer),
+            t.gettext(":bar_chart: {customer}: launch week, day by day — the wrap-up follows.", customer=customer))
+
+
 def wrapup_blocks(launch: Launch, facts: WeekFacts, chart_note: str,
                   t: Translator | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The launch-week wrap-up for the customer's leadership, in the launch's language (`t`)."""

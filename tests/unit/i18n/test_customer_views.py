@@ -17,6 +17,7 @@ from bot.core.i18n import SUPPORTED_LOCALES, Translator, translator
 from bot.features.adoption import views as adoption_views
 from bot.features.checkins import views as checkin_views
 from bot.features.checkins.model import Tally
+from bot.features.digest import views as digest_views
 from bot.features.help_post import views as help_views
 from bot.features.home import views as home_views
 from bot.features.home.model import HomeCard, NextStep, Stage
@@ -155,9 +156,10 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
         launch(fallback_doc=None), [], [], [], datetime.now(UTC), t)[1]),
     "go-live announcement notification": lambda t: ("text", milestone_views.live_announcement_blocks(
         launch(), CRITERIA, [], ["U0BOSS"], datetime.now(UTC), t)[0]),
-    # The chart's note comes from the digest's upload (bot/features/digest/service.py), so it is left out here.
     "launch-week wrap-up": lambda t: ("message", milestone_views.wrapup_blocks(
-        launch(), _facts(), ":bar_chart:", t)[1]),
+        launch(), _facts(), digest_views.chart_shared(None, digest_views.WRAPUP, t), t)[1]),
+    "launch-week wrap-up chart's title": lambda t: ("text", milestone_views.wrapup_chart_words("Acme", t)[0]),
+    "launch-week wrap-up chart's comment": lambda t: ("text", milestone_views.wrapup_chart_words("Acme", t)[1]),
     "launch-week wrap-up, quiet week": lambda t: ("message", milestone_views.wrapup_blocks(
         launch(), WeekFacts(answers=1, people=1, audience=12, satisfied=3, unsatisfied=1, open_sev1=1,
                             median_resolution=timedelta(days=3)), ":bar_chart:", t)[1]),
