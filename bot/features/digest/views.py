@@ -17,7 +17,7 @@ from bot.features.digest.model import (
     LaunchDigest,
 )
 from bot.features.issues.model import SEVERITY_EMOJI
-from bot.features.themes.summary import theme_line_text
+from bot.features.themes.summary import theme_text
 from storage.models import LaunchStatus
 
 HEALTH_EMOJI = {"stuck": ":red_circle:", "at risk": ":large_yellow_circle:", "on track": ":large_green_circle:"}
@@ -286,7 +286,7 @@ def launch_section(d: LaunchDigest, t: Translator | None = None) -> str:
         lines.append(t.gettext("*Open issues:* none"))
     if d.themes:
         lines.append(t.gettext("*Themes this week:* {themes}",
-                               themes=" · ".join(theme_line_text(theme, quotes=0) for theme in d.themes)))
+                               themes=" · ".join(theme_text(theme, t, quotes=0) for theme in d.themes)))
     if d.escalations:
         lines.append(t.gettext("*Escalations since the last digest:* {escalations}",
                                escalations=", ".join(say(t, e) for e in d.escalations[:10])))

@@ -15,10 +15,9 @@ from sqlmodel import Session, select
 
 from bot.core.clock import business_days_from, local_instant, parse_hhmm, parse_zone
 from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
-from bot.core.text import escape
 from bot.features.checkins.service import checkin_days
 from bot.features.launches.service import holidays_of
-from bot.features.themes.summary import ThemeLine, launch_themes
+from bot.features.themes.summary import ThemeLine, launch_themes, theme_text
 from storage.models import CheckIn, CheckInAnswer, Issue, IssueStatus, Launch, UsageRecord
 
 ACTIVE_DAYS = 7  # "active" in the 30-day outcome: used the product in the last week
@@ -199,13 +198,3 @@ def themes_text(themes: list[ThemeLine], *, title: str | None = None, t: Transla
     if not themes:
         return t.gettext("*{title}:* nothing came up more than once.", title=title)
     return t.gettext("*{title}:*\n{themes}", title=title, themes="\n".join(f"• {theme_text(x, t)}" for x in themes))
-
-
-def theme_text(line: ThemeLine, t: Translator) -> str:
-    """One theme in `t`'s language: `*SSO login* — 4× · new — “can't log in…”`; the name and the quote are the
-    customer's words, escaped."""
-    values = {"name": escape(line.name), "count": t.format_number(line.count)}
-    # TRANSLATORS: a theme of the week: {name} is a key phrase from what customers wrote, {count} how often.
-    text = t.gettext("*{name}* — {count}× · new", **values) if line.is_new else \
-        t.gettext("*{name}* — {count}× · ongoing", **values)
-    return text + (f" — “{escape(line.quotes[0])}”" if line.quotes else "")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.core.i18n import DEFAULT_LOCALE, Translator, translator
 from bot.core.text import escape
 from bot.features.themes.service import Theme, ThemeText, group_themes
 from storage.models import CheckInAnswer, Issue, RetroAnswer
@@ -172,7 +173,16 @@ def _clip(text: str) -> str:
 
 
 def theme_line_text(line: ThemeLine, *, quotes: int = 1) -> str:
-    """`*SSO login* — 4× · new — “can't log in with SSO…”` as mrkdwn, customer words escaped."""
-    text = f"*{escape(line.name)}* — {line.count}× · {line.status}"
+    """`*SSO login* — 4× · new — “can't log in with SSO…”` as mrkdwn in English, customer words escaped."""
+    return theme_text(line, translator(DEFAULT_LOCALE), quotes=quotes)
+
+
+def theme_text(line: ThemeLine, t: Translator, *, quotes: int = 1) -> str:
+    """One theme in `t`'s language: `*SSO login* — 4× · new — “can't log in…”`; the name and the quote are the
+    customer's words, escaped."""
+    values = {"name": escape(line.name), "count": t.format_number(line.count)}
+    # TRANSLATORS: a theme of the week: {name} is a key phrase from what customers wrote, {count} how often.
+    text = t.gettext("*{name}* — {count}× · new", **values) if line.is_new else \
+        t.gettext("*{name}* — {count}× · ongoing", **values)
     shown = [f"“{escape(q)}”" for q in line.quotes[:quotes]]
     return text + (" — " + " / ".join(shown) if shown else "")
