@@ -6,6 +6,6 @@ from bot.features.issues.service import due_escalations, due_update_reminders, e
 from schedules.registry import Sweeper
 
 ESCALATION = Sweeper("issue_escalation", due_escalations, escalate_one, chunk=escalate_due, speaks=True)
-UPDATE_REMINDER = Sweeper("sev1_update_reminder", due_update_reminders, remind_one)
+UPDATE_REMINDER = Sweeper("sev1_update_reminder", due_update_reminders, remind_one, speaks=True)
 
 SWEEPERS = (ESCALATION, UPDATE_REMINDER)

@@ -859,7 +859,7 @@ def due_escalations(session: Session, now: datetime, limit: int = 1000) -> list[
         .order_by(Issue.next_escalation_at).limit(limit)).all())
 
 
-def remind_one(session: Session, issue_id: int, now: datetime) -> bool:
+def remind_one(session: Session, issue_id: int, now: datetime, locale: str = DEFAULT_LOCALE) -> bool:
     """While a sev1 is open: remind the support thread to update the customer, if nobody did lately."""
     issue = session.get(Issue, issue_id)
     if issue is None or issue.next_update_reminder_at is None or issue.next_update_reminder_at > now:
@@ -883,8 +883,8 @@ def remind_one(session: Session, issue_id: int, now: datetime) -> bool:
         return False
     post_message(session, key=f"issue:{issue.id}:update-reminder:{int(slot.timestamp())}",
                  channel=issue.support_channel, thread_ts_from=card_key(issue), now=now, launch_id=launch.id,
-                 text=(f":bell: sev1 issue #{issue.number} is still open and the customer has not heard from us for "
-                       f"{int((now - last).total_seconds() // 60)} min. Reply here with `>>` to update them."),
+                 text=views.update_reminder_text(issue.number, int((now - last).total_seconds() // 60),
+                                                 translator(locale)),
                  priority=URGENT)
     return True
 

@@ -307,6 +307,12 @@ def relayed_to_customer(author: str, reporter: str, number: int, body: str, t: T
                                author=author, reporter=reporter, number=number, body=user_text(body, 2800))
 
 
+def update_reminder_text(number: int, minutes: int, t: Translator) -> str:
+    """In the support thread of an open sev1 nobody has updated the customer on lately (GOLIVE_LOCALE)."""
+    return t.gettext(":bell: sev1 issue #{number} is still open and the customer has not heard from us for {minutes} "
+                     "min. Reply here with `>>` to update them.", number=number, minutes=t.format_number(minutes))
+
+
 def escalation_text(launch: Any, issue: Any, step: int, waited: timedelta, *, paged: str, every: int,
                     t: Translator | None = None) -> str:
     """An escalation page (the urgent/support channel and each CSM), in the vendor's language (`t`:

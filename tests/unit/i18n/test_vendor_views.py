@@ -72,6 +72,7 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
     "escalation page": lambda t: ("text", issue_views.escalation_text(
         launch(escalation_steps=3), issue(text=WORDS, support_channel="C0SUP"), 2, timedelta(minutes=75),
         paged="<@U0ONCALL> ", every=60, t=t)),
+    "sev1 update reminder in the support thread": lambda t: ("text", issue_views.update_reminder_text(7, 45, t)),
     "escalation page past the ladder": lambda t: ("text", issue_views.escalation_text(
         launch(escalation_steps=3), issue(text=WORDS), 5, timedelta(hours=5), paged="", every=60, t=t)),
     "digest with launches in full and compact": lambda t: ("message", digest_views.digest_blocks(
