@@ -641,14 +641,16 @@ def _input_key(items: Sequence[ThemeText], since: datetime | None, max_themes: i
     return hashlib.blake2b((head + body).encode("utf-8", "surrogatepass"), digest_size=20).digest()
 
 
-def clear_caches() -> None:
-    """Forget remembered themes and read texts (tests and benchmarks measure the cold path with it)."""
+def clear_caches(*, words: bool = True) -> None:
+    """Forget remembered themes and read texts (tests and benchmarks measure the cold path with it);
+    `words=False` keeps the word vectors (words recur across texts: the steady state of a running process)."""
     with _results_lock:
         _results.clear()
     _parse.cache_clear()
     _phrases.cache_clear()
-    with _words_lock:
-        _words_cache.clear()
+    if words:
+        with _words_lock:
+            _words_cache.clear()
 
 
 def group_themes(texts: Sequence[ThemeText], *, since: datetime | None = None, max_themes: int = 5,
