@@ -131,7 +131,10 @@ def verdicts(text: str) -> tuple[str, str, str]:
         "FAIL" if re.search(r"\bFAIL\b", text) else "?"
     values, targets = [], []
     for part in re.finditer(r"(?P<before>[^()]*?)\(target (?P<target>[^)]*)\)", text):
-        number = re.findall(r"(?:ratio )?([\d.,]+(?: ?(?:s|ms|MiB|MB))?|inf|nan)\s*$", part.group("before").strip())
+        before = part.group("before").strip()
+        number = re.findall(r"(?:ratio )?([\d.,]+(?: ?(?:s|ms|MiB|MB))?|inf|nan)\s*$", before)
+        # "1000 launches in 2.97 s on SQLite (target …)": the last measured value, words after it aside.
+        number = number or re.findall(r"([\d.,]+ ?(?:s|ms|MiB|MB))\b", before)
         values.append(number[-1] if number else "?")
         targets.append(part.group("target"))
     return "; ".join(values), "; ".join(targets), status
