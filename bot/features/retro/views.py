@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from bot.core.blocks import option, pack, plain
@@ -10,7 +10,7 @@ from bot.core.i18n import DEFAULT_LOCALE, NP_, Translator, translator
 from bot.core.ids import ActionId
 from bot.core.text import clip, escape, mention, user_text
 from bot.features.milestones.model import MilestoneAction, MilestoneCallback
-from bot.features.milestones.week import WeekFacts, themes_text, week_lines
+from bot.features.milestones.week import WeekFacts, duration_text, themes_text, week_lines
 from bot.features.retro.model import RATINGS, SLACK_ANSWER_LIMIT, SLACK_BUDGET, tallies
 from bot.features.themes.summary import ThemeLine
 from storage.models import ChecklistTemplateItem, Launch, RetroAnswer
@@ -110,16 +110,6 @@ def retro_modal(launch: Launch, current: RetroAnswer | None, t: Translator | Non
     }
 
 
-def _duration(delta: timedelta, t: Translator) -> str:
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
-        return t.gettext("{minutes} min", minutes=t.format_number(minutes))
-    if minutes < 48 * 60:
-        return t.gettext("{hours} h {minutes} min", hours=t.format_number(minutes // 60),
-                         minutes=t.format_number(minutes % 60))
-    return t.ngettext("{count} day", "{count} days", minutes // 1440)
-
-
 def launch_facts(facts: WeekFacts, limit: int = 3, t: Translator | None = None) -> list[str]:
     """Two or three facts of this launch for the retrospective prompt, most telling first (plain words in
     `t`'s locale, theme names escaped)."""
@@ -140,7 +130,7 @@ def launch_facts(facts: WeekFacts, limit: int = 3, t: Translator | None = None) 
                 "{count} issue was reported and {resolved} resolved, with a median first response of {duration}",
                 "{count} issues were reported and {resolved} resolved, with a median first response of {duration}",
                 facts.issues, resolved=t.format_number(facts.resolved),
-                duration=_duration(facts.median_first_response, t)))
+                duration=duration_text(facts.median_first_response, t)))
         else:
             out.append(t.ngettext("{count} issue was reported and {resolved} resolved",
                                   "{count} issues were reported and {resolved} resolved",
