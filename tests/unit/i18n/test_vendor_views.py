@@ -6,9 +6,6 @@ and every rendering stays inside Block Kit's limits."""
 
 from __future__ import annotations
 
-import json
-import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,9 +20,8 @@ from bot.features.milestones import views as milestone_views
 from bot.features.milestones.week import Adoption
 from bot.outbox.sender import alert_text
 from storage.models import LaunchStatus
-from tests.unit.blockkit import assert_message_ok
 from tests.unit.factories import goal, issue, launch
-from tests.unit.i18n.test_customer_views import Marking, _texts, outside_the_catalogs
+from tests.unit.i18n.test_customer_views import assert_through_the_catalogs, assert_translated_within_limits
 
 TODAY = date.today()
 WORDS = "404 / 500 — 42"  # what people typed, without letters: the marker then sees only golive's own text
@@ -110,24 +106,14 @@ VIEWS: dict[str, Callable[[Translator], tuple[str, Any]]] = {
 
 @pytest.mark.parametrize("name", sorted(VIEWS))
 def test_every_text_the_vendors_people_see_goes_through_the_translator(name: str) -> None:
-    kind, rendering = VIEWS[name](Marking("de"))
-    texts = _texts(kind, rendering)
-    assert texts
-    leftovers = {text: outside_the_catalogs(text) for text in texts if outside_the_catalogs(text)}
-    assert not leftovers, f"{name}: text outside the catalogs: {leftovers}"
+    assert_through_the_catalogs(name, VIEWS[name])
 
 
 @pytest.mark.parametrize("tag", SUPPORTED_LOCALES)
 @pytest.mark.parametrize("name", sorted(VIEWS))
 def test_every_vendor_view_in_every_locale_is_translated_and_inside_block_kit_limits(
         tag: str, name: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="golive.i18n")
-    kind, rendering = VIEWS[name](translator(tag))
-    if kind == "message":
-        assert_message_ok(rendering)
-    shown = json.dumps(rendering, ensure_ascii=False)
-    assert not re.search(r"\{[a-z_]+\}", shown), f"{name}: a placeholder reached Slack"
-    assert not [r.getMessage() for r in caplog.records], f"{name} in {tag} fell back or was clipped"
+    assert_translated_within_limits(name, VIEWS[name], tag, caplog)
 
 
 def test_a_french_digest_section_says_the_rules_reasons_and_points_in_french() -> None:
